@@ -1,0 +1,53 @@
+# Kokuho — `make demo` sets everything up and runs the main job; `make test` runs every test.
+PORT ?= 8000
+SERVE ?= 1
+HOUSEHOLDS ?= 3000
+SEED ?= 1
+PG ?= postgresql://postgres@127.0.0.1:5432
+VENV := .venv
+KOKUHO := $(VENV)/bin/kokuho
+PYTEST := $(VENV)/bin/pytest
+
+.PHONY: demo test setup system-deps pg-up lint test-sqlite test-postgres bench clean
+
+$(VENV)/.synced: pyproject.toml uv.lock scripts/bootstrap-venv.sh
+	@scripts/bootstrap-venv.sh
+	@touch $@
+
+system-deps:
+	@scripts/system-deps.sh
+
+setup: system-deps $(VENV)/.synced
+
+pg-up:
+	@scripts/pg-up.sh
+
+demo: setup
+	@$(KOKUHO) migrate --noinput -v0
+	@$(KOKUHO) migrate --database vault --noinput -v0
+	@$(KOKUHO) demo --households $(HOUSEHOLDS) --seed $(SEED)
+ifeq ($(SERVE),1)
+	@echo "==> http://127.0.0.1:$(PORT)/ で待ち受けます (Ctrl-C で終了)"
+	@$(KOKUHO) runserver 127.0.0.1:$(PORT) --noreload --skip-checks
+endif
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# The suite runs twice: on the embedded SQLite default and on PostgreSQL (databases named
+# for CI so that a developer's own databases are never touched; pytest-django creates them).
+test-sqlite: setup
+	env -u KOKUHO_DATABASE_URL -u KOKUHO_VAULT_DATABASE_URL $(PYTEST) -q
+
+test-postgres: setup pg-up
+	KOKUHO_DATABASE_URL=$(PG)/kokuho_ci KOKUHO_VAULT_DATABASE_URL=$(PG)/kokuho_ci_vault \
+		$(PYTEST) -q
+
+test: lint test-sqlite test-postgres
+
+bench: setup pg-up
+	$(VENV)/bin/python bench/demo_city.py
+
+clean:
+	rm -rf var

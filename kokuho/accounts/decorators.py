@@ -1,0 +1,34 @@
+"""Every view declares who may call it; `PermissionRequiredMiddleware` enforces it.
+
+A view with neither `requires(...)` nor `public` is refused (deny by default), and the
+URL-walking test fails on it.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from kokuho.accounts.permissions import Perm
+
+
+def requires[View: Callable[..., Any]](permission: Perm) -> Callable[[View], View]:
+    def mark(view: View) -> View:
+        view.kokuho_permission = permission  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def public[View: Callable[..., Any]](view: View) -> View:
+    """For the login page and the like: no login, no permission."""
+    view.kokuho_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def declared_permission(view: Any) -> Perm | None:
+    target = getattr(view, "view_class", view)
+    return getattr(view, "kokuho_permission", None) or getattr(target, "kokuho_permission", None)
+
+
+def is_public(view: Any) -> bool:
+    target = getattr(view, "view_class", view)
+    return bool(getattr(view, "kokuho_public", False) or getattr(target, "kokuho_public", False))

@@ -1,0 +1,79 @@
+"""Symbolic permissions and the roles that group them — the one place both are defined.
+
+Permissions are names, never numbers (style.md, after Saleor). A role (職員の役割) is a
+Django auth Group of the same name; what a role may do is decided here, in code, so that a
+review of rights is a review of this file and its history.
+"""
+
+from enum import StrEnum
+
+
+class Perm(StrEnum):
+    PEOPLE_SEARCH = "people.search_person"
+    PEOPLE_VIEW = "people.view_person"
+    ELIGIBILITY_VIEW = "eligibility.view_eligibility"
+    ELIGIBILITY_CHANGE = "eligibility.change_eligibility"
+    BENEFITS_VIEW = "benefits.view_benefit"
+    BENEFITS_DECIDE = "benefits.decide_benefit"
+    MY_NUMBER_REVEAL = "identity.reveal_my_number"
+    AUDIT_VIEW = "audit.view_event"
+    STAFF_MANAGE = "accounts.manage_staff"
+    SYSTEM_STATUS_VIEW = "ops.view_system_status"
+
+    @property
+    def label(self) -> str:
+        return PERMISSION_LABELS[self]
+
+
+PERMISSION_LABELS: dict[Perm, str] = {
+    Perm.PEOPLE_SEARCH: "住民の検索",
+    Perm.PEOPLE_VIEW: "住民・世帯の閲覧",
+    Perm.ELIGIBILITY_VIEW: "資格の閲覧",
+    Perm.ELIGIBILITY_CHANGE: "資格の異動処理",
+    Perm.BENEFITS_VIEW: "給付の閲覧",
+    Perm.BENEFITS_DECIDE: "給付の決定",
+    Perm.MY_NUMBER_REVEAL: "個人番号の表示",
+    Perm.AUDIT_VIEW: "監査ログの閲覧",
+    Perm.STAFF_MANAGE: "職員アカウントの管理",
+    Perm.SYSTEM_STATUS_VIEW: "システム稼働状況の閲覧",
+}
+
+
+class Role(StrEnum):
+    """職員の役割. The value is the Group name staff see."""
+
+    COUNTER = "窓口担当"
+    BENEFITS = "給付担当"
+    ELIGIBILITY = "資格担当"
+    ADMINISTRATOR = "管理者"
+    AUDITOR = "監査担当"
+    CONTRACTOR = "委託事業者"
+
+
+_READ_PEOPLE = {Perm.PEOPLE_SEARCH, Perm.PEOPLE_VIEW}
+
+# Separation of duties: the administrator manages accounts but reads no resident data;
+# the auditor reads logs, not records; the contractor (運用支援) sees system status only —
+# the seed's 委託 is for keeping the system running, not for handling residents' data.
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.COUNTER: frozenset(_READ_PEOPLE | {Perm.ELIGIBILITY_VIEW, Perm.BENEFITS_VIEW}),
+    Role.ELIGIBILITY: frozenset(
+        _READ_PEOPLE | {Perm.ELIGIBILITY_VIEW, Perm.ELIGIBILITY_CHANGE, Perm.MY_NUMBER_REVEAL}
+    ),
+    Role.BENEFITS: frozenset(
+        _READ_PEOPLE | {Perm.ELIGIBILITY_VIEW, Perm.BENEFITS_VIEW, Perm.BENEFITS_DECIDE}
+    ),
+    Role.ADMINISTRATOR: frozenset({Perm.STAFF_MANAGE, Perm.SYSTEM_STATUS_VIEW}),
+    Role.AUDITOR: frozenset({Perm.AUDIT_VIEW}),
+    Role.CONTRACTOR: frozenset({Perm.SYSTEM_STATUS_VIEW}),
+}
+
+
+def permissions_for_roles(role_names: set[str]) -> frozenset[Perm]:
+    granted: set[Perm] = set()
+    for name in role_names:
+        try:
+            granted |= ROLE_PERMISSIONS[Role(name)]
+        except ValueError:
+            continue  # a group that is not a role grants nothing
+    return frozenset(granted)

@@ -1,0 +1,83 @@
+"""Deny by default: every URL declares a permission, and the role matrix is enforced."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from kokuho.accounts.decorators import declared_permission, is_public
+from kokuho.accounts.permissions import ROLE_PERMISSIONS, Perm, Role
+from kokuho.testing import TEST_PASSWORD, make_person, make_staff
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+ALL_PATTERNS = list(_walk(get_resolver().url_patterns))
+
+
+def test_there_are_url_patterns_to_check():
+    assert len(ALL_PATTERNS) >= 5
+
+
+@pytest.mark.parametrize(("route", "pattern"), ALL_PATTERNS, ids=[r for r, _ in ALL_PATTERNS])
+def test_every_url_declares_a_permission_or_is_public(route, pattern):
+    assert is_public(pattern.callback) or declared_permission(pattern.callback) is not None, (
+        f"{route} declares no permission"
+    )
+
+
+def test_public_urls_are_the_known_few():
+    public = {route for route, pattern in ALL_PATTERNS if is_public(pattern.callback)}
+    assert public == {"login/", "logout/", "healthz"}
+
+
+@pytest.mark.django_db
+def test_a_view_without_declaration_is_refused(client, settings, django_user_model):
+    from django.http import HttpResponse
+    from django.urls import include, path
+
+    def undeclared(request):
+        return HttpResponse("secret")
+
+    patterns = [path("x/", undeclared), path("", include("kokuho.web.urls"))]
+    module = type("urls", (), {"urlpatterns": patterns})
+    settings.ROOT_URLCONF = module
+    staff = make_staff(role=Role.COUNTER)
+    client.force_login(staff)
+    response = client.get("/x/")
+    assert response.status_code == 403
+    assert b"secret" not in response.content
+
+
+def _protected_urls(person):
+    return {
+        Perm.PEOPLE_SEARCH: reverse("search") + "?kana=ヤマダ",
+        Perm.PEOPLE_VIEW: reverse("person_detail", args=[person.atena_no]),
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role), ids=[r.name for r in Role])
+def test_access_matrix(client, role):
+    person = make_person()
+    staff = make_staff(role=role)
+    assert client.login(username=staff.username, password=TEST_PASSWORD)
+    for permission, url in _protected_urls(person).items():
+        response = client.get(url)
+        allowed = permission in ROLE_PERMISSIONS[role]
+        assert (response.status_code == 200) is allowed, (role, permission, response.status_code)
+        if not allowed:
+            assert response.status_code == 403
+            assert person.name.encode() not in response.content
+
+
+@pytest.mark.django_db
+def test_anonymous_is_sent_to_login(client):
+    person = make_person()
+    response = client.get(reverse("person_detail", args=[person.atena_no]))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))

@@ -1,0 +1,71 @@
+"""The audit trail (アクセス記録・操作記録): one table, one event shape, hash-chained.
+
+After Zulip's RealmAuditLog: `event_type` is an enum, `extra` carries structured detail.
+Each row's `row_hash` covers its content and the previous row's hash, so deleting or
+editing a row breaks the chain (`audit_chain_verify`). Rows are never updated; on both
+SQLite and PostgreSQL a trigger refuses UPDATE and DELETE (see the migration).
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class EventType(models.TextChoices):
+    PERSON_VIEWED = "person_viewed", "住民情報の閲覧"
+    HOUSEHOLD_VIEWED = "household_viewed", "世帯情報の閲覧"
+    PERSON_SEARCHED = "person_searched", "住民の検索"
+    LOGIN = "login", "ログイン"
+    LOGIN_FAILED = "login_failed", "ログイン失敗"
+    LOGOUT = "logout", "ログアウト"
+    ACCESS_DENIED = "access_denied", "権限のない操作の拒否"
+    PURPOSE_REFUSED = "purpose_refused", "許可されていない事務の拒否"
+    RESIDENT_CHANGED = "resident_changed", "住民記録の異動反映"
+    DEMO_CITY_GENERATED = "demo_city_generated", "デモ市の生成"
+    STAFF_CREATED = "staff_created", "職員アカウントの作成"
+
+
+class SubjectType(models.TextChoices):
+    PERSON = "person", "住民"
+    HOUSEHOLD = "household", "世帯"
+    STAFF = "staff", "職員"
+    SYSTEM = "system", "システム"
+
+
+class AuditEvent(models.Model):
+    """監査イベント. Subjects are kept by number (宛名番号/世帯番号), not foreign key, so that
+    the trail outlives the erasure of the records it describes (retention: 7 years)."""
+
+    seq = models.BigAutoField(primary_key=True)
+    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    occurred_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    subject_type = models.CharField(max_length=20, choices=SubjectType.choices)
+    subject_id = models.CharField(max_length=40, blank=True, db_index=True)
+    purpose = models.CharField("事務", max_length=40, blank=True)
+    extra = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = "監査イベント"
+        indexes = [models.Index(fields=["subject_type", "subject_id", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.event_type} {self.subject_type}:{self.subject_id}"
+
+
+class AuditChainHead(models.Model):
+    """The single row that serialises appends to the chain (locked FOR UPDATE)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single")]
+
+    def __str__(self) -> str:
+        return f"head seq={self.last_seq}"

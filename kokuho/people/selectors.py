@@ -1,0 +1,53 @@
+"""Reads of residents and households. Those that show personal data to staff go through
+`kokuho.people.services.person_view` / `household_view`, which write the access event."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection
+from django.db.models import Case, F, Q, QuerySet, Value, When
+
+from kokuho.core.kana import kana_search_key
+from kokuho.people.models import Household, Person
+
+SEARCH_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    kana: str = ""
+    birth_date: date | None = None
+    atena_no: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.kana or self.birth_date or self.atena_no)
+
+
+def _kana_prefix(key: str) -> Q:
+    if connection.vendor == "sqlite":
+        # SQLite's LIKE with ESCAPE cannot use the index; a range on the binary collation can.
+        return Q(kana_key__gte=key, kana_key__lt=key + "\U0010ffff")
+    return Q(kana_key__startswith=key)  # PostgreSQL: varchar_pattern_ops index
+
+
+def person_search(*, criteria: SearchCriteria, limit: int = SEARCH_LIMIT) -> list[Person]:
+    """Residents (current and former) matching every given criterion, kana order."""
+    if criteria.is_empty:
+        return []
+    query = Person.objects.select_related("household")
+    if criteria.kana:
+        query = query.filter(_kana_prefix(kana_search_key(criteria.kana)))
+    if criteria.birth_date:
+        query = query.filter(birth_date=criteria.birth_date)
+    if criteria.atena_no:
+        query = query.filter(atena_no=criteria.atena_no)
+    return list(query.order_by("kana_key", "birth_date", "atena_no")[:limit])
+
+
+def household_members(*, household: Household) -> QuerySet[Person]:
+    """Members as the registry lists them: head first, current before former, then age."""
+    head_first = Case(When(id=household.head_id, then=Value(0)), default=Value(1))
+    return household.members.annotate(head_first=head_first).order_by(
+        "head_first", F("resident_until").asc(nulls_first=True), "birth_date"
+    )

@@ -1,0 +1,164 @@
+"""Django settings for Kokuho.
+
+Everything that differs between a demo laptop, CI and production comes from environment
+variables; nothing secret is in the repository. The embedded default is two SQLite files
+under `var/`: the business database and the identity vault (`vault` alias).
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("KOKUHO_VAR_DIR", BASE_DIR / "var"))
+
+
+def _secret_key() -> str:
+    """KOKUHO_SECRET_KEY, else a key generated once into var/ (demo and development)."""
+    if key := os.environ.get("KOKUHO_SECRET_KEY"):
+        return key
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = os.environ.get("KOKUHO_DEBUG", "0") == "1"
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("KOKUHO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "kokuho.core",
+    "kokuho.accounts",
+    "kokuho.audit",
+    "kokuho.people",
+    "kokuho.identity",
+    "kokuho.web",
+    "kokuho.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "kokuho.accounts.middleware.PermissionRequiredMiddleware",
+]
+
+ROOT_URLCONF = "kokuho.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "kokuho.wsgi.application"
+
+
+def _database(env_name: str, sqlite_file: str) -> dict:
+    url = os.environ.get(env_name) or f"sqlite:///{VAR_DIR / sqlite_file}"
+    config = dj_database_url.parse(
+        url, conn_max_age=int(os.environ.get("KOKUHO_DB_CONN_MAX_AGE", "0"))
+    )
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the demo server read while a batch writes; a busy timeout instead of
+        # "database is locked" errors under the counter's light concurrency.
+        config["OPTIONS"] = {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
+        config["CONN_MAX_AGE"] = 0
+    config["TEST"] = {"NAME": os.environ.get(f"{env_name}_TEST_NAME") or None}
+    return config
+
+
+DATABASES = {
+    "default": _database("KOKUHO_DATABASE_URL", "kokuho.sqlite3"),
+    "vault": _database("KOKUHO_VAULT_DATABASE_URL", "vault.sqlite3"),
+}
+DATABASE_ROUTERS = ["kokuho.dbrouter.VaultRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Argon2 first: new and re-saved passwords are Argon2id.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = ["kokuho.accounts.backends.StaffBackend"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "search"
+LOGOUT_REDIRECT_URL = "login"
+
+# Idle timeout: a counter terminal left alone logs itself out (情報セキュリティポリシー).
+SESSION_COOKIE_AGE = int(os.environ.get("KOKUHO_SESSION_IDLE_SECONDS", 20 * 60))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_SECURE = os.environ.get("KOKUHO_SECURE_COOKIES", "0") == "1"
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LANGUAGE_CODE = "ja"
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = os.environ.get("KOKUHO_STATIC_ROOT") or None
+# Static files come straight from the apps (no collectstatic step in the demo).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# The municipality this installation serves (demo: a fictitious insurer in Ehime).
+KOKUHO_MUNICIPALITY_NAME = os.environ.get("KOKUHO_MUNICIPALITY_NAME", "みかん市")
+KOKUHO_INSURER_NUMBER = os.environ.get("KOKUHO_INSURER_NUMBER", "389999")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"mask_my_number": {"()": "kokuho.core.logging.MyNumberMaskFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_my_number"]},
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("KOKUHO_LOG_LEVEL", "WARNING")},
+}

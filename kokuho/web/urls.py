@@ -1,0 +1,12 @@
+from django.urls import path
+
+from kokuho.web import views
+
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("people/<str:atena_no>/", views.person_detail, name="person_detail"),
+    path("households/<str:household_no>/", views.household_detail, name="household_detail"),
+    path("healthz", views.healthz, name="healthz"),
+]

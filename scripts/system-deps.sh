@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Debian packages the product needs: a Japanese font (PDFs, screenshots) and Chromium (UI tests).
+# Installs only what is missing; 'apt-get update' once, before the install.
+set -euo pipefail
+packages=(fonts-ipaexfont chromium)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "Debian パッケージ ${missing[*]} が必要です (apt-get が見つかりません)。" >&2
+  exit 1
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "==> Debian パッケージを導入します: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
