@@ -1,0 +1,45 @@
+"""`kokuho demo` — the main job of `make demo`.
+
+Grows with each capability: today it generates the demo city (once), makes the demo staff
+accounts and reports the city. Eligibility derivation, the 高額療養費 month and certificates
+join here as they are built.
+"""
+
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from kokuho.core.wareki import format_both, parse_date
+from kokuho.demo.city import city_exists, city_generate, city_load
+from kokuho.demo.report import city_summary, format_summary
+from kokuho.demo.staff import demo_staff_ensure, logins_file
+
+
+class Command(BaseCommand):
+    help = "デモ市を生成し（初回のみ）、主処理を実行して集計を表示します。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--households", type=int, default=3000, help="世帯数 (既定 3000)")
+        parser.add_argument("--seed", type=int, default=1, help="乱数の種 (既定 1)")
+        parser.add_argument("--on", type=str, default=None, help="基準日 (既定: 今日)")
+        parser.add_argument("--no-progress", action="store_true", help="進捗を表示しない")
+
+    def handle(self, *args: Any, households: int, seed: int, on: str | None, **opts: Any) -> None:
+        today: date = parse_date(on) if on else timezone.localdate()
+        self.stdout.write(f"== Kokuho デモ（基準日 {format_both(today)}）")
+        if city_exists():
+            self.stdout.write("デモ市は生成済みです（再利用します）。")
+        else:
+            self.stdout.write(f"デモ市を生成します: {households:,} 世帯, seed={seed}")
+            data = city_generate(households=households, seed=seed, on=today)
+            stats = city_load(data, source=f"demo-city seed={seed}", progress=not opts["no_progress"])
+            self.stdout.write(f"読み込み完了: {stats}")
+        self.stdout.write("")
+        self.stdout.write(format_summary(city_summary(on=today)))
+        self.stdout.write("")
+        logins = demo_staff_ensure(today=today)
+        self.stdout.write(f"デモ用ログイン（{logins_file()} にも保存）:")
+        for login in logins:
+            self.stdout.write(f"  {login.role.value:<6} {login.username:<10} {login.password}")
