@@ -5,12 +5,12 @@ set -euo pipefail
 ok() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; }
 candidates=()
 [ -n "${PYTHON:-}" ] && candidates+=("$PYTHON")
-for name in python3.13 python3.12 python3; do
+for name in python3.12 python3.13 python3; do
   command -v "$name" >/dev/null 2>&1 && candidates+=("$(command -v "$name")")
 done
 root=$( (pyenv root 2>/dev/null) || echo "${PYENV_ROOT:-$HOME/.pyenv}")
-for v in "$root"/versions/3.13.* "$root"/versions/3.12.*; do
-  for exe in "$v"/bin/python3.13 "$v"/bin/python3.12; do
+for v in "$root"/versions/3.12.* "$root"/versions/3.13.*; do
+  for exe in "$v"/bin/python3.12 "$v"/bin/python3.13; do
     [ -x "$exe" ] && candidates+=("$exe")
   done
 done

@@ -34,7 +34,9 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"デモ市を生成します: {households:,} 世帯, seed={seed}")
             data = city_generate(households=households, seed=seed, on=today)
-            stats = city_load(data, source=f"demo-city seed={seed}", progress=not opts["no_progress"])
+            stats = city_load(
+                data, source=f"demo-city seed={seed}", progress=not opts["no_progress"]
+            )
             self.stdout.write(f"読み込み完了: {stats}")
         self.stdout.write("")
         self.stdout.write(format_summary(city_summary(on=today)))
