@@ -38,6 +38,21 @@ def page(monkeypatch):
         context = browser.new_context(locale="ja-JP")
         yield context.new_page()
         browser.close()
+    _drop_server_thread_connections()
+
+
+def _drop_server_thread_connections() -> None:
+    """The live server's request threads can leave a PostgreSQL session open after the
+    browser disconnects, which blocks dropping the test database at the end of the run."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
+        )
 
 
 def test_counter_staff_logs_in_searches_kana_and_opens_a_household(live_server, page):
@@ -79,3 +94,4 @@ def test_counter_staff_logs_in_searches_kana_and_opens_a_household(live_server, 
     members = page.inner_text("#members")
     assert members.index("佐藤 花子") < members.index("佐藤 健太")
     assert "昭和47年3月3日（1972-03-03）" in members
+
