@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "kokuho.audit",
     "kokuho.people",
     "kokuho.identity",
+    "kokuho.rules",
+    "kokuho.eligibility",
     "kokuho.web",
     "kokuho.demo",
 ]
@@ -152,6 +154,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # The municipality this installation serves (demo: a fictitious insurer in Ehime).
 KOKUHO_MUNICIPALITY_NAME = os.environ.get("KOKUHO_MUNICIPALITY_NAME", "みかん市")
 KOKUHO_INSURER_NUMBER = os.environ.get("KOKUHO_INSURER_NUMBER", "389999")
+# Set by `kokuho scenario …` together with in-memory databases (kokuho/cli.py).
+KOKUHO_SCENARIO_MODE = os.environ.get("KOKUHO_SCENARIO_MODE") == "1"
+# 記号 of the 記号・番号 (the city's district code; one code until districts are configured).
+KOKUHO_NUMBER_SYMBOL = os.environ.get("KOKUHO_NUMBER_SYMBOL", "10")
 
 LOGGING = {
     "version": 1,

@@ -20,6 +20,7 @@ class EventType(models.TextChoices):
     ACCESS_DENIED = "access_denied", "権限のない操作の拒否"
     PURPOSE_REFUSED = "purpose_refused", "許可されていない事務の拒否"
     RESIDENT_CHANGED = "resident_changed", "住民記録の異動反映"
+    ELIGIBILITY_CHANGED = "eligibility_changed", "資格の変更（新しい版）"
     DEMO_CITY_GENERATED = "demo_city_generated", "デモ市の生成"
     STAFF_CREATED = "staff_created", "職員アカウントの作成"
 

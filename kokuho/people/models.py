@@ -153,12 +153,14 @@ class HouseholdHistory(models.Model):
 
 
 class CoverageKind(models.TextChoices):
-    """他制度の加入状況 — the facts that exclude a resident from NHI (国保法6条)."""
+    """他制度の加入状況・適用除外事由 — the facts that exclude a resident from NHI (国保法6条)."""
 
     EMPLOYEE_INSURANCE = "employee_insurance", "被用者保険（本人・被扶養者）"
     UNION = "union", "国民健康保険組合"
     WELFARE = "welfare", "生活保護"
     LATE_ELDERLY_DISABILITY = "late_elderly_disability", "後期高齢者医療（障害認定）"
+    OTHER_MUNICIPALITY = "other_municipality", "他市町村国保（住所地特例による転入）"
+    SHORT_STAY = "short_stay", "在留期間3月以下等の外国人（適用除外）"
 
 
 class OtherCoverage(models.Model):

@@ -94,4 +94,3 @@ def test_counter_staff_logs_in_searches_kana_and_opens_a_household(live_server, 
     members = page.inner_text("#members")
     assert members.index("佐藤 花子") < members.index("佐藤 健太")
     assert "昭和47年3月3日（1972-03-03）" in members
-
