@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kokuho.identity",
     "kokuho.rules",
     "kokuho.eligibility",
+    "kokuho.interfaces",
     "kokuho.web",
     "kokuho.demo",
 ]

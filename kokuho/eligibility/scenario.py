@@ -34,6 +34,7 @@ from kokuho.eligibility.services import (
     eligibility_recompute,
     kijun_apply,
 )
+from kokuho.people.income import IncomeValues, income_record
 from kokuho.people.models import Household, Income, Person, Relation, Sex
 from kokuho.people.registry import ResidentData
 from kokuho.rules.numbers import insurer_number_is_valid
@@ -421,7 +422,7 @@ def scenario_run(scenario: Scenario) -> dict[str, Any]:
             raise ScenarioError(
                 waiting[0].path, f"{subject} は転入・出生していないため適用できません"
             )
-        _store_income(scenario)
+        _store_income(scenario, clock)
         for resident, applied_on in scenario.applications:
             person = Person.objects.filter(atena_no=resident).first()
             if person is None:
@@ -457,15 +458,20 @@ def _apply(event: ScenarioEvent, scenario: Scenario, clock: _Clock) -> None:
         raise ScenarioError(event.path, f"世帯 {event.household!r} がありません") from None
 
 
-def _store_income(scenario: Scenario) -> None:
+def _store_income(scenario: Scenario, clock: _Clock) -> None:
+    """Income rows are the tax data as known for each year (no 更正 dates in the format)."""
     for resident, row in scenario.income:
         person = Person.objects.filter(atena_no=resident).first()
         if person is None:
             continue  # income of someone who never lived here does not enter any household
-        Income.objects.update_or_create(
+        values = IncomeValues(**{k: v for k, v in row.items() if k != "income_year"})
+        Income.objects.filter(person=person, income_year=row["income_year"]).delete()
+        income_record(
             person=person,
             income_year=row["income_year"],
-            defaults={k: v for k, v in row.items() if k != "income_year"},
+            values=values,
+            reported_on=scenario.as_of,
+            recorded_at=clock.at(scenario.as_of),
         )
 
 

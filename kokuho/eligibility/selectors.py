@@ -33,7 +33,8 @@ from kokuho.eligibility.models import (
     KeptInsured,
     KijunApplication,
 )
-from kokuho.people.models import ChangeCode, Household, Income, Person
+from kokuho.people.income import income_in_force
+from kokuho.people.models import ChangeCode, Household, Person
 from kokuho.rules.params import parameters
 
 LATE_ELDERLY_REASONS = ("age_75", "disability_late_elderly")
@@ -135,8 +136,8 @@ def household_members_on(*, household: Household, on: dt.date) -> list[Person]:
     return [p for p in candidates if household_no_on(person=p, on=on) == household.household_no]
 
 
-def _income_facts(person: Person, income_year: int) -> IncomeFacts | None:
-    row = Income.objects.filter(person=person, income_year=income_year).first()
+def _income_facts(person: Person, income_year: int, on: dt.date) -> IncomeFacts | None:
+    row = income_in_force(person=person, income_year=income_year, on=on)
     if row is None:
         return None
     return IncomeFacts(
@@ -150,8 +151,8 @@ def _income_facts(person: Person, income_year: int) -> IncomeFacts | None:
     )
 
 
-def _member(person: Person, income_year: int) -> MemberFacts:
-    return MemberFacts(person.atena_no, person.birth_date, _income_facts(person, income_year))
+def _member(person: Person, income_year: int, on: dt.date) -> MemberFacts:
+    return MemberFacts(person.atena_no, person.birth_date, _income_facts(person, income_year, on))
 
 
 def household_facts(*, person: Person, on: dt.date) -> HouseholdFacts | None:
@@ -170,16 +171,16 @@ def household_facts(*, person: Person, on: dt.date) -> HouseholdFacts | None:
             continue
         periods = eligibility_periods(person=member)
         if insured_on(periods, first):
-            members.append(_member(member, income_year))
+            members.append(_member(member, income_year, on))
             applications += list(member.kijun_applications.values_list("applied_on", flat=True))
         elif periods and periods[-1].lost in LATE_ELDERLY_REASONS and periods[-1].end < first:
-            former.append(_member(member, income_year))
-    members.append(_member(person, income_year))
+            former.append(_member(member, income_year, on))
+    members.append(_member(person, income_year, on))
     applications += list(person.kijun_applications.values_list("applied_on", flat=True))
     head = household_head_on(household=household, on=on)
     return HouseholdFacts(
         members=members,
-        head=_member(head, income_year) if head else None,
+        head=_member(head, income_year, on) if head else None,
         former_members=former,
         kijun_applied_on=applications,
     )

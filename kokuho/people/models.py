@@ -193,8 +193,10 @@ class OtherCoverage(models.Model):
 class Income(models.Model):
     """所得 (住民税の課税情報) per person and income year (所得年), from the tax system.
 
-    A 更正 replaces the record for the same person and year; the replaced one is kept in
-    the tax system, not here.
+    The first record of a year applies from August 1 of the next year, when that income
+    year starts being used (eligibility.md §6). A 更正 adds a record that applies from the
+    month after it was reported (or that month, when reported on the 1st): the months
+    already decided keep the figures they were decided on.
     """
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="incomes")
@@ -206,11 +208,15 @@ class Income(models.Model):
     pension_revenue = models.BigIntegerField("公的年金等収入", default=0)
     pension_income = models.BigIntegerField("公的年金等所得", default=0)
     unreported = models.BooleanField("未申告", default=False)
+    applies_from = models.DateField("適用開始日")
+    recorded_at = models.DateTimeField("記録日時", null=True)
 
     class Meta:
         verbose_name = "所得"
         constraints = [
-            models.UniqueConstraint(fields=["person", "income_year"], name="income_once_a_year"),
+            models.UniqueConstraint(
+                fields=["person", "income_year", "applies_from"], name="income_once_per_start"
+            ),
             models.CheckConstraint(
                 condition=models.Q(total_income__gte=0, taxable__gte=0, revenue__gte=0),
                 name="income_not_negative",
