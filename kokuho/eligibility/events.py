@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from django.db import transaction
 
+from kokuho.eligibility.derivation import Period
 from kokuho.eligibility.models import EligibilityVersion, KeptKind
 from kokuho.eligibility.selectors import eligibility_periods
 from kokuho.eligibility.services import (
@@ -37,7 +38,7 @@ from kokuho.people.registry import (
 )
 
 
-class EventType(StrEnum):
+class ChangeType(StrEnum):
     MOVE_IN = "move_in"
     BIRTH = "birth"
     MOVE_OUT = "move_out"
@@ -63,38 +64,38 @@ class EventType(StrEnum):
 
 
 EVENT_LABELS = {
-    EventType.MOVE_IN: "転入",
-    EventType.BIRTH: "出生",
-    EventType.MOVE_OUT: "転出",
-    EventType.DEATH: "死亡",
-    EventType.RELOCATION: "転居",
-    EventType.EMPLOYEE_INSURANCE_JOIN: "社会保険加入",
-    EventType.EMPLOYEE_INSURANCE_LEAVE: "社会保険離脱",
-    EventType.UNION_JOIN: "国保組合加入",
-    EventType.UNION_LEAVE: "国保組合喪失",
-    EventType.WELFARE_START: "生活保護開始",
-    EventType.WELFARE_END: "生活保護廃止",
-    EventType.HEAD_CHANGE: "世帯主変更",
-    EventType.HOUSEHOLD_SPLIT: "世帯分離",
-    EventType.HOUSEHOLD_JOIN: "世帯合併",
-    EventType.FACILITY_MOVE_OUT: "住所地特例施設への転出",
-    EventType.STUDENT_MOVE_OUT: "修学のための転出",
-    EventType.DISABILITY_LATE_ELDERLY: "障害認定による後期高齢者医療加入",
-    EventType.FOREIGN_SHORT_STAY: "短期在留による適用除外",
+    ChangeType.MOVE_IN: "転入",
+    ChangeType.BIRTH: "出生",
+    ChangeType.MOVE_OUT: "転出",
+    ChangeType.DEATH: "死亡",
+    ChangeType.RELOCATION: "転居",
+    ChangeType.EMPLOYEE_INSURANCE_JOIN: "社会保険加入",
+    ChangeType.EMPLOYEE_INSURANCE_LEAVE: "社会保険離脱",
+    ChangeType.UNION_JOIN: "国保組合加入",
+    ChangeType.UNION_LEAVE: "国保組合喪失",
+    ChangeType.WELFARE_START: "生活保護開始",
+    ChangeType.WELFARE_END: "生活保護廃止",
+    ChangeType.HEAD_CHANGE: "世帯主変更",
+    ChangeType.HOUSEHOLD_SPLIT: "世帯分離",
+    ChangeType.HOUSEHOLD_JOIN: "世帯合併",
+    ChangeType.FACILITY_MOVE_OUT: "住所地特例施設への転出",
+    ChangeType.STUDENT_MOVE_OUT: "修学のための転出",
+    ChangeType.DISABILITY_LATE_ELDERLY: "障害認定による後期高齢者医療加入",
+    ChangeType.FOREIGN_SHORT_STAY: "短期在留による適用除外",
 }
 
 # Facts whose start and end are those of another scheme (types → coverage kind).
 COVERAGE_STARTS = {
-    EventType.EMPLOYEE_INSURANCE_JOIN: CoverageKind.EMPLOYEE_INSURANCE,
-    EventType.UNION_JOIN: CoverageKind.UNION,
-    EventType.WELFARE_START: CoverageKind.WELFARE,
-    EventType.DISABILITY_LATE_ELDERLY: CoverageKind.LATE_ELDERLY_DISABILITY,
-    EventType.FOREIGN_SHORT_STAY: CoverageKind.SHORT_STAY,
+    ChangeType.EMPLOYEE_INSURANCE_JOIN: CoverageKind.EMPLOYEE_INSURANCE,
+    ChangeType.UNION_JOIN: CoverageKind.UNION,
+    ChangeType.WELFARE_START: CoverageKind.WELFARE,
+    ChangeType.DISABILITY_LATE_ELDERLY: CoverageKind.LATE_ELDERLY_DISABILITY,
+    ChangeType.FOREIGN_SHORT_STAY: CoverageKind.SHORT_STAY,
 }
 COVERAGE_ENDS = {
-    EventType.EMPLOYEE_INSURANCE_LEAVE: CoverageKind.EMPLOYEE_INSURANCE,
-    EventType.UNION_LEAVE: CoverageKind.UNION,
-    EventType.WELFARE_END: CoverageKind.WELFARE,
+    ChangeType.EMPLOYEE_INSURANCE_LEAVE: CoverageKind.EMPLOYEE_INSURANCE,
+    ChangeType.UNION_LEAVE: CoverageKind.UNION,
+    ChangeType.WELFARE_END: CoverageKind.WELFARE,
 }
 
 
@@ -102,7 +103,7 @@ COVERAGE_ENDS = {
 class ChangeEvent:
     """A fact as reported. `person` data is needed for 転入/出生 of someone new."""
 
-    type: EventType
+    type: ChangeType
     date: dt.date
     reported_on: dt.date
     atena_no: str
@@ -155,10 +156,10 @@ def event_apply(
 
 def _apply(event: ChangeEvent, ctx: ChangeContext, recorded: Recorded) -> list[Person]:
     kind = event.type
-    if kind in (EventType.MOVE_IN, EventType.BIRTH):
+    if kind in (ChangeType.MOVE_IN, ChangeType.BIRTH):
         if event.resident is None:
             raise EligibilityError(f"{kind.label}: 住民の情報（氏名・生年月日等）が必要です")
-        code = ChangeCode.BIRTH if kind == EventType.BIRTH else ChangeCode.MOVE_IN
+        code = ChangeCode.BIRTH if kind == ChangeType.BIRTH else ChangeCode.MOVE_IN
         person = resident_arrive(
             data=event.resident,
             household_no=event.household_no,
@@ -175,17 +176,17 @@ def _apply(event: ChangeEvent, ctx: ChangeContext, recorded: Recorded) -> list[P
             )
         return [person]
     person = _person(event.atena_no)
-    if kind in (EventType.MOVE_OUT, EventType.FACILITY_MOVE_OUT, EventType.STUDENT_MOVE_OUT):
-        abroad = event.abroad and kind == EventType.MOVE_OUT
+    if kind in (ChangeType.MOVE_OUT, ChangeType.FACILITY_MOVE_OUT, ChangeType.STUDENT_MOVE_OUT):
+        abroad = event.abroad and kind == ChangeType.MOVE_OUT
         resident_depart(person=person, code=ChangeCode.MOVE_OUT, abroad=abroad, ctx=ctx)
-        if kind == EventType.FACILITY_MOVE_OUT:
+        if kind == ChangeType.FACILITY_MOVE_OUT:
             kept_start(person=person, kind=KeptKind.FACILITY, start=event.date, recorded=recorded)
-        elif kind == EventType.STUDENT_MOVE_OUT:
+        elif kind == ChangeType.STUDENT_MOVE_OUT:
             kept_start(person=person, kind=KeptKind.STUDENT, start=event.date, recorded=recorded)
-    elif kind == EventType.DEATH:
+    elif kind == ChangeType.DEATH:
         resident_depart(person=person, code=ChangeCode.DEATH, abroad=False, ctx=ctx)
         kept_end_all(person=person, last_day=event.date)
-    elif kind == EventType.RELOCATION:
+    elif kind == ChangeType.RELOCATION:
         resident_relocate(
             person=person, address=event.address, postal_code=event.postal_code, ctx=ctx
         )
@@ -197,17 +198,17 @@ def _apply(event: ChangeEvent, ctx: ChangeContext, recorded: Recorded) -> list[P
         coverage_end(
             person=person, kind=COVERAGE_ENDS[kind], loss_date=event.date, recorded=recorded
         )
-    elif kind == EventType.HEAD_CHANGE:
+    elif kind == ChangeType.HEAD_CHANGE:
         household = Household.objects.get(
             household_no=event.household_no or person.household.household_no
         )
         new_head = _person(event.new_head_atena_no) if event.new_head_atena_no else person
         household_head_change(household=household, new_head=new_head, ctx=ctx)
         return [new_head]
-    elif kind in (EventType.HOUSEHOLD_SPLIT, EventType.HOUSEHOLD_JOIN):
+    elif kind in (ChangeType.HOUSEHOLD_SPLIT, ChangeType.HOUSEHOLD_JOIN):
         code = (
             ChangeCode.HOUSEHOLD_SPLIT
-            if kind == EventType.HOUSEHOLD_SPLIT
+            if kind == ChangeType.HOUSEHOLD_SPLIT
             else ChangeCode.HOUSEHOLD_JOIN
         )
         resident_change_household(
@@ -220,3 +221,62 @@ def _apply(event: ChangeEvent, ctx: ChangeContext, recorded: Recorded) -> list[P
     else:  # pragma: no cover - the enum is exhaustive
         raise EligibilityError(f"未対応の異動です: {kind}")
     return [person]
+
+
+@dataclass(frozen=True)
+class Consequence:
+    """One line of a preview: 「山田 太郎: 資格喪失 2026-06-16 (社会保険加入)」."""
+
+    atena_no: str
+    name: str
+    text: str
+
+
+class _Rollback(Exception):
+    """Carries the preview out of the transaction it rolls back (never escapes this module)."""
+
+    def __init__(self, consequences: list[Consequence], late: bool) -> None:
+        self.consequences, self.late = consequences, late
+
+
+def consequences_between(before: list[Period], after: list[Period]) -> list[str]:
+    """Describe what changed between two versions of a person's periods, in counter words."""
+    from kokuho.eligibility.selectors import reason_label
+
+    lines = []
+    old_by_start = {p.start: p for p in before}
+    new_starts = {p.start for p in after}
+    for period in after:
+        old = old_by_start.get(period.start)
+        if old is None:
+            lines.append(f"資格取得 {period.start.isoformat()}（{reason_label(period.acquired)}）")
+        if period.end is not None and (old is None or old.end != period.end):
+            loss = period.end + dt.timedelta(days=1)
+            lines.append(f"資格喪失 {loss.isoformat()}（{reason_label(period.lost)}）")
+        elif period.end is None and old is not None and old.end is not None:
+            lines.append(f"資格喪失の取消（{period.start.isoformat()} からの資格が継続）")
+    for period in before:
+        if period.start not in new_starts:
+            lines.append(f"{period.start.isoformat()} からの資格期間は取り消されます")
+    return lines or ["資格に変更はありません"]
+
+
+def event_preview(
+    event: ChangeEvent, *, recorded_at: dt.datetime, actor: object | None
+) -> tuple[list[Consequence], bool]:
+    """What `event_apply` would do, computed by the real services and rolled back.
+
+    Returns the consequences (資格取得・喪失 lines) and whether the report would be late.
+    """
+    subject = Person.objects.filter(atena_no=event.atena_no).first()
+    before = eligibility_periods(person=subject) if subject else []
+    try:
+        with transaction.atomic():
+            result = event_apply(event, recorded_at=recorded_at, actor=actor)
+            person = Person.objects.get(atena_no=event.atena_no)
+            lines = consequences_between(before, eligibility_periods(person=person))
+            raise _Rollback(
+                [Consequence(person.atena_no, person.name, t) for t in lines], result.late
+            )
+    except _Rollback as done:
+        return done.consequences, done.late

@@ -20,7 +20,7 @@ from kokuho.core.kana import KanaError, normalize_kana_name
 from kokuho.core.wareki import WarekiError, parse_date
 from kokuho.eligibility.burden import Decision
 from kokuho.eligibility.derivation import insured_on
-from kokuho.eligibility.events import ChangeEvent, EventType, event_apply
+from kokuho.eligibility.events import ChangeEvent, ChangeType, event_apply
 from kokuho.eligibility.models import EligibilityNotice
 from kokuho.eligibility.selectors import (
     eligibility_periods,
@@ -73,10 +73,10 @@ SEXES = {
     "女": Sex.FEMALE,
 }
 NEEDS_HOUSEHOLD = {
-    EventType.MOVE_IN,
-    EventType.BIRTH,
-    EventType.HOUSEHOLD_SPLIT,
-    EventType.HOUSEHOLD_JOIN,
+    ChangeType.MOVE_IN,
+    ChangeType.BIRTH,
+    ChangeType.HOUSEHOLD_SPLIT,
+    ChangeType.HOUSEHOLD_JOIN,
 }
 INCOME_FIELDS = ("total_income", "taxable", "revenue")
 
@@ -93,7 +93,7 @@ class ScenarioResident:
 @dataclass
 class ScenarioEvent:
     path: str
-    type: EventType
+    type: ChangeType
     date: dt.date
     reported: dt.date
     resident: str
@@ -249,14 +249,14 @@ def _events(raw: Any, residents: dict[str, ScenarioResident]) -> list[ScenarioEv
         path = f"events[{index}]"
         data = _mapping(value, path)
         try:
-            kind = EventType(str(_required(data, "type", path)))
+            kind = ChangeType(str(_required(data, "type", path)))
         except ValueError:
             raise ScenarioError(f"{path}.type", f"不明な異動です: {data['type']!r}") from None
         date = _date(_required(data, "date", path), f"{path}.date")
         reported = _date(data["reported"], f"{path}.reported") if data.get("reported") else date
         if reported < date:
             raise ScenarioError(f"{path}.reported", "届出日が異動日より前です")
-        if kind == EventType.HEAD_CHANGE:
+        if kind == ChangeType.HEAD_CHANGE:
             new_head = _resident_ref(data, "new_head", path, residents)
             resident = str(data.get("resident") or new_head)
             event = ScenarioEvent(
@@ -403,7 +403,7 @@ def scenario_run(scenario: Scenario) -> dict[str, Any]:
         arrived: set[str] = set()
         for event in scenario.events:
             subject = event.resident
-            arrives = event.type in (EventType.MOVE_IN, EventType.BIRTH)
+            arrives = event.type in (ChangeType.MOVE_IN, ChangeType.BIRTH)
             if (
                 not arrives
                 and subject not in arrived

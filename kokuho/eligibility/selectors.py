@@ -228,3 +228,94 @@ def open_kept_cases(*, person: Person) -> list[KeptInsured]:
 
 def kijun_applications(*, person: Person) -> list[KijunApplication]:
     return list(person.kijun_applications.order_by("applied_on"))
+
+
+REASON_LABELS = {
+    "move_in": "転入",
+    "birth": "出生",
+    "move_out": "転出",
+    "death": "死亡",
+    "employee_insurance_join": "社会保険加入",
+    "employee_insurance_leave": "社会保険離脱",
+    "union_join": "国保組合加入",
+    "union_leave": "国保組合喪失",
+    "welfare_start": "生活保護開始",
+    "welfare_end": "生活保護廃止",
+    "age_75": "75歳到達（後期高齢者医療へ）",
+    "disability_late_elderly": "障害認定（後期高齢者医療へ）",
+    "disability_withdrawn": "障害認定の撤回",
+    "foreign_short_stay": "短期在留（適用除外）",
+    "foreign_stay_extended": "在留期間の更新",
+    "facility_move_out": "住所地特例",
+    "student_move_out": "修学中の特例",
+    "special_address_end": "住所地特例の終了",
+    "student_end": "修学中の特例の終了",
+}
+
+
+def reason_label(code: str | None) -> str:
+    return REASON_LABELS.get(code or "", code or "")
+
+
+@dataclass(frozen=True)
+class MonthState:
+    month: dt.date
+    insured: bool
+    copay: Decision | None
+    category: Decision | None
+
+
+@dataclass(frozen=True)
+class EligibilitySummary:
+    """資格の照会画面: periods, their history (corrections marked), numbers, month by month."""
+
+    periods: list[Period]
+    history: list[tuple[EligibilityVersion, list[Period]]]
+    number: BranchNumber | None
+    insurer_number: str
+    months: list[MonthState]
+    notices: list
+    today: PersonState
+
+
+def eligibility_summary(*, person: Person, today: dt.date, months: int = 12) -> EligibilitySummary:
+    from django.conf import settings
+
+    first = month_start(today)
+    month_list = []
+    for back in range(months - 1, -1, -1):
+        year, month = divmod(first.year * 12 + first.month - 1 - back, 12)
+        month_list.append(dt.date(year, month + 1, 1))
+    states = []
+    for month in month_list:
+        state = person_state_on(person=person, on=month)
+        states.append(MonthState(month, state.insured, state.copay, state.category))
+    return EligibilitySummary(
+        periods=eligibility_periods(person=person),
+        history=eligibility_history(person=person),
+        number=insured_number_of(person=person),
+        insurer_number=settings.KOKUHO_INSURER_NUMBER,
+        months=states,
+        notices=list(person.elig_notices.order_by("-created_at")),
+        today=person_state_on(person=person, on=today),
+    )
+
+
+@dataclass(frozen=True)
+class HouseholdEligibility:
+    number: str
+    head_insured: bool
+    insured_members: list[str]
+
+
+def household_eligibility(*, household: Household, today: dt.date) -> HouseholdEligibility:
+    """国保世帯: its 記号・番号, who is insured today, and whether the head is 擬制世帯主."""
+    number = getattr(household, "nhi_number", None)
+    members = household_members_on(household=household, on=today)
+    insured = [m.atena_no for m in members if insured_period_on(person=m, on=today)]
+    head = household_head_on(household=household, on=today)
+    return HouseholdEligibility(
+        number=f"{number.symbol}-{number.number}" if number else "",
+        head_insured=bool(head and head.atena_no in insured),
+        insured_members=insured,
+    )

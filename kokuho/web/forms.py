@@ -1,7 +1,7 @@
 """Input parsing for the counter screens; every error message is Japanese and specific."""
 
+import datetime as dt
 import unicodedata
-from datetime import date
 
 from django import forms
 
@@ -26,7 +26,7 @@ class PersonSearchForm(forms.Form):
             raise forms.ValidationError("氏名カナはカタカナまたはひらがなで入力してください。")
         return value
 
-    def clean_birth(self) -> date | None:
+    def clean_birth(self) -> dt.date | None:
         value = self.cleaned_data["birth"].strip()
         if not value:
             return None
@@ -46,3 +46,45 @@ class PersonSearchForm(forms.Form):
         return SearchCriteria(
             kana=data["kana"], birth_date=data["birth"], atena_no=data["atena_no"]
         )
+
+
+NOTIFICATION_TYPES = [
+    ("employee_insurance_join", "社会保険加入（社保加入日）"),
+    ("employee_insurance_leave", "社会保険離脱（社保の資格喪失日）"),
+    ("welfare_start", "生活保護開始（保護開始日）"),
+    ("welfare_end", "生活保護廃止（保護廃止日）"),
+    ("union_join", "国保組合加入（組合の資格取得日）"),
+    ("union_leave", "国保組合喪失（組合の資格喪失日）"),
+    ("facility_move_out", "住所地特例施設への転出（転出日）"),
+    ("student_move_out", "修学のための転出（転出日）"),
+]
+
+
+class NotificationForm(forms.Form):
+    """届出 at the counter: a fact from another insurer or the welfare office."""
+
+    type = forms.ChoiceField(label="届出の種類", choices=NOTIFICATION_TYPES)
+    date = forms.CharField(label="事実発生日", max_length=30, help_text="例: R8.6.15 / 2026-06-15")
+    reported_on = forms.CharField(label="届出日", max_length=30, required=False)
+
+    def _date(self, name: str) -> dt.date | None:
+        value = self.cleaned_data[name].strip()
+        if not value:
+            return None
+        try:
+            return parse_date(value)
+        except WarekiError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_date(self) -> dt.date | None:
+        return self._date("date")
+
+    def clean_reported_on(self) -> dt.date | None:
+        return self._date("reported_on")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        fact, reported = data.get("date"), data.get("reported_on")
+        if fact and reported and reported < fact:
+            self.add_error("reported_on", "届出日が事実発生日より前です。")
+        return data

@@ -7,6 +7,11 @@ urlpatterns = [
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
     path("people/<str:atena_no>/", views.person_detail, name="person_detail"),
+    path(
+        "people/<str:atena_no>/notifications/new/",
+        views.notification_new,
+        name="notification_new",
+    ),
     path("households/<str:household_no>/", views.household_detail, name="household_detail"),
     path("healthz", views.healthz, name="healthz"),
 ]

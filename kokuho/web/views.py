@@ -1,16 +1,21 @@
 """Counter screens (窓口画面). Thin: parse input, call one service, render."""
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from kokuho.accounts.decorators import public, requires
 from kokuho.accounts.permissions import Perm
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.core.purposes import Purpose, PurposeError, parse_purpose
+from kokuho.eligibility.events import ChangeEvent, ChangeType, event_apply, event_preview
+from kokuho.eligibility.selectors import eligibility_summary, household_eligibility
+from kokuho.eligibility.services import EligibilityError
 from kokuho.people.services import household_view, person_search_audited, person_view
-from kokuho.web.forms import PersonSearchForm
+from kokuho.web.forms import NotificationForm, PersonSearchForm
 
 DEFAULT_PURPOSE = Purpose.NHI_ELIGIBILITY
 
@@ -57,7 +62,16 @@ def person_detail(request: HttpRequest, atena_no: str) -> HttpResponse:
     record = person_view(
         atena_no=atena_no, actor=request.user, purpose=purpose, screen="person_detail"
     )
-    return render(request, "web/person.html", {"record": record, "purpose": purpose})
+    eligibility = None
+    if request.user.has_perm(Perm.ELIGIBILITY_VIEW):
+        eligibility = eligibility_summary(person=record.person, today=timezone.localdate())
+    context = {
+        "record": record,
+        "purpose": purpose,
+        "eligibility": eligibility,
+        "can_notify": request.user.has_perm(Perm.ELIGIBILITY_CHANGE),
+    }
+    return render(request, "web/person.html", context)
 
 
 @requires(Perm.PEOPLE_VIEW)
@@ -68,7 +82,11 @@ def household_detail(request: HttpRequest, household_no: str) -> HttpResponse:
     record = household_view(
         household_no=household_no, actor=request.user, purpose=purpose, screen="household_detail"
     )
-    return render(request, "web/household.html", {"record": record, "purpose": purpose})
+    nhi = None
+    if request.user.has_perm(Perm.ELIGIBILITY_VIEW):
+        nhi = household_eligibility(household=record.household, today=timezone.localdate())
+    context = {"record": record, "purpose": purpose, "nhi": nhi}
+    return render(request, "web/household.html", context)
 
 
 @public
@@ -81,3 +99,43 @@ login = public(
     auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True)
 )
 logout = public(auth_views.LogoutView.as_view())
+
+
+@requires(Perm.ELIGIBILITY_CHANGE)
+def notification_new(request: HttpRequest, atena_no: str) -> HttpResponse:
+    """届出入力: preview the consequences with the real engine, then save."""
+    record = person_view(
+        atena_no=atena_no,
+        actor=request.user,
+        purpose=Purpose.NHI_ELIGIBILITY,
+        screen="notification",
+    )
+    form = NotificationForm(request.POST or None, initial={"reported_on": timezone.localdate()})
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        event = ChangeEvent(
+            type=ChangeType(form.cleaned_data["type"]),
+            date=form.cleaned_data["date"],
+            reported_on=form.cleaned_data["reported_on"] or timezone.localdate(),
+            atena_no=atena_no,
+            source="窓口届出",
+        )
+        try:
+            if request.POST.get("action") == "save":
+                event_apply(event, recorded_at=timezone.now(), actor=request.user)
+                messages.success(request, f"{record.person.name} の届出を登録しました。")
+                return redirect("person_detail", atena_no=atena_no)
+            consequences, late = event_preview(
+                event, recorded_at=timezone.now(), actor=request.user
+            )
+            preview = {"consequences": consequences, "late": late, "event": event}
+        except EligibilityError as error:
+            form.add_error(None, str(error))
+    context = {
+        "record": record,
+        "form": form,
+        "preview": preview,
+        "purpose": Purpose.NHI_ELIGIBILITY,
+    }
+    template = "web/_notification_preview.html" if request.htmx else "web/notification.html"
+    return render(request, template, context)

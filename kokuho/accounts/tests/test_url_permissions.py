@@ -57,6 +57,7 @@ def _protected_urls(person):
     return {
         Perm.PEOPLE_SEARCH: reverse("search") + "?kana=ヤマダ",
         Perm.PEOPLE_VIEW: reverse("person_detail", args=[person.atena_no]),
+        Perm.ELIGIBILITY_CHANGE: reverse("notification_new", args=[person.atena_no]),
     }
 
 

@@ -1,6 +1,6 @@
 """Presentation filters: 和暦 with 西暦 beside (dates are `date` everywhere else)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django import template
 
@@ -18,3 +18,17 @@ def wareki(value: date | None) -> str:
 @register.filter
 def wareki_only(value: date | None) -> str:
     return format_wareki(value) if value else ""
+
+
+@register.filter
+def reason(code: str | None) -> str:
+    """取得・喪失事由の表示名."""
+    from kokuho.eligibility.selectors import reason_label
+
+    return reason_label(code)
+
+
+@register.filter
+def day_after(value: date | None) -> date | None:
+    """喪失日 = the day after the last insured day (forms print 喪失年月日)."""
+    return value + timedelta(days=1) if value else None
