@@ -15,6 +15,8 @@ from kokuho.core.wareki import format_both, parse_date
 from kokuho.demo.city import city_exists, city_generate, city_load
 from kokuho.demo.report import city_summary, format_summary
 from kokuho.demo.staff import demo_staff_ensure, logins_file
+from kokuho.eligibility.batch import eligibility_derive_initial
+from kokuho.eligibility.report import eligibility_overview
 
 
 class Command(BaseCommand):
@@ -38,8 +40,16 @@ class Command(BaseCommand):
                 data, source=f"demo-city seed={seed}", progress=not opts["no_progress"]
             )
             self.stdout.write(f"読み込み完了: {stats}")
+        derived = eligibility_derive_initial(on=today)
+        if derived.with_periods:
+            self.stdout.write(
+                f"資格の初期導出: {derived.with_periods:,}人に資格期間、"
+                f"{derived.households_numbered:,}世帯に記号・番号を付番しました。"
+            )
         self.stdout.write("")
         self.stdout.write(format_summary(city_summary(on=today)))
+        self.stdout.write("")
+        self.stdout.write(eligibility_overview(on=today).format())
         self.stdout.write("")
         logins = demo_staff_ensure(today=today)
         self.stdout.write(f"デモ用ログイン（{logins_file()} にも保存）:")
