@@ -132,16 +132,31 @@ def _person(atena_no: str) -> Person:
 
 
 def event_apply(
-    event: ChangeEvent, *, recorded_at: dt.datetime, actor: object | None
+    event: ChangeEvent,
+    *,
+    recorded_at: dt.datetime,
+    actor: object | None,
+    with_facts: tuple[ChangeEvent, ...] = (),
 ) -> EventResult:
-    """Apply one fact in one transaction and recompute the eligibility it touches."""
-    ctx = ChangeContext(event.date, event.reported_on, recorded_at, event.source, actor)
-    recorded = Recorded(recorded_at, event.reported_on, event.date, event.type.value, actor)
+    """Apply one fact in one transaction and recompute the eligibility it touches.
+
+    `with_facts` are facts handed in together with a 転入/出生 (e.g. the 社保 the person has
+    been in since before the move): they are applied before eligibility is decided, so a
+    person who arrives already covered is never insured nor numbered.
+    """
     with transaction.atomic():
-        try:
-            touched = _apply(event, ctx, recorded)
-        except RegistryError as error:
-            raise EligibilityError(str(error)) from None
+        touched: list[Person] = []
+        late = False
+        for fact in (event, *with_facts):
+            ctx = ChangeContext(fact.date, fact.reported_on, recorded_at, fact.source, actor)
+            recorded = Recorded(recorded_at, fact.reported_on, fact.date, fact.type.value, actor)
+            try:
+                people = _apply(fact, ctx, recorded)
+            except RegistryError as error:
+                raise EligibilityError(str(error)) from None
+            touched += [p for p in people if p not in touched]
+            late = late_report_check(person=people[0], recorded=recorded) or late
+        recorded = Recorded(recorded_at, event.reported_on, event.date, event.type.value, actor)
         versions = [v for p in touched if (v := eligibility_recompute(person=p, recorded=recorded))]
         for person in touched:
             person.refresh_from_db()
@@ -150,7 +165,6 @@ def event_apply(
             ):
                 # 記号・番号 follow the household the person is in from this date.
                 numbers_ensure(person=person, on=event.date)
-        late = late_report_check(person=touched[0], recorded=recorded) if touched else False
     return EventResult(versions, late)
 
 

@@ -48,10 +48,11 @@ class KeptFact:
     end: dt.date | None
 
 
-# kind → (days from the other scheme's start to the first excluded day, reason at start,
-#         reason at end, legal basis). 社保 ends NHI the day *after* it starts (one day of
-# overlap: 法8条1項 — 喪失は該当した日の翌日); 生活保護 and 国保組合 end it on that day
-# (法8条2項 / 6条9号・10号); 後期 by 障害認定 from the 認定日 (法6条8号, 8条1項ただし書).
+# kind → (days of overlap for a person already insured when the other scheme starts, reason
+#         at start, reason at end, legal basis). 社保 ends NHI the day *after* it starts (法8条1項
+# — 喪失は該当した日の翌日); 生活保護 and 国保組合 end it on that day (法8条2項 / 6条9号・10号);
+# 後期 by 障害認定 from the 認定日 (法6条8号, 8条1項ただし書); a short stay found after arrival
+# ends it the next day (施行規則1条; "verify" in the spec).
 EXCLUSION_RULES: dict[str, tuple[int, str, str, str]] = {
     "employee_insurance": (
         1,
@@ -68,7 +69,7 @@ EXCLUSION_RULES: dict[str, tuple[int, str, str, str]] = {
         "国保法6条8号; 高確法50条2号",
     ),
     "other_municipality": (0, "move_in", "special_address_end", "国保法116条の2"),
-    "short_stay": (0, "foreign_short_stay", "foreign_stay_extended", "国保法施行規則1条1号"),
+    "short_stay": (1, "foreign_short_stay", "foreign_stay_extended", "国保法施行規則1条1号"),
 }
 
 KEPT_REASONS = {
@@ -109,12 +110,12 @@ def exclusion_intervals(
 ) -> list[Interval]:
     intervals = [Interval(anniversary(birth_date, late_elderly_age), None, "age_75")]
     for fact in coverages:
-        offset, start_reason, end_reason, _basis = EXCLUSION_RULES[fact.kind]
-        start = fact.start + dt.timedelta(days=offset)
-        if fact.kind == "short_stay" and any(r.start < fact.start for r in residence):
-            # Already a resident (so insured) when the short stay was found: loss from the
-            # next day, as for other exclusions found later (法8条1項). "verify" in the spec.
-            start += ONE_DAY
+        overlap, start_reason, end_reason, _basis = EXCLUSION_RULES[fact.kind]
+        start = fact.start
+        if any(r.covers(fact.start - ONE_DAY) for r in residence):
+            # The overlap day exists only for someone already living (so insured) here when
+            # the other scheme began; a person who arrives already covered is never insured.
+            start += dt.timedelta(days=overlap)
         intervals.append(Interval(start, fact.end, start_reason, end_reason))
     return intervals
 

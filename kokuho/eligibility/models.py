@@ -153,6 +153,7 @@ class KijunApplication(models.Model):
 class NoticeCode(models.TextChoices):
     LATE_REPORT = "late_report", "届出期限（14日）超過"
     RETROACTIVE = "retroactive_change", "遡及による資格の変更"
+    COVERAGE_START_INFERRED = "coverage_start_inferred", "他制度の開始日を推定"
 
 
 class EligibilityNotice(models.Model):

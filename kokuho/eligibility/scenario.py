@@ -401,27 +401,22 @@ def scenario_run(scenario: Scenario) -> dict[str, Any]:
     with transaction.atomic():
         pending: dict[str, list[ScenarioEvent]] = {}
         arrived: set[str] = set()
+        arrivals = {e.resident for e in scenario.events if e.type in ARRIVALS}
         for event in scenario.events:
             subject = event.resident
-            arrives = event.type in (ChangeType.MOVE_IN, ChangeType.BIRTH)
-            if (
-                not arrives
-                and subject not in arrived
-                and not Person.objects.filter(atena_no=subject).exists()
-            ):
-                # A fact about someone not yet living here (e.g. 社保 since before the move):
-                # it is applied as soon as they arrive, with its own dates.
-                pending.setdefault(subject, []).append(event)
-                continue
-            _apply(event, scenario, clock)
-            if arrives:
+            if event.type in ARRIVALS:
                 arrived.add(subject)
-                for waiting in pending.pop(subject, []):
-                    _apply(waiting, scenario, clock)
-        for subject, waiting in pending.items():
-            raise ScenarioError(
-                waiting[0].path, f"{subject} は転入・出生していないため適用できません"
-            )
+                _apply(event, scenario, clock, with_facts=pending.pop(subject, []))
+            elif subject in arrived:
+                _apply(event, scenario, clock)
+            elif subject not in arrivals:
+                raise ScenarioError(
+                    event.path, f"{subject} は転入・出生していないため適用できません"
+                )
+            else:
+                # A fact about someone not yet living here (e.g. 社保 since before the move):
+                # handed in with their 転入/出生, with its own dates.
+                pending.setdefault(subject, []).append(event)
         _store_income(scenario, clock)
         for resident, applied_on in scenario.applications:
             person = Person.objects.filter(atena_no=resident).first()
@@ -445,12 +440,18 @@ def scenario_run(scenario: Scenario) -> dict[str, Any]:
         return _answer(scenario)
 
 
-def _apply(event: ScenarioEvent, scenario: Scenario, clock: _Clock) -> None:
+ARRIVALS = (ChangeType.MOVE_IN, ChangeType.BIRTH)
+
+
+def _apply(
+    event: ScenarioEvent, scenario: Scenario, clock: _Clock, with_facts: list[ScenarioEvent] = ()
+) -> None:
     try:
         event_apply(
             _change_event(event, scenario.residents[event.resident]),
             recorded_at=clock.at(event.reported),
             actor=None,
+            with_facts=tuple(_change_event(f, scenario.residents[f.resident]) for f in with_facts),
         )
     except EligibilityError as error:
         raise ScenarioError(event.path, str(error)) from None

@@ -250,6 +250,8 @@ REASON_LABELS = {
     "student_move_out": "修学中の特例",
     "special_address_end": "住所地特例の終了",
     "student_end": "修学中の特例の終了",
+    "initial_load": "初期移行",
+    "kijun_application": "基準収入額適用申請",
 }
 
 

@@ -173,8 +173,9 @@ def coverage_end(
     *, person: Person, kind: CoverageKind, loss_date: dt.date, recorded: Recorded
 ) -> None:
     """The other scheme ends: `loss_date` is its 喪失日 / 廃止日, so it covered up to the day
-    before. With no open record (covered since before we knew the person) one is made from
-    the birth date, which is what "covered until then" means for eligibility."""
+    before. With no open record (the person was covered since before we knew it) the start
+    is inferred: the day after their last NHI period ended, else the day their residence
+    began — and a notice asks staff to confirm it."""
     end = loss_date - dt.timedelta(days=1)
     open_row = (
         OtherCoverage.objects.filter(person=person, kind=kind, end__isnull=True)
@@ -182,12 +183,18 @@ def coverage_end(
         .first()
     )
     if open_row is None:
+        closed = [p.end for p in eligibility_periods(person=person) if p.end and p.end < end]
+        start = max(closed) + dt.timedelta(days=1) if closed else person.resident_from
+        start = min(start, end)
         OtherCoverage.objects.create(
+            person=person, kind=kind, start=start, end=end, recorded_at=recorded.recorded_at
+        )
+        notice_add(
             person=person,
-            kind=kind,
-            start=min(person.birth_date, end),
-            end=end,
-            recorded_at=recorded.recorded_at,
+            code=NoticeCode.COVERAGE_START_INFERRED,
+            message=f"{CoverageKind(kind).label} の開始日が未登録のため"
+            f" {start.isoformat()} と推定しました",
+            recorded=recorded,
         )
         return
     if end < open_row.start:
