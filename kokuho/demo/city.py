@@ -454,7 +454,7 @@ def _thousands(value: float) -> int:
 class _CityBuilder:
     def __init__(self, *, seed: int, on: date) -> None:
         # Demo data, not secrets: a seeded, reproducible generator is the point.
-        self.rng = random.Random(seed)  # noqa: S311
+        self.rng = random.Random(seed)
         self.rnd = self.rng.random
         self.gauss = self.rng.gauss
         self.on = on
