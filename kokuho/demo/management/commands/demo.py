@@ -5,18 +5,22 @@ accounts and reports the city. Eligibility derivation, the 高額療養費 month
 join here as they are built.
 """
 
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from kokuho.core.wareki import format_both, parse_date
+from kokuho.demo.changes import changes_generate
 from kokuho.demo.city import city_exists, city_generate, city_load
 from kokuho.demo.report import city_summary, format_summary
 from kokuho.demo.staff import demo_staff_ensure, logins_file
 from kokuho.eligibility.batch import eligibility_derive_initial
 from kokuho.eligibility.report import eligibility_overview
+from kokuho.interfaces.services import import_residents_changes
 
 
 class Command(BaseCommand):
@@ -46,6 +50,7 @@ class Command(BaseCommand):
                 f"資格の初期導出: {derived.with_periods:,}人に資格期間、"
                 f"{derived.households_numbered:,}世帯に記号・番号を付番しました。"
             )
+        self._registry_month(today, seed, progress=not opts["no_progress"])
         self.stdout.write("")
         self.stdout.write(format_summary(city_summary(on=today)))
         self.stdout.write("")
@@ -55,3 +60,15 @@ class Command(BaseCommand):
         self.stdout.write(f"デモ用ログイン（{logins_file()} にも保存）:")
         for login in logins:
             self.stdout.write(f"  {login.role.value:<6} {login.username:<10} {login.password}")
+
+    def _registry_month(self, today: date, seed: int, *, progress: bool) -> None:
+        """Last month's 住基異動, generated once and fed through the real importer (a re-run
+        finds every record in the ledger and changes nothing)."""
+        month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        directory = Path(settings.VAR_DIR) / "demo"
+        path = directory / f"residents-changes-{month:%Y%m}.csv"
+        if not path.exists():
+            changes_generate(month=month, seed=seed, directory=directory, today=today)
+        summary = import_residents_changes(path=path, actor=None, progress=progress)
+        self.stdout.write("")
+        self.stdout.write(summary.format())

@@ -1,0 +1,422 @@
+"""The common importer rules of interfaces.md, shared by every file format.
+
+A format is an `Importer`: its kind, its `Layout`, a function that applies one validated
+record through the services, and one that says which field a refusal is about. `file_import`
+does the rest the same way for all of them: the ledger (a re-run is a no-op, a changed
+record under a known id is a conflict), one savepoint per row (a refused row goes to
+quarantine, the good rows of the file are applied), progress, the summary and the audit
+event of the file.
+
+Rows are committed in chunks (at most `COMMIT_SECONDS` of work each): a crash mid-file
+keeps the chunks already done, and their ledger entries with them, so running the file
+again resumes where it stopped.
+"""
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import itertools
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import DatabaseError, DataError, IntegrityError, transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from kokuho.audit.models import EventType, SubjectType
+from kokuho.audit.services import audit_event_record
+from kokuho.core.purposes import Purpose
+from kokuho.eligibility.services import EligibilityError
+from kokuho.interfaces.layout import (
+    FieldError,
+    ImportRejected,
+    Layout,
+    ReadRow,
+    layout_rows,
+    row_hash,
+    source_read,
+)
+from kokuho.interfaces.models import (
+    ImportedRecord,
+    ImportErrorCode,
+    ImportFile,
+    ImportKind,
+    QuarantinedRow,
+)
+from kokuho.people.registry import RegistryError
+from kokuho.rules.params import ParameterError
+
+# Record ids looked up in the ledger at a time.
+LEDGER_WINDOW = 500
+# A transaction is committed after this long: every registry change appends to the audit
+# chain, whose head row stays locked until commit, and staff reading records at the counter
+# append to it too — they must not wait long behind a batch. Time rather than a row count,
+# so the bound holds whether a row costs 50 µs or 50 ms.
+COMMIT_SECONDS = 0.5
+
+
+def conflict_reason(layout: Layout) -> str:
+    """「同じ異動連番で内容が異なります（競合）」, named after the layout's id column."""
+    return f"同じ{layout.id_label}で内容が異なります（競合）"
+
+
+class RowRejected(Exception):
+    """A record the services cannot apply, with the field it is about ("" = the row)."""
+
+    def __init__(self, field: str, reason: str, code: ImportErrorCode) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+        self.code = code
+
+
+# What a service raises for a record that contradicts what we hold: the row is quarantined
+# with the reason. Anything else is a bug and stops the import (the chunk is rolled back).
+ROW_ERRORS: tuple[type[Exception], ...] = (
+    RowRejected,
+    EligibilityError,
+    RegistryError,
+    ParameterError,
+    ObjectDoesNotExist,
+    IntegrityError,
+    DataError,
+)
+
+
+@dataclass(frozen=True)
+class ApplyContext:
+    """What every record of a run shares: where it came from, when, and by whom."""
+
+    source: str
+    recorded_at: dt.datetime
+    reported_on: dt.date
+    actor: Any | None
+
+
+@dataclass(frozen=True)
+class Importer:
+    kind: ImportKind
+    layout: Layout
+    apply: Callable[[Mapping[str, Any], ApplyContext], None]
+    explain: Callable[[Mapping[str, Any], Exception], RowRejected]
+    source_prefix: str
+
+
+@dataclass
+class ImportSummary:
+    """取込結果: what happened to each row of a file."""
+
+    kind: ImportKind
+    file_name: str
+    encoding: str
+    import_file_id: int
+    read: int = 0
+    applied: int = 0
+    skipped: int = 0
+    quarantined: Counter[str] = field(default_factory=Counter)
+    same_content_as: list[int] = field(default_factory=list)
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(self.quarantined.values())
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "applied": self.applied,
+            "skipped": self.skipped,
+            "quarantined": self.quarantined_total,
+            "quarantined_by_reason": dict(self.quarantined),
+        }
+
+    def format(self) -> str:
+        lines = [
+            f"{self.kind.label}の取込結果: {self.file_name}"
+            f"（文字コード {self.encoding}、取込番号 {self.import_file_id}）",
+            f"  読込 {self.read:>10,} 件",
+            f"  反映 {self.applied:>10,} 件",
+            f"  既取込 {self.skipped:>8,} 件（取込済み・保留済みの行。何もしていません）",
+            f"  保留 {self.quarantined_total:>10,} 件",
+        ]
+        lines += [f"    {reason}: {n:,} 件" for reason, n in self.quarantined.most_common()]
+        if self.same_content_as:
+            numbers = "、".join(str(n) for n in self.same_content_as)
+            lines.append(f"  同じ内容のファイルを取込済みです（取込番号 {numbers}）")
+        if self.quarantined_total:
+            lines.append("  保留の行は保留一覧で修正して再投入できます。")
+        return "\n".join(lines)
+
+
+def _record_id(row: ReadRow, layout: Layout) -> str:
+    # Cut to what the quarantine can hold: an overlong id is itself quarantined (the layout
+    # allows 40 characters) and must be recognised when the file is run again.
+    return row.raw.get(layout.id_column, "")[
+        : QuarantinedRow._meta.get_field("record_id").max_length
+    ]
+
+
+def reason_key(code: ImportErrorCode, field: str) -> str:
+    """The summary's grouping of a quarantined row: the kind of error and its field."""
+    return f"{code.label}（{field}）" if field else code.label
+
+
+def _actor_user(actor: Any | None) -> Any | None:
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+class _Ledger:
+    """The ledger as far as this run needs it, loaded a chunk of record ids at a time."""
+
+    def __init__(self, kind: ImportKind) -> None:
+        self.kind = kind
+        self.applied: dict[str, str] = {}
+        self.quarantined: set[tuple[str, str]] = set()
+
+    def load(self, record_ids: Iterable[str]) -> None:
+        wanted = {r for r in record_ids if r not in self.applied}
+        if not wanted:
+            return
+        self.applied.update(
+            ImportedRecord.objects.filter(kind=self.kind, record_id__in=wanted).values_list(
+                "record_id", "row_sha256"
+            )
+        )
+        self.quarantined.update(
+            QuarantinedRow.objects.filter(kind=self.kind, record_id__in=wanted).values_list(
+                "record_id", "row_sha256"
+            )
+        )
+
+    def seen(self, record_id: str, digest: str) -> bool:
+        """Already applied, or already quarantined (whatever became of it): nothing to do."""
+        return self.applied.get(record_id) == digest or (record_id, digest) in self.quarantined
+
+    def conflicts(self, record_id: str) -> bool:
+        return record_id in self.applied
+
+
+def _quarantined(
+    file: ImportFile, kind: ImportKind, row: ReadRow, record_id: str, digest: str, errors: list
+) -> QuarantinedRow:
+    first: FieldError = errors[0]
+    return QuarantinedRow(
+        file=file,
+        kind=kind,
+        line=row.line,
+        record_id=record_id,
+        field=first.field,
+        value=first.value,
+        code=first.code,
+        reason=first.reason,
+        errors=[e.as_dict() for e in errors],
+        raw=row.raw,
+        row_sha256=digest,
+    )
+
+
+def file_import(
+    importer: Importer,
+    *,
+    path: Path,
+    actor: Any | None,
+    progress: bool,
+    reported_on: dt.date | None = None,
+) -> ImportSummary:
+    """Import one file; `ImportRejected` (recorded in the ledger) if it cannot be read."""
+    started_at = timezone.now()
+    user = _actor_user(actor)
+    try:
+        source = source_read(Path(path), importer.layout)
+    except ImportRejected as rejected:
+        _rejection_record(importer, path=Path(path), rejected=rejected, user=user, at=started_at)
+        raise
+    file = ImportFile.objects.create(
+        kind=importer.kind,
+        file_name=source.name,
+        sha256=source.sha256,
+        encoding=source.encoding,
+        started_at=started_at,
+        actor=user,
+    )
+    summary = ImportSummary(
+        kind=importer.kind,
+        file_name=source.name,
+        encoding=source.encoding,
+        import_file_id=file.pk,
+        same_content_as=list(
+            ImportFile.objects.filter(
+                kind=importer.kind, sha256=source.sha256, finished_at__isnull=False
+            )
+            .exclude(pk=file.pk)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        ),
+    )
+    # Shared by every row; each row gets its own source and recorded_at.
+    ctx = ApplyContext(
+        source=importer.source_prefix,
+        recorded_at=started_at,
+        reported_on=reported_on or timezone.localdate(),
+        actor=user,
+    )
+    ledger = _Ledger(importer.kind)
+    bar = tqdm(
+        total=len(source.lines),
+        desc=source.name,
+        unit="件",
+        file=sys.stderr,
+        disable=not progress,
+    )
+    try:
+        for window in itertools.batched(layout_rows(source, importer.layout), LEDGER_WINDOW):
+            ledger.load(_record_id(row, importer.layout) for row in window)
+            pending = iter(window)
+            while done := _chunk_import(importer, file, pending, ledger, summary, ctx):
+                bar.update(done)
+    except BaseException as error:
+        # The chunks already committed stay, with their ledger; say where the run stopped.
+        file.counts = {**summary.counts(), "aborted": f"{type(error).__name__}: {error}"}
+        # If the database itself failed this may fail too; the original error is the news.
+        with contextlib.suppress(DatabaseError):
+            file.save(update_fields=["counts"])
+        raise
+    finally:
+        bar.close()
+    with transaction.atomic():
+        file.finished_at = timezone.now()
+        file.counts = summary.counts()
+        file.save(update_fields=["finished_at", "counts"])
+        _audit(file, user)
+    return summary
+
+
+def _chunk_import(
+    importer: Importer,
+    file: ImportFile,
+    rows: Iterator[ReadRow],
+    ledger: _Ledger,
+    summary: ImportSummary,
+    run: ApplyContext,
+) -> int:
+    """Import rows in one transaction until `COMMIT_SECONDS` have passed; rows consumed."""
+    deadline = time.monotonic() + COMMIT_SECONDS
+    applied: list[ImportedRecord] = []
+    quarantined: list[QuarantinedRow] = []
+    done = 0
+    with transaction.atomic():
+        for row in rows:
+            _row_import(importer, file, row, ledger, summary, applied, quarantined, run)
+            done += 1
+            if time.monotonic() >= deadline:
+                break
+        ImportedRecord.objects.bulk_create(applied)
+        QuarantinedRow.objects.bulk_create(quarantined)
+    return done
+
+
+def _row_import(
+    importer: Importer,
+    file: ImportFile,
+    row: ReadRow,
+    ledger: _Ledger,
+    summary: ImportSummary,
+    applied: list[ImportedRecord],
+    quarantined: list[QuarantinedRow],
+    run: ApplyContext,
+) -> None:
+    summary.read += 1
+    layout = importer.layout
+    record_id = _record_id(row, layout)
+    digest = row_hash(row.raw, layout.names)
+    if ledger.seen(record_id, digest):
+        summary.skipped += 1
+        return
+    errors = row.errors
+    if ledger.conflicts(record_id):
+        errors = [
+            FieldError(
+                row.line,
+                layout.id_column,
+                record_id,
+                conflict_reason(layout),
+                ImportErrorCode.CONFLICT,
+            )
+        ]
+    elif row.record is not None:
+        recorded_at = timezone.now()
+        ctx = dataclasses.replace(
+            run, source=f"{run.source} {file.pk}:{record_id}"[:100], recorded_at=recorded_at
+        )
+        try:
+            with transaction.atomic():
+                importer.apply(row.record, ctx)
+        except ROW_ERRORS as error:
+            refusal = importer.explain(row.record, error)
+            value = row.raw.get(refusal.field, "") if refusal.field else ""
+            errors = [FieldError(row.line, refusal.field, value, refusal.reason, refusal.code)]
+        else:
+            applied.append(
+                ImportedRecord(
+                    kind=importer.kind,
+                    record_id=record_id,
+                    row_sha256=digest,
+                    file=file,
+                    line=row.line,
+                    applied_at=recorded_at,
+                )
+            )
+            ledger.applied[record_id] = digest
+            summary.applied += 1
+            return
+    quarantined.append(_quarantined(file, importer.kind, row, record_id, digest, errors))
+    ledger.quarantined.add((record_id, digest))
+    summary.quarantined[reason_key(errors[0].code, errors[0].field)] += 1
+
+
+def _rejection_record(
+    importer: Importer, *, path: Path, rejected: ImportRejected, user: Any, at: dt.datetime
+) -> None:
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        digest = ""
+    with transaction.atomic():
+        file = ImportFile.objects.create(
+            kind=importer.kind,
+            file_name=rejected.file_name,
+            sha256=digest,
+            started_at=at,
+            finished_at=timezone.now(),
+            rejected_reason=rejected.reason,
+            actor=user,
+        )
+        _audit(file, user)
+
+
+def _audit(file: ImportFile, user: Any | None) -> None:
+    # TODO(lead): a dedicated `file_imported` event type; RESIDENT_CHANGED until it exists.
+    audit_event_record(
+        event_type=EventType.RESIDENT_CHANGED,
+        actor=user,
+        subject_type=SubjectType.SYSTEM,
+        subject_id=f"import_file:{file.pk}",
+        purpose=Purpose.NHI_ELIGIBILITY,
+        extra={
+            "import_file": {
+                "id": file.pk,
+                "kind": file.kind,
+                "file_name": file.file_name,
+                "sha256": file.sha256,
+                "encoding": file.encoding,
+                "counts": file.counts,
+                "rejected_reason": file.rejected_reason,
+            }
+        },
+    )

@@ -1,0 +1,409 @@
+"""A small framework for the CSV layouts of interfaces.md (ファイルレイアウト).
+
+A `Layout` is a list of `Column`s, each with a parser that turns the cell text into a value
+or raises `FieldInvalid` with a Japanese reason. Whether a column is required may depend on
+values already parsed (e.g. 氏名 only on A codes). `layout_read` decodes the file (UTF-8 with
+or without BOM, else CP932), checks the header and yields one `ReadRow` per data line: the
+validated record, or the list of `FieldError`s (line, field, value, reason). A file that
+cannot be read at all raises `ImportRejected` naming the file — nothing of it is applied.
+
+Parsers are pure functions of the text: no database access here, so validation can run
+over a whole file (and in the benchmark's floor) without touching the database.
+"""
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kokuho.core.kana import KanaError, normalize_kana_name
+from kokuho.core.wareki import WarekiError, parse_date
+from kokuho.interfaces.models import ImportErrorCode
+
+UTF8 = "UTF-8"
+UTF8_BOM = "UTF-8 (BOM)"
+CP932 = "CP932"
+_BOM = b"\xef\xbb\xbf"
+# What Python's cp932 codec makes of single bytes no Shift_JIS file contains (0x80, 0xA0,
+# 0xFD–0xFF): binary data or UTF-16 would otherwise "decode" as CP932 without an error.
+_NOT_CP932 = frozenset("\x80\uf8f0\uf8f1\uf8f2\uf8f3")
+
+
+class ImportRejected(Exception):
+    """The file cannot be read at all (取込拒否): wrong encoding, no header, missing columns."""
+
+    def __init__(self, file_name: str, reason: str) -> None:
+        super().__init__(f"{file_name}: {reason}")
+        self.file_name = file_name
+        self.reason = reason
+
+
+class FieldInvalid(ValueError):
+    """Raised by a column parser: `reason` is shown to staff as is."""
+
+    def __init__(self, reason: str, code: ImportErrorCode = ImportErrorCode.INVALID_VALUE) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One error of one row: where (line, field), what (value) and why (reason, code)."""
+
+    line: int
+    field: str
+    value: str
+    reason: str
+    code: ImportErrorCode
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "field": self.field,
+            "value": self.value,
+            "reason": self.reason,
+            "code": self.code.value,
+        }
+
+
+Parser = Callable[[str], Any]
+Requirement = bool | Callable[[Mapping[str, Any]], bool]
+# A check over the parsed record: yields (field, reason, code) for each contradiction.
+RecordCheck = Callable[[Mapping[str, Any]], Iterator[tuple[str, str, ImportErrorCode]]]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One CSV column: `name` as in the header, `label` in Japanese for messages.
+
+    `required` may be a predicate over the values parsed so far (columns are parsed in
+    layout order), so a requirement can depend on an earlier code column. An empty,
+    optional cell gives `default` without calling the parser.
+    """
+
+    name: str
+    label: str
+    parse: Parser
+    required: Requirement = False
+    default: Any = None
+
+    def is_required(self, parsed: Mapping[str, Any]) -> bool:
+        return self.required(parsed) if callable(self.required) else self.required
+
+    @property
+    def may_be_absent(self) -> bool:
+        """Only a column that is never required may be missing from the header."""
+        return self.required is False
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A file layout: its Japanese title, columns, the record-id column and record checks."""
+
+    title: str
+    columns: tuple[Column, ...]
+    id_column: str = "record_id"
+    checks: tuple[RecordCheck, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def id_label(self) -> str:
+        return next(c.label for c in self.columns if c.name == self.id_column)
+
+    def validate(self, raw: Mapping[str, str], *, line: int) -> "ReadRow":
+        """Parse every column of a raw row; the record, or every error found."""
+        parsed: dict[str, Any] = {}
+        failed: set[str] = set()
+        errors: list[FieldError] = []
+        for column in self.columns:
+            text = raw.get(column.name, "")
+            if text == "":
+                if column.is_required(parsed):
+                    errors.append(
+                        FieldError(
+                            line,
+                            column.name,
+                            "",
+                            f"{column.label}（{column.name}）が入力されていません",
+                            ImportErrorCode.REQUIRED,
+                        )
+                    )
+                    failed.add(column.name)
+                else:
+                    parsed[column.name] = column.default
+                continue
+            try:
+                parsed[column.name] = column.parse(text)
+            except FieldInvalid as error:
+                errors.append(
+                    FieldError(
+                        line, column.name, text, f"{column.label}: {error.reason}", error.code
+                    )
+                )
+                failed.add(column.name)
+        if not errors:
+            # Record checks read several fields; with a field already wrong they would only
+            # repeat the same mistake in other words.
+            for check in self.checks:
+                for name, reason, code in check(parsed):
+                    errors.append(FieldError(line, name, raw.get(name, ""), reason, code))
+        if errors:
+            return ReadRow(line, dict(raw), None, errors)
+        return ReadRow(line, dict(raw), parsed, [])
+
+
+@dataclass(frozen=True)
+class ReadRow:
+    """One data line: `record` when valid, else `errors` (never both)."""
+
+    line: int
+    raw: dict[str, str]
+    record: dict[str, Any] | None
+    errors: list[FieldError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A decoded file: its name, content hash, detected encoding, header and data lines."""
+
+    name: str
+    sha256: str
+    encoding: str
+    header: tuple[str, ...]
+    lines: list[tuple[int, list[str]]]  # (line number, cells), blank lines left out
+
+
+def row_hash(raw: Mapping[str, str], names: Sequence[str]) -> str:
+    """The content of a row for the ledger: the layout's cells as text, in layout order.
+
+    Cells are compared as read (trimmed), so the same record re-sent is recognised whatever
+    the file's encoding or BOM, and any change of text under the same id is a conflict.
+    """
+    body = json.dumps([raw.get(n, "") for n in names], ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _decode(data: bytes, file_name: str) -> tuple[str, str]:
+    if data.startswith(_BOM):
+        try:
+            return data[len(_BOM) :].decode("utf-8"), UTF8_BOM
+        except UnicodeDecodeError as error:
+            raise ImportRejected(
+                file_name, f"BOM 付き UTF-8 として読めません（{error.start + 3} バイト目）"
+            ) from None
+    try:
+        return data.decode("utf-8"), UTF8
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp932")
+    except UnicodeDecodeError as error:
+        raise ImportRejected(
+            file_name,
+            f"文字コードを判別できません（UTF-8 でも CP932 でもありません。"
+            f"{error.start + 1} バイト目）",
+        ) from None
+    if any(ch in _NOT_CP932 for ch in text) or "\x00" in text:
+        raise ImportRejected(
+            file_name, "文字コードを判別できません（UTF-8 でも CP932 でもありません）"
+        )
+    return text, CP932
+
+
+def _header(cells: list[str]) -> tuple[str, ...]:
+    return tuple(unicodedata.normalize("NFKC", c).strip().lower() for c in cells)
+
+
+def source_read(path: Path, layout: Layout) -> SourceFile:
+    """Read and decode the whole file and check its header; `ImportRejected` if unreadable."""
+    name = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ImportRejected(name, f"ファイルを読めません（{error.strerror or error}）") from None
+    digest = hashlib.sha256(data).hexdigest()
+    text, encoding = _decode(data, name)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    lines: list[tuple[int, list[str]]] = []
+    header: tuple[str, ...] | None = None
+    header_line = 0
+    try:
+        previous_end = 0
+        for cells in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if not cells or all(not c.strip() for c in cells):
+                # Blank lines, and the empty ",,,," rows spreadsheets leave, are not records.
+                continue
+            if header is None:
+                header = _header(cells)
+                header_line = start
+            else:
+                lines.append((start, [c.strip() for c in cells]))
+    except csv.Error as error:
+        raise ImportRejected(
+            name, f"CSV として読めません（{reader.line_num} 行目: {error}）"
+        ) from None
+    if header is None:
+        raise ImportRejected(name, "見出し行がありません（空のファイルです）")
+    known = set(layout.names)
+    if not known.intersection(header):
+        raise ImportRejected(
+            name,
+            f"見出し行がありません（{header_line} 行目に{layout.title}の列名がありません。"
+            f"1 行目は {', '.join(layout.names[:3])} … の見出しにしてください）",
+        )
+    duplicated = sorted({h for h in header if h and header.count(h) > 1})
+    if duplicated:
+        raise ImportRejected(name, f"見出しの列名が重複しています: {', '.join(duplicated)}")
+    missing = [c.name for c in layout.columns if c.name not in header and not c.may_be_absent]
+    if missing:
+        raise ImportRejected(name, f"必須の列がありません: {', '.join(missing)}")
+    return SourceFile(name, digest, encoding, header, lines)
+
+
+def raw_row(source: SourceFile, cells: list[str]) -> dict[str, str]:
+    """The row as a mapping header name → cell text; unknown columns are kept as read."""
+    return {h: c for h, c in zip(source.header, cells, strict=False) if h}
+
+
+def layout_rows(source: SourceFile, layout: Layout) -> Iterator[ReadRow]:
+    """Validate every data line of a read file: one `ReadRow` per line, in file order."""
+    width = len(source.header)
+    for line, cells in source.lines:
+        raw = raw_row(source, cells)
+        if len(cells) != width:
+            # A short or long row has lost its column alignment: no cell can be trusted.
+            error = FieldError(
+                line,
+                "",
+                "",
+                f"列の数が見出しと合いません（見出し {width} 列、この行 {len(cells)} 列）",
+                ImportErrorCode.ROW_SHAPE,
+            )
+            yield ReadRow(line, raw, None, [error])
+            continue
+        yield layout.validate(raw, line=line)
+
+
+def layout_read(path: Path, layout: Layout) -> tuple[SourceFile, Iterator[ReadRow]]:
+    """Open a file for a layout: the decoded file and the iterator of its validated rows."""
+    source = source_read(path, layout)
+    return source, layout_rows(source, layout)
+
+
+# --- Parsers -------------------------------------------------------------------------------
+# Each returns a function str → value that raises FieldInvalid with the reason in Japanese.
+
+
+def nfkc(text: str) -> str:
+    # Files typed by hand carry full-width digits and letters (１２３, Ａ０１).
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def text(max_length: int) -> Parser:
+    def parse(value: str) -> str:
+        if len(value) > max_length:
+            raise FieldInvalid(
+                f"{max_length} 文字以内で入力してください（{len(value)} 文字）",
+                ImportErrorCode.TOO_LONG,
+            )
+        return value
+
+    return parse
+
+
+def identifier(max_length: int) -> Parser:
+    """A number that is not only digits by rule (世帯番号): full-width typed by hand is
+    unified, the length is checked."""
+
+    def parse(value: str) -> str:
+        return text(max_length)(nfkc(value))
+
+    return parse
+
+
+def digits(max_length: int) -> Parser:
+    def parse(value: str) -> str:
+        value = nfkc(value)
+        if not (value.isascii() and value.isdigit()):
+            raise FieldInvalid(f"数字で入力してください: '{value}'", ImportErrorCode.INVALID_VALUE)
+        if len(value) > max_length:
+            raise FieldInvalid(
+                f"{max_length} 桁以内で入力してください（{len(value)} 桁）",
+                ImportErrorCode.TOO_LONG,
+            )
+        return value
+
+    return parse
+
+
+def choice(values: Mapping[str, Any], *, normalize: Callable[[str], str] = nfkc) -> Parser:
+    """A value from a code table; the message lists the accepted codes."""
+
+    def parse(value: str) -> Any:
+        key = normalize(value)
+        if key not in values:
+            raise FieldInvalid(
+                f"'{value}' は使えない値です（{', '.join(values)} のいずれか）",
+                ImportErrorCode.INVALID_CODE,
+            )
+        return values[key]
+
+    return parse
+
+
+flag = choice({"0": False, "1": True})
+
+
+def date_value(value: str) -> dt.date:
+    """YYYY-MM-DD, YYYYMMDD, and wareki (R8.4.1, 令和8年4月1日) as typed by hand."""
+    try:
+        return parse_date(value)
+    except WarekiError as error:
+        raise FieldInvalid(str(error), ImportErrorCode.INVALID_DATE) from None
+
+
+def non_negative_int(value: str) -> int:
+    normalized = nfkc(value)
+    if not (normalized.isascii() and normalized.isdigit()):
+        raise FieldInvalid(
+            f"0 以上の整数で入力してください: '{value}'", ImportErrorCode.INVALID_NUMBER
+        )
+    return int(normalized)
+
+
+def year(value: str) -> int:
+    normalized = nfkc(value)
+    if not (normalized.isascii() and normalized.isdigit() and len(normalized) == 4):
+        raise FieldInvalid(
+            f"西暦 4 桁で入力してください: '{value}'", ImportErrorCode.INVALID_NUMBER
+        )
+    return int(normalized)
+
+
+def kana_name(max_length: int) -> Parser:
+    """氏名カナ: half-width and hiragana accepted, stored as full-width katakana."""
+
+    def parse(value: str) -> str:
+        try:
+            kana = normalize_kana_name(value)
+        except KanaError as error:
+            raise FieldInvalid(str(error), ImportErrorCode.INVALID_KANA) from None
+        if len(kana) > max_length:
+            raise FieldInvalid(
+                f"{max_length} 文字以内で入力してください（{len(kana)} 文字）",
+                ImportErrorCode.TOO_LONG,
+            )
+        return kana
+
+    return parse

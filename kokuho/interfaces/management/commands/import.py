@@ -1,0 +1,46 @@
+"""`kokuho import residents-changes FILE` / `kokuho import income FILE` (interfaces.md).
+
+Progress on stderr, the summary on stdout; exit 1 with the reason when the file is
+rejected whole. The actor is the batch itself (no staff member): the audit event says so.
+"""
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from kokuho.core.wareki import WarekiError, parse_date
+from kokuho.interfaces.services import ImportRejected, import_income, import_residents_changes
+
+
+class Command(BaseCommand):
+    help = "連携ファイル（住基異動・所得）を取り込みます。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="kind", required=True)
+        changes = sub.add_parser("residents-changes", help="住基異動ファイルの取込")
+        changes.add_argument("file", type=Path)
+        changes.add_argument("--no-progress", action="store_true", help="進捗を表示しない")
+        income = sub.add_parser("income", help="所得ファイルの取込")
+        income.add_argument("file", type=Path)
+        income.add_argument("--no-progress", action="store_true", help="進捗を表示しない")
+        income.add_argument(
+            "--reported-on", default=None, help="届出日（更正の適用月を決めます。既定: 今日）"
+        )
+
+    def handle(self, *args: Any, kind: str, file: Path, no_progress: bool, **opts: Any) -> None:
+        try:
+            if kind == "income":
+                reported_on = parse_date(opts["reported_on"]) if opts["reported_on"] else None
+                summary = import_income(
+                    path=file, actor=None, progress=not no_progress, reported_on=reported_on
+                )
+            else:
+                summary = import_residents_changes(path=file, actor=None, progress=not no_progress)
+        except WarekiError as error:
+            raise CommandError(f"--reported-on: {error}") from None
+        except ImportRejected as rejected:
+            self.stderr.write(f"取込できません: {rejected}")
+            sys.exit(1)
+        self.stdout.write(summary.format())

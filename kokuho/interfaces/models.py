@@ -1,0 +1,149 @@
+"""The import ledger (取込台帳) and the quarantine (保留行) shared by every file importer.
+
+`ImportFile` is one attempt to read a file; `ImportedRecord` is the ledger of record ids
+that were applied, with the hash of the row as it was applied, so that a re-run is a no-op
+and a changed record under a known id is caught as a conflict. `QuarantinedRow` keeps every
+row that could not be applied, exactly as read, until staff correct and re-submit it or
+discard it: an import never loses a record.
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class ImportKind(models.TextChoices):
+    """取込ファイルの種類 — one per layout in interfaces.md."""
+
+    RESIDENTS_CHANGES = "residents_changes", "住基異動"
+    INCOME = "income", "所得"
+
+
+class ImportErrorCode(models.TextChoices):
+    """Why a row was quarantined (保留理由の分類). The message itself says more."""
+
+    ROW_SHAPE = "row_shape", "列数の不一致"
+    REQUIRED = "required", "必須項目の欠落"
+    INVALID_DATE = "invalid_date", "日付の誤り"
+    INVALID_NUMBER = "invalid_number", "数値の誤り"
+    INVALID_CODE = "invalid_code", "コード値の誤り"
+    INVALID_KANA = "invalid_kana", "カナ氏名の誤り"
+    INVALID_VALUE = "invalid_value", "値の誤り"
+    TOO_LONG = "too_long", "桁数の超過"
+    UNKNOWN_RESIDENT = "unknown_resident", "住民が見つからない"
+    UNKNOWN_HOUSEHOLD = "unknown_household", "世帯が見つからない"
+    CONFLICT = "conflict", "レコードIDの競合"
+    REJECTED = "rejected", "登録内容と矛盾"
+
+
+class ImportFile(models.Model):
+    """取込ファイル: one run of an importer over one file (also the runs that were refused)."""
+
+    kind = models.CharField("種類", max_length=20, choices=ImportKind.choices)
+    file_name = models.CharField("ファイル名", max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    encoding = models.CharField("文字コード", max_length=20, blank=True)
+    started_at = models.DateTimeField("開始日時")
+    finished_at = models.DateTimeField("終了日時", null=True, blank=True)
+    counts = models.JSONField("件数", default=dict)
+    rejected_reason = models.TextField("取込拒否の理由", blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="実行者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "取込ファイル"
+        indexes = [models.Index(fields=["kind", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
+class ImportedRecord(models.Model):
+    """取込済みレコード: a record id that was applied, and the hash of its row."""
+
+    kind = models.CharField("種類", max_length=20, choices=ImportKind.choices)
+    record_id = models.CharField("レコードID", max_length=40)
+    row_sha256 = models.CharField("行のSHA-256", max_length=64)
+    file = models.ForeignKey(
+        ImportFile, verbose_name="取込ファイル", on_delete=models.PROTECT, related_name="records"
+    )
+    line = models.PositiveIntegerField("行番号")
+    applied_at = models.DateTimeField("反映日時")
+
+    class Meta:
+        verbose_name = "取込済みレコード"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "record_id"], name="imported_record_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.record_id}"
+
+
+class QuarantineStatus(models.TextChoices):
+    OPEN = "open", "未処理"
+    RESUBMITTED = "resubmitted", "修正して再投入済み"
+    DISCARDED = "discarded", "破棄"
+
+
+class QuarantinedRow(models.Model):
+    """保留行: a row that could not be applied, as read, with the first error spelled out
+    (`field`, `value`, `reason`) and every error of the row in `errors`."""
+
+    file = models.ForeignKey(
+        ImportFile,
+        verbose_name="取込ファイル",
+        on_delete=models.PROTECT,
+        related_name="quarantined",
+    )
+    # Denormalised from the file so that "was this record id seen?" is one indexed lookup.
+    kind = models.CharField("種類", max_length=20, choices=ImportKind.choices)
+    line = models.PositiveIntegerField("行番号")
+    record_id = models.CharField("レコードID", max_length=200, blank=True)
+    field = models.CharField("項目", max_length=40, blank=True)
+    value = models.TextField("値", blank=True)
+    code = models.CharField("理由の分類", max_length=20, choices=ImportErrorCode.choices)
+    reason = models.TextField("理由")
+    errors = models.JSONField("すべての誤り", default=list)
+    raw = models.JSONField("読み込んだ行")
+    row_sha256 = models.CharField("行のSHA-256", max_length=64)
+    status = models.CharField(
+        "状態", max_length=12, choices=QuarantineStatus.choices, default=QuarantineStatus.OPEN
+    )
+    corrected = models.JSONField("修正後の行", null=True, blank=True)
+    resolved_at = models.DateTimeField("処理日時", null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="処理者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "保留行"
+        indexes = [
+            models.Index(fields=["kind", "record_id"]),
+            models.Index(fields=["status", "kind"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status=QuarantineStatus.OPEN, resolved_at__isnull=True)
+                    | (
+                        ~models.Q(status=QuarantineStatus.OPEN)
+                        & models.Q(resolved_at__isnull=False)
+                    )
+                ),
+                name="quarantine_resolved_when_closed",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_id}:{self.line} {self.field} {self.reason}"
