@@ -22,6 +22,8 @@ class EventType(models.TextChoices):
     RESIDENT_CHANGED = "resident_changed", "住民記録の異動反映"
     ELIGIBILITY_CHANGED = "eligibility_changed", "資格の変更（新しい版）"
     DEMO_CITY_GENERATED = "demo_city_generated", "デモ市の生成"
+    FILE_IMPORTED = "file_imported", "連携ファイルの取込"
+    QUARANTINE_RESOLVED = "quarantine_resolved", "保留行の再投入・破棄"
     STAFF_CREATED = "staff_created", "職員アカウントの作成"
 
 

@@ -45,7 +45,7 @@ def audit_event_record(
     """Append one event to the chain. Joins the caller's transaction (atomic savepoint)."""
     safe_extra = json.loads(mask_my_numbers_in(json.dumps(extra or {}, ensure_ascii=False)))
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head = AuditChainHead.objects.select_for_update().get(id=1)
         event = AuditEvent(
             event_type=event_type,

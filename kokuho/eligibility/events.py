@@ -116,6 +116,7 @@ class ChangeEvent:
     address: str = ""
     postal_code: str = ""
     source: str = ""
+    code: ChangeCode | None = None  # the registry's own code when it says more (A03, B03)
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def event_apply(
     been in since before the move): they are applied before eligibility is decided, so a
     person who arrives already covered is never insured nor numbered.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         touched: list[Person] = []
         late = False
         for fact in (event, *with_facts):
@@ -174,6 +175,8 @@ def _apply(event: ChangeEvent, ctx: ChangeContext, recorded: Recorded) -> list[P
         if event.resident is None:
             raise EligibilityError(f"{kind.label}: 住民の情報（氏名・生年月日等）が必要です")
         code = ChangeCode.BIRTH if kind == ChangeType.BIRTH else ChangeCode.MOVE_IN
+        if event.code == ChangeCode.OFFICIAL_ENTRY:
+            code = ChangeCode.OFFICIAL_ENTRY
         person = resident_arrive(
             data=event.resident,
             household_no=event.household_no,
@@ -192,7 +195,10 @@ def _apply(event: ChangeEvent, ctx: ChangeContext, recorded: Recorded) -> list[P
     person = _person(event.atena_no)
     if kind in (ChangeType.MOVE_OUT, ChangeType.FACILITY_MOVE_OUT, ChangeType.STUDENT_MOVE_OUT):
         abroad = event.abroad and kind == ChangeType.MOVE_OUT
-        resident_depart(person=person, code=ChangeCode.MOVE_OUT, abroad=abroad, ctx=ctx)
+        depart_code = ChangeCode.MOVE_OUT
+        if event.code == ChangeCode.OFFICIAL_DELETION and kind == ChangeType.MOVE_OUT:
+            depart_code = ChangeCode.OFFICIAL_DELETION
+        resident_depart(person=person, code=depart_code, abroad=abroad, ctx=ctx)
         if kind == ChangeType.FACILITY_MOVE_OUT:
             kept_start(person=person, kind=KeptKind.FACILITY, start=event.date, recorded=recorded)
         elif kind == ChangeType.STUDENT_MOVE_OUT:
@@ -213,9 +219,11 @@ def _apply(event: ChangeEvent, ctx: ChangeContext, recorded: Recorded) -> list[P
             person=person, kind=COVERAGE_ENDS[kind], loss_date=event.date, recorded=recorded
         )
     elif kind == ChangeType.HEAD_CHANGE:
-        household = Household.objects.get(
+        household = Household.objects.filter(
             household_no=event.household_no or person.household.household_no
-        )
+        ).first()
+        if household is None:
+            raise EligibilityError(f"世帯番号 {event.household_no} の世帯が見つかりません")
         new_head = _person(event.new_head_atena_no) if event.new_head_atena_no else person
         household_head_change(household=household, new_head=new_head, ctx=ctx)
         return [new_head]

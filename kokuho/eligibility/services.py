@@ -49,7 +49,7 @@ def eligibility_recompute(
     as_of = as_of or max(recorded.fact_date, recorded.reported_on)
     facts = person_facts(person=person, as_of=as_of)
     periods = derive_periods(basis=facts.basis, exclusions=facts.exclusions)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         previous = current_version(person=person)
         old = eligibility_periods(person=person)
         if previous is not None and old == periods:

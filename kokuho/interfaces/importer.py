@@ -401,9 +401,8 @@ def _rejection_record(
 
 
 def _audit(file: ImportFile, user: Any | None) -> None:
-    # TODO(lead): a dedicated `file_imported` event type; RESIDENT_CHANGED until it exists.
     audit_event_record(
-        event_type=EventType.RESIDENT_CHANGED,
+        event_type=EventType.FILE_IMPORTED,
         actor=user,
         subject_type=SubjectType.SYSTEM,
         subject_id=f"import_file:{file.pk}",

@@ -154,6 +154,7 @@ def change_event(record: Mapping[str, Any], *, source: str) -> ChangeEvent:
         address=record["address"],
         postal_code=record["postal_code"],
         source=source,
+        code=ChangeCode(code),
     )
 
 

@@ -199,9 +199,8 @@ def quarantine_discard(*, row: QuarantinedRow, actor: Any | None, note: str = ""
 def _audit_quarantine(
     row: QuarantinedRow, user: Any | None, *, action: str, note: str = ""
 ) -> None:
-    # TODO(lead): a dedicated event type (see importer._audit); RESIDENT_CHANGED until then.
     audit_event_record(
-        event_type=EventType.RESIDENT_CHANGED,
+        event_type=EventType.QUARANTINE_RESOLVED,
         actor=user,
         subject_type=SubjectType.SYSTEM,
         subject_id=f"quarantine:{row.pk}",

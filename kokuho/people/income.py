@@ -43,7 +43,7 @@ def income_record(
     """Store a person's income for a year. A later record for the same year is a 更正: it
     applies from the month after `reported_on` (that month when reported on the 1st), never
     before the year's first use."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         existing = Income.objects.filter(person=person, income_year=income_year)
         applies_from = first_use_of(income_year)
         if existing.exists():

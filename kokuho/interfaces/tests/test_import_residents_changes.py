@@ -380,3 +380,21 @@ def test_a03_is_a_move_in(tmp_path):
     )
     assert summary.applied == 1
     assert eligibility_periods(person=Person.objects.get(atena_no="1"))[0].acquired == "move_in"
+
+
+@pytest.mark.django_db
+def test_history_keeps_the_registry_code_of_official_changes(tmp_path):
+    from kokuho.people.models import PersonHistory
+
+    rows = [
+        change("1", "A03", "2026-04-01", "301", "801"),
+        change("2", "B03", "2026-06-10", "301", "801"),
+    ]
+    summary = _import(write_csv(tmp_path / "residents-changes.csv", rows))
+    assert summary.applied == 2
+    codes = list(
+        PersonHistory.objects.filter(person__atena_no="301")
+        .order_by("id")
+        .values_list("change_code", flat=True)
+    )
+    assert codes == ["A03", "B03"]
