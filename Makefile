@@ -48,6 +48,7 @@ test: lint test-sqlite test-postgres
 
 bench: setup pg-up
 	$(VENV)/bin/python bench/demo_city.py
+	$(VENV)/bin/python bench/import_changes.py
 
 clean:
 	rm -rf var
