@@ -8,6 +8,7 @@ class RulesConfig(AppConfig):
     label = "rules"
 
     def ready(self) -> None:
+        from kokuho.rules import checks  # noqa: F401  (registers the system check)
         from kokuho.rules.params import parameters
 
         parameters()  # a broken parameter file stops the process here, not mid-batch
