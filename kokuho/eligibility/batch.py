@@ -19,15 +19,7 @@ from django.utils import timezone
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.eligibility.derivation import Period, derive_periods
-from kokuho.eligibility.facts import (
-    CoverageFact,
-    KeptFact,
-    RegistryFact,
-    basis_intervals,
-    exclusion_intervals,
-    initial_reason,
-    residence_intervals,
-)
+from kokuho.eligibility.facts import CoverageFact, KeptFact, RegistryFact, person_intervals
 from kokuho.eligibility.models import (
     BranchNumber,
     CurrentEligibility,
@@ -36,7 +28,7 @@ from kokuho.eligibility.models import (
     HouseholdNumber,
     KeptInsured,
 )
-from kokuho.people.models import ChangeCode, OtherCoverage, Person, PersonHistory
+from kokuho.people.models import OtherCoverage, Person, PersonHistory
 from kokuho.rules.params import parameters
 
 CHUNK = 5000
@@ -84,33 +76,15 @@ def eligibility_derive_initial(
     late_elderly_age = parameters().at(on).eligibility.late_elderly_age
     derived: dict[int, list[Period]] = {}
     for person_id, birth, _household in persons:
-        events = [
-            RegistryFact(
-                ("A02" if initial_reason(birth, e.date) == "birth" else "A01")
-                if e.code == ChangeCode.INITIAL_LOAD
-                else e.code,
-                e.date,
-                e.abroad or e.code == ChangeCode.OFFICIAL_DELETION,
-            )
-            for e in history[person_id]
-        ]
-        residence = residence_intervals(events)
-        death = next((e.date for e in events if e.code == ChangeCode.DEATH), None)
-        exclusions = [
-            x
-            for x in exclusion_intervals(
-                birth_date=birth,
-                coverages=coverages[person_id],
-                residence=residence,
-                late_elderly_age=late_elderly_age,
-            )
-            if x.start_reason != "age_75" or x.start <= on
-        ]
-        periods = derive_periods(
-            basis=basis_intervals(residence=residence, kept=kept[person_id], death=death),
-            exclusions=exclusions,
+        basis, exclusions = person_intervals(
+            birth_date=birth,
+            registry=history[person_id],
+            coverages=coverages[person_id],
+            kept=kept[person_id],
+            late_elderly_age=late_elderly_age,
+            as_of=on,
         )
-        if periods:
+        if periods := derive_periods(basis=basis, exclusions=exclusions):
             derived[person_id] = periods
     recorded_at = timezone.now()
     written = 0

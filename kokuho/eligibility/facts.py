@@ -131,3 +131,38 @@ def basis_intervals(
             end, end_reason = death, "death"
         intervals.append(Interval(fact.start, end, start_reason, end_reason))
     return intervals
+
+
+def person_intervals(
+    *,
+    birth_date: dt.date,
+    registry: Iterable[RegistryFact],
+    coverages: Iterable[CoverageFact],
+    kept: Iterable[KeptFact],
+    late_elderly_age: int,
+    as_of: dt.date,
+) -> tuple[list[Interval], list[Interval]]:
+    """(basis, exclusions) for one person, from their raw facts in date order.
+
+    `registry` may hold the go-live code INIT (read as 出生 or 転入). A 75th birthday after
+    `as_of` is not a fact yet, so it does not close the period (scenarios.md).
+    """
+    events = []
+    for fact in registry:
+        code = fact.code
+        if code == "INIT":
+            code = "A02" if initial_reason(birth_date, fact.date) == "birth" else "A01"
+        events.append(RegistryFact(code, fact.date, fact.abroad or code == "B03"))
+    residence = residence_intervals(events)
+    death = next((e.date for e in events if e.code == DEATH), None)
+    exclusions = [
+        x
+        for x in exclusion_intervals(
+            birth_date=birth_date,
+            coverages=coverages,
+            residence=residence,
+            late_elderly_age=late_elderly_age,
+        )
+        if x.start_reason != "age_75" or x.start <= as_of
+    ]
+    return basis_intervals(residence=residence, kept=kept, death=death), exclusions

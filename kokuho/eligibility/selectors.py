@@ -16,15 +16,7 @@ from kokuho.eligibility.burden import (
     month_start,
 )
 from kokuho.eligibility.derivation import Interval, Period, insured_on
-from kokuho.eligibility.facts import (
-    CoverageFact,
-    KeptFact,
-    RegistryFact,
-    basis_intervals,
-    exclusion_intervals,
-    initial_reason,
-    residence_intervals,
-)
+from kokuho.eligibility.facts import CoverageFact, KeptFact, RegistryFact, person_intervals
 from kokuho.eligibility.models import (
     BranchNumber,
     CurrentEligibility,
@@ -34,7 +26,7 @@ from kokuho.eligibility.models import (
     KijunApplication,
 )
 from kokuho.people.income import income_in_force
-from kokuho.people.models import ChangeCode, Household, Person
+from kokuho.people.models import Household, Person
 from kokuho.rules.params import parameters
 
 LATE_ELDERLY_REASONS = ("age_75", "disability_late_elderly")
@@ -48,32 +40,19 @@ class PersonFacts:
 
 def person_facts(*, person: Person, as_of: dt.date) -> PersonFacts:
     """Everything the registry, other insurers and NHI itself know that bears on eligibility."""
-    events = []
-    death = None
-    for row in person.history.order_by("change_date", "id"):
-        if row.change_code == ChangeCode.INITIAL_LOAD:
-            code = "A02" if initial_reason(person.birth_date, row.change_date) == "birth" else "A01"
-        else:
-            code = row.change_code
-        abroad = row.snapshot.get("destination") == "abroad" or code == ChangeCode.OFFICIAL_DELETION
-        events.append(RegistryFact(code, row.change_date, abroad))
-        if code == ChangeCode.DEATH:
-            death = row.change_date
-    residence = residence_intervals(events)
-    coverages = [CoverageFact(c.kind, c.start, c.end) for c in person.coverages.all()]
-    kept = [KeptFact(k.kind, k.start, k.end) for k in person.kept_cases.all()]
-    late_elderly_age = parameters().at(as_of).eligibility.late_elderly_age
-    exclusions = exclusion_intervals(
+    registry = [
+        RegistryFact(row.change_code, row.change_date, row.snapshot.get("destination") == "abroad")
+        for row in person.history.order_by("change_date", "id")
+    ]
+    basis, exclusions = person_intervals(
         birth_date=person.birth_date,
-        coverages=coverages,
-        residence=residence,
-        late_elderly_age=late_elderly_age,
+        registry=registry,
+        coverages=[CoverageFact(c.kind, c.start, c.end) for c in person.coverages.all()],
+        kept=[KeptFact(k.kind, k.start, k.end) for k in person.kept_cases.all()],
+        late_elderly_age=parameters().at(as_of).eligibility.late_elderly_age,
+        as_of=as_of,
     )
-    # A 75th birthday still to come is not a fact yet: the period stays open (scenarios.md).
-    exclusions = [x for x in exclusions if x.start_reason != "age_75" or x.start <= as_of]
-    return PersonFacts(
-        basis=basis_intervals(residence=residence, kept=kept, death=death), exclusions=exclusions
-    )
+    return PersonFacts(basis=basis, exclusions=exclusions)
 
 
 def _periods_of(version: EligibilityVersion | None) -> list[Period]:
