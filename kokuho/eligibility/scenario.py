@@ -50,23 +50,33 @@ class ScenarioError(ValueError):
         self.path, self.reason = path, reason
 
 
+# 続柄 in the scenario's English words. Only 世帯主 matters to eligibility; any other word is
+# kept as その他 rather than refusing the whole case.
 RELATIONS = {
     "head": Relation.HEAD,
+    "wife": Relation.WIFE,
+    "husband": Relation.HUSBAND,
     "child": Relation.CHILD,
+    "son": Relation.CHILD,
+    "daughter": Relation.CHILD,
     "father": Relation.FATHER,
     "mother": Relation.MOTHER,
     "grandchild": Relation.GRANDCHILD,
+    "grandson": Relation.GRANDCHILD,
+    "granddaughter": Relation.GRANDCHILD,
     "grandfather": Relation.GRANDFATHER,
     "grandmother": Relation.GRANDMOTHER,
     "lodger": Relation.LODGER,
     "other": Relation.OTHER,
     "parent": None,  # 父 or 母 by sex
     "spouse": None,  # 妻 or 夫 by sex
-    "sibling": Relation.OTHER,
+    "grandparent": None,  # 祖父 or 祖母 by sex
 }
 SEXES = {
     "M": Sex.MALE,
     "F": Sex.FEMALE,
+    "MALE": Sex.MALE,
+    "FEMALE": Sex.FEMALE,
     "1": Sex.MALE,
     "2": Sex.FEMALE,
     "男": Sex.MALE,
@@ -201,7 +211,7 @@ def _residents(raw: Any) -> dict[str, ScenarioResident]:
         if len(str(key)) > 15:
             raise ScenarioError(path, "住民のキーは15文字以内です")
         data = _mapping(value, path)
-        sex = SEXES.get(str(_required(data, "sex", path)))
+        sex = SEXES.get(str(_required(data, "sex", path)).strip().upper())
         if sex is None:
             raise ScenarioError(f"{path}.sex", f"M / F が必要です（{data['sex']!r}）")
         kana = str(_required(data, "kana", path))
@@ -229,16 +239,18 @@ def _resident_ref(
 
 
 def _relation(value: Any, sex: int, path: str) -> str:
-    text = str(value)
+    text = str(value).strip()
     if text in Relation.values:
         return text
-    if text not in RELATIONS:
-        raise ScenarioError(path, f"続柄が不明です: {text!r}（例: head, spouse, child）")
-    if text == "spouse":
-        return Relation.WIFE if sex == Sex.FEMALE else Relation.HUSBAND
-    if text == "parent":
-        return Relation.MOTHER if sex == Sex.FEMALE else Relation.FATHER
-    return RELATIONS[text]
+    word = text.lower()
+    female = sex == Sex.FEMALE
+    if word == "spouse":
+        return Relation.WIFE if female else Relation.HUSBAND
+    if word == "parent":
+        return Relation.MOTHER if female else Relation.FATHER
+    if word == "grandparent":
+        return Relation.GRANDMOTHER if female else Relation.GRANDFATHER
+    return RELATIONS.get(word) or Relation.OTHER
 
 
 def _events(raw: Any, residents: dict[str, ScenarioResident]) -> list[ScenarioEvent]:
