@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from kokuho.accounts.decorators import public, requires
@@ -14,6 +14,14 @@ from kokuho.core.purposes import Purpose, PurposeError, parse_purpose
 from kokuho.eligibility.events import ChangeEvent, ChangeType, event_apply, event_preview
 from kokuho.eligibility.selectors import eligibility_summary, household_eligibility
 from kokuho.eligibility.services import EligibilityError
+from kokuho.interfaces.models import QuarantinedRow
+from kokuho.interfaces.selectors import import_files_recent, quarantined_rows_open
+from kokuho.interfaces.services import (
+    QuarantineError,
+    ResubmitStatus,
+    quarantine_discard,
+    quarantine_resubmit,
+)
 from kokuho.people.services import household_view, person_search_audited, person_view
 from kokuho.web.forms import NotificationForm, PersonSearchForm
 
@@ -139,3 +147,51 @@ def notification_new(request: HttpRequest, atena_no: str) -> HttpResponse:
     }
     template = "web/_notification_preview.html" if request.htmx else "web/notification.html"
     return render(request, template, context)
+
+
+def _quarantine_viewed(request: HttpRequest, rows: list[QuarantinedRow], screen: str) -> None:
+    """Held rows carry names and birth dates: showing them is an access like any other."""
+    audit_event_record(
+        event_type=EventType.QUARANTINE_VIEWED,
+        actor=request.user,
+        subject_type=SubjectType.SYSTEM,
+        purpose=Purpose.NHI_ELIGIBILITY,
+        extra={"screen": screen, "rows": [r.pk for r in rows]},
+    )
+
+
+@requires(Perm.ELIGIBILITY_CHANGE)
+def quarantine_list(request: HttpRequest) -> HttpResponse:
+    """保留行の一覧: rows of imported files that were not applied, with the reason."""
+    rows = list(quarantined_rows_open()[:500])
+    _quarantine_viewed(request, rows, "quarantine_list")
+    return render(
+        request,
+        "web/quarantine_list.html",
+        {"rows": rows, "files": import_files_recent(limit=20), "purpose": Purpose.NHI_ELIGIBILITY},
+    )
+
+
+@requires(Perm.ELIGIBILITY_CHANGE)
+def quarantine_detail(request: HttpRequest, row_id: int) -> HttpResponse:
+    """保留行の修正: correct the fields and re-submit through the same import path, or discard."""
+    row = get_object_or_404(QuarantinedRow.objects.select_related("file"), pk=row_id)
+    _quarantine_viewed(request, [row], "quarantine_detail")
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "discard":
+                quarantine_discard(row=row, actor=request.user, note=request.POST.get("note", ""))
+                messages.success(request, f"{row.file.file_name} {row.line}行目を破棄しました。")
+                return redirect("quarantine_list")
+            corrected = {k: request.POST.get(k, "") for k in row.raw}
+            outcome = quarantine_resubmit(row=row, corrected=corrected, actor=request.user)
+            if outcome.status != ResubmitStatus.INVALID:
+                messages.success(request, outcome.message())
+                return redirect("quarantine_list")
+            errors = [f"{e.field}: {e.reason}" for e in outcome.errors]
+        except QuarantineError as error:
+            errors = [str(error)]
+    fields = [(name, request.POST.get(name, value)) for name, value in row.raw.items()]
+    context = {"row": row, "fields": fields, "errors": errors, "purpose": Purpose.NHI_ELIGIBILITY}
+    return render(request, "web/quarantine_detail.html", context)
