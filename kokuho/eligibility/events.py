@@ -19,7 +19,7 @@ from kokuho.eligibility.services import (
     Recorded,
     coverage_end,
     coverage_start,
-    eligibility_recompute,
+    eligibility_recompute_periods,
     kept_end_all,
     kept_start,
     late_report_check,
@@ -158,12 +158,12 @@ def event_apply(
             touched += [p for p in people if p not in touched]
             late = late_report_check(person=people[0], recorded=recorded) or late
         recorded = Recorded(recorded_at, event.reported_on, event.date, event.type.value, actor)
-        versions = [v for p in touched if (v := eligibility_recompute(person=p, recorded=recorded))]
+        versions = []
         for person in touched:
-            person.refresh_from_db()
-            if any(
-                p.end is None or p.end >= event.date for p in eligibility_periods(person=person)
-            ):
+            version, periods = eligibility_recompute_periods(person=person, recorded=recorded)
+            if version is not None:
+                versions.append(version)
+            if any(p.end is None or p.end >= event.date for p in periods):
                 # 記号・番号 follow the household the person is in from this date.
                 numbers_ensure(person=person, on=event.date)
     return EventResult(versions, late)

@@ -55,7 +55,7 @@ def person_facts(*, person: Person, as_of: dt.date) -> PersonFacts:
     return PersonFacts(basis=basis, exclusions=exclusions)
 
 
-def _periods_of(version: EligibilityVersion | None) -> list[Period]:
+def periods_of_version(version: EligibilityVersion | None) -> list[Period]:
     if version is None:
         return []
     return [
@@ -72,13 +72,13 @@ def current_version(*, person: Person) -> EligibilityVersion | None:
 def eligibility_periods(*, person: Person, known_at: dt.datetime | None = None) -> list[Period]:
     """The person's periods as finally known — or as we believed them at `known_at`."""
     if known_at is None:
-        return _periods_of(current_version(person=person))
+        return periods_of_version(current_version(person=person))
     version = (
         EligibilityVersion.objects.filter(person=person, recorded_at__lte=known_at)
         .order_by("-seq")
         .first()
     )
-    return _periods_of(version)
+    return periods_of_version(version)
 
 
 def insured_period_on(
@@ -91,7 +91,7 @@ def insured_period_on(
 def eligibility_history(*, person: Person) -> list[tuple[EligibilityVersion, list[Period]]]:
     """Every version, newest first, for the timeline with corrections marked."""
     versions = list(person.elig_versions.order_by("-seq"))
-    return [(v, _periods_of(v)) for v in versions]
+    return [(v, periods_of_version(v)) for v in versions]
 
 
 def household_no_on(*, person: Person, on: dt.date) -> str | None:

@@ -21,7 +21,12 @@ from kokuho.eligibility.models import (
     KijunApplication,
     NoticeCode,
 )
-from kokuho.eligibility.selectors import current_version, eligibility_periods, person_facts
+from kokuho.eligibility.selectors import (
+    current_version,
+    eligibility_periods,
+    periods_of_version,
+    person_facts,
+)
 from kokuho.people.models import CoverageKind, Household, OtherCoverage, Person
 from kokuho.rules.params import parameters
 
@@ -46,16 +51,23 @@ def eligibility_recompute(
 ) -> EligibilityVersion | None:
     """Derive the person's periods from all facts known by `as_of` (default: the report
     date); store a new version if they changed. Age events count once their day has come."""
+    return eligibility_recompute_periods(person=person, recorded=recorded, as_of=as_of)[0]
+
+
+def eligibility_recompute_periods(
+    *, person: Person, recorded: Recorded, as_of: dt.date | None = None
+) -> tuple[EligibilityVersion | None, list[Period]]:
+    """`eligibility_recompute`, also returning the person's periods after it."""
     as_of = as_of or max(recorded.fact_date, recorded.reported_on)
     facts = person_facts(person=person, as_of=as_of)
     periods = derive_periods(basis=facts.basis, exclusions=facts.exclusions)
     with transaction.atomic(savepoint=False):
         previous = current_version(person=person)
-        old = eligibility_periods(person=person)
+        old = periods_of_version(previous)
         if previous is not None and old == periods:
-            return None
+            return None, periods
         if previous is None and not periods:
-            return None
+            return None, periods
         changed_from = first_difference(old, periods)
         window = parameters().at(recorded.reported_on).eligibility.notification_days
         retroactive = changed_from is not None and (
@@ -77,7 +89,10 @@ def eligibility_recompute(
             )
             for p in periods
         )
-        CurrentEligibility.objects.update_or_create(person=person, defaults={"version": version})
+        if previous is None:
+            CurrentEligibility.objects.create(person=person, version=version)
+        else:
+            CurrentEligibility.objects.filter(person=person).update(version=version)
         if retroactive:
             notice_add(
                 person=person,
@@ -98,7 +113,7 @@ def eligibility_recompute(
                 "periods": [p.as_dict() for p in periods],
             },
         )
-    return version
+    return version, periods
 
 
 def notice_add(*, person: Person, code: NoticeCode, message: str, recorded: Recorded) -> None:
@@ -147,10 +162,12 @@ def household_number_ensure(*, household: Household, on: dt.date) -> HouseholdNu
 def numbers_ensure(*, person: Person, on: dt.date) -> BranchNumber:
     """枝番: assigned in order from 01 within the 記号・番号, never reused for someone else; a
     person coming back to the same 記号・番号 gets their old 枝番."""
-    household_number = household_number_ensure(household=person.household, on=on)
-    mine = BranchNumber.objects.filter(household_number=household_number, person=person).first()
+    mine = BranchNumber.objects.filter(
+        person=person, household_number__household_id=person.household_id
+    ).first()
     if mine:
         return mine
+    household_number = household_number_ensure(household=person.household, on=on)
     last = household_number.branches.aggregate(m=Max("branch"))["m"]
     return BranchNumber.objects.create(
         household_number=household_number,
