@@ -145,15 +145,18 @@ def changes_generate(*, month: dt.date, seed: int, directory: Path, today: dt.da
             if code != "B02"
             else sorted(movers, key=lambda r: r[3])[: max(1, len(movers) // 5)]
         )
-        for atena, household_no, *_rest in rnd.sample(pool, min(len(pool), round(count * rate))):
+        for atena, household_no, relation, *_rest in rnd.sample(
+            pool, min(len(pool), round(count * rate))
+        ):
             if atena in used:
                 continue
             used.add(atena)
             fields = {"atena_no": atena, "household_no": household_no}
             if code == "B01":
                 fields["destination"] = "abroad" if rnd.random() < 0.08 else "domestic"
-            if code == "C01":
+            if code == "C01":  # 転居: the whole record, 続柄 included (interfaces.md §1)
                 fields["postal_code"], fields["address"] = address()
+                fields["relation"] = relation
             add(code, rnd.choice(days), **fields)
     rows.sort(key=lambda r: (r["change_date"], r["record_id"]))
     directory.mkdir(parents=True, exist_ok=True)
