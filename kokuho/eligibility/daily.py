@@ -34,34 +34,53 @@ class AgeEventSummary:
         )
 
 
-def _open_insured() -> list[Person]:
+def _open_insured(birth_from: dt.date, birth_to: dt.date) -> list[Person]:
+    """Persons with an open period born in [birth_from, birth_to] — one query."""
+    open_versions = CurrentEligibility.objects.filter(version__periods__end__isnull=True)
     return list(
         Person.objects.filter(
-            pk__in=CurrentEligibility.objects.filter(version__periods__end__isnull=True).values(
-                "person_id"
-            )
+            pk__in=open_versions.values("person_id"),
+            birth_date__gte=birth_from,
+            birth_date__lte=birth_to,
         )
     )
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 2月29日
+        return day.replace(year=day.year - years, day=28)
 
 
 def age_events_apply(*, on: dt.date, actor: object | None = None) -> AgeEventSummary:
     """Apply the age events that fall on or before `on` and are not yet reflected.
 
     Re-running for the same day changes nothing (a recompute that finds the same periods
-    adds no version), and a missed day is caught up by the next run.
+    adds no version), and a missed day is caught up by the next run. Candidates are chosen
+    by birth date in the database; the exact rule is then applied to each.
     """
     summary = AgeEventSummary(on=on)
     age = parameters().at(on).eligibility.late_elderly_age
     recorded_at = timezone.now()
-    for person in _open_insured():
+    for person in _open_insured(dt.date.min, _years_before(on, age) + dt.timedelta(days=1)):
         if anniversary(person.birth_date, age) <= on:
             recorded = Recorded(
                 recorded_at, on, anniversary(person.birth_date, age), "age_75", actor
             )
             if eligibility_recompute(person=person, recorded=recorded, as_of=on):
                 summary.reached_75.append(person.atena_no)
-        elif elderly_from(person.birth_date, on) == on:
-            summary.became_elderly.append(person.atena_no)
-        elif preschool_until(person.birth_date, on) == on - dt.timedelta(days=1):
-            summary.left_preschool.append(person.atena_no)
+    if on.day == 1:  # 高齢受給者 starts on the 1st of a month
+        ages = parameters().at(on).copay.ages
+        window = _years_before(on, ages["elderly_from"])
+        for person in _open_insured(window - dt.timedelta(days=40), window):
+            if elderly_from(person.birth_date, on) == on:
+                summary.became_elderly.append(person.atena_no)
+        # 未就学 ends on a March 31, so the change shows on April 1.
+        window = _years_before(on, ages["preschool_until"])
+        for person in _open_insured(
+            window - dt.timedelta(days=400), window + dt.timedelta(days=400)
+        ):
+            if preschool_until(person.birth_date, on) == on - dt.timedelta(days=1):
+                summary.left_preschool.append(person.atena_no)
     return summary

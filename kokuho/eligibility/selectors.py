@@ -26,7 +26,7 @@ from kokuho.eligibility.models import (
     KijunApplication,
 )
 from kokuho.people.income import income_in_force
-from kokuho.people.models import Household, Person
+from kokuho.people.models import Household, Person, PersonHistory
 from kokuho.rules.params import parameters
 
 LATE_ELDERLY_REASONS = ("age_75", "disability_late_elderly")
@@ -108,11 +108,36 @@ def household_head_on(*, household: Household, on: dt.date) -> Person | None:
 
 
 def household_members_on(*, household: Household, on: dt.date) -> list[Person]:
-    """Registry members of the household on `on`, current or former residents alike."""
-    candidates = Person.objects.filter(
-        Q(household=household) | Q(history__snapshot__household_no=household.household_no)
-    ).distinct()
-    return [p for p in candidates if household_no_on(person=p, on=on) == household.household_no]
+    """Registry members of the household on `on`, current or former residents alike.
+
+    Two queries whatever the size of the household: the candidates, then all their history
+    rows up to `on`, of which each person's last one says where they were."""
+    candidates = {
+        p.pk: p
+        for p in Person.objects.filter(
+            Q(household=household) | Q(history__snapshot__household_no=household.household_no)
+        ).distinct()
+    }
+    where: dict[int, str | None] = {}
+    rows = PersonHistory.objects.filter(person_id__in=candidates, change_date__lte=on).order_by(
+        "person_id", "change_date", "id"
+    )
+    for person_id, household_no in rows.values_list("person_id", "snapshot__household_no"):
+        where[person_id] = household_no
+    return [candidates[pk] for pk, no in where.items() if no == household.household_no]
+
+
+def current_periods_by_person(*, person_ids: list[int]) -> dict[int, list[Period]]:
+    """Current periods of many persons in one query (pages and household decisions)."""
+    found: dict[int, list[Period]] = {pk: [] for pk in person_ids}
+    rows = EligibilityPeriod.objects.filter(
+        version__in=CurrentEligibility.objects.filter(person_id__in=person_ids).values("version_id")
+    ).order_by("start")
+    for pid, start, end, acquired, lost in rows.values_list(
+        "version__person_id", "start", "end", "acquired", "lost"
+    ):
+        found[pid].append(Period(start, end, acquired, lost or None))
+    return found
 
 
 def _income_facts(person: Person, income_year: int, on: dt.date) -> IncomeFacts | None:
@@ -145,10 +170,10 @@ def household_facts(*, person: Person, on: dt.date) -> HouseholdFacts | None:
     members: list[MemberFacts] = []
     former: list[MemberFacts] = []
     applications: list[dt.date] = []
-    for member in household_members_on(household=household, on=first):
-        if member.pk == person.pk:
-            continue
-        periods = eligibility_periods(person=member)
+    others = [m for m in household_members_on(household=household, on=first) if m.pk != person.pk]
+    periods_by_person = current_periods_by_person(person_ids=[m.pk for m in others])
+    for member in others:
+        periods = periods_by_person[member.pk]
         if insured_on(periods, first):
             members.append(_member(member, income_year, on))
             applications += list(member.kijun_applications.values_list("applied_on", flat=True))
@@ -293,7 +318,8 @@ def household_eligibility(*, household: Household, today: dt.date) -> HouseholdE
     """国保世帯: its 記号・番号, who is insured today, and whether the head is 擬制世帯主."""
     number = getattr(household, "nhi_number", None)
     members = household_members_on(household=household, on=today)
-    insured = [m.atena_no for m in members if insured_period_on(person=m, on=today)]
+    periods = current_periods_by_person(person_ids=[m.pk for m in members])
+    insured = [m.atena_no for m in members if insured_on(periods[m.pk], today)]
     head = household_head_on(household=household, on=today)
     return HouseholdEligibility(
         number=f"{number.symbol}-{number.number}" if number else "",
