@@ -62,6 +62,10 @@ LEDGER_WINDOW = 500
 COMMIT_SECONDS = 0.5
 
 
+# Called with the file's ledger row, rows done so far and rows in the file.
+ProgressCallback = Callable[[ImportFile, int, int], None]
+
+
 def conflict_reason(layout: Layout) -> str:
     """「同じ異動連番で内容が異なります（競合）」, named after the layout's id column."""
     return f"同じ{layout.id_label}で内容が異なります（競合）"
@@ -228,8 +232,12 @@ def file_import(
     actor: Any | None,
     progress: bool,
     reported_on: dt.date | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> ImportSummary:
-    """Import one file; `ImportRejected` (recorded in the ledger) if it cannot be read."""
+    """Import one file; `ImportRejected` (recorded in the ledger) if it cannot be read.
+
+    `progress` draws a bar on stderr (the CLI); `on_progress(file, done, total)` is called
+    once the ledger row exists and after every committed chunk (screens and tasks)."""
     started_at = timezone.now()
     user = _actor_user(actor)
     try:
@@ -274,12 +282,17 @@ def file_import(
         file=sys.stderr,
         disable=not progress,
     )
+    total = len(source.lines)
+    if on_progress:
+        on_progress(file, 0, total)
     try:
         for window in itertools.batched(layout_rows(source, importer.layout), LEDGER_WINDOW):
             ledger.load(_record_id(row, importer.layout) for row in window)
             pending = iter(window)
             while done := _chunk_import(importer, file, pending, ledger, summary, ctx):
                 bar.update(done)
+                if on_progress:
+                    on_progress(file, summary.read, total)
     except BaseException as error:
         # The chunks already committed stay, with their ledger; say where the run stopped.
         file.counts = {**summary.counts(), "aborted": f"{type(error).__name__}: {error}"}

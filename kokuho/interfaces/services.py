@@ -23,6 +23,7 @@ from kokuho.interfaces.importer import (
     ApplyContext,
     Importer,
     ImportSummary,
+    ProgressCallback,
     conflict_reason,
     file_import,
 )
@@ -54,10 +55,20 @@ IMPORTERS: dict[ImportKind, Importer] = {
 
 
 def import_residents_changes(
-    *, path: Path, actor: Any | None, progress: bool = False
+    *,
+    path: Path,
+    actor: Any | None,
+    progress: bool = False,
+    on_progress: ProgressCallback | None = None,
 ) -> ImportSummary:
     """住基異動ファイルの取込. Raises `ImportRejected` when the file cannot be read at all."""
-    return file_import(residents_changes.IMPORTER, path=Path(path), actor=actor, progress=progress)
+    return file_import(
+        residents_changes.IMPORTER,
+        path=Path(path),
+        actor=actor,
+        progress=progress,
+        on_progress=on_progress,
+    )
 
 
 def import_income(
@@ -66,10 +77,16 @@ def import_income(
     actor: Any | None,
     progress: bool = False,
     reported_on: dt.date | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> ImportSummary:
     """所得ファイルの取込. `reported_on` (default today) dates the 更正 of a year already held."""
     return file_import(
-        income.IMPORTER, path=Path(path), actor=actor, progress=progress, reported_on=reported_on
+        income.IMPORTER,
+        path=Path(path),
+        actor=actor,
+        progress=progress,
+        reported_on=reported_on,
+        on_progress=on_progress,
     )
 
 
