@@ -1,16 +1,19 @@
 """Benchmark of the 住基異動 importer on SQLite and PostgreSQL.
 
     .venv/bin/python bench/import_changes.py [--events 100000] [--backends sqlite,postgresql]
-                                             [--profile]
+                                             [--row-sample 2000] [--profile]
 
 Generates one synthetic `residents-changes.csv` of N events (転入 into new and existing
-households, 出生, 転居, 転出, 死亡; unique record ids; made-up names), then for each database
-runs, in a fresh process (settings are read once per process) on a fresh database:
+households, 出生, 転居, 転出, 死亡, 世帯主変更, 世帯分離・合併, 氏名変更; unique record ids;
+made-up names), then for each database runs, in a fresh process (settings are read once per
+process) on a fresh database:
 
-* the real importer (`import_residents_changes`: ledger, savepoints, `event_apply`, …);
+* the real importer (`import_residents_changes`: ledger, batches of `eligibility.bulk`, …);
 * three floors measured in the same run: parsing and validating the same file without
   applying it; a bare `executemany` of its rows into a scratch table; and the importer's
-  own pipeline (ledger, savepoints, chunked commits) with services that do nothing.
+  own pipeline (ledger, batches, chunked commits) with services that do nothing;
+* for comparison, the row-by-row path (`event_apply` per row, the reference the batches are
+  tested against) on a smaller sample file of other residents.
 
 Prints events/s and the ratio to each floor, then one line `RESULT key=value …`. The target
 of the issue is ≥ 2,000 events/s on PostgreSQL. `--profile` also writes a cProfile of the
@@ -90,17 +93,30 @@ GIVEN = [
 TOWNS = ["本町", "新町", "港町", "栄町", "緑町", "旭町"]
 
 
-def generate(path: Path, events: int, seed: int) -> dict[str, int]:
+def generate(
+    path: Path, events: int, seed: int, *, atena_from: int = 100_000_001, prefix: str = "R"
+) -> dict[str, int]:
     """Write N events whose order is consistent (nobody leaves before arriving)."""
     rng = random.Random(seed)
     start = dt.date(2024, 4, 1)
     span_days = 730
-    next_atena = 100_000_001
-    next_household = 50_000_001
+    next_atena = atena_from
+    next_household = atena_from // 2
     residents: list[tuple[str, str, str]] = []  # (atena_no, household_no, relation) now
     households: list[str] = []
-    mix = {"A01_new": 0, "A01_join": 0, "A02": 0, "C01": 0, "B01": 0, "B02": 0}
-    weights = [("A01_new", 30), ("A01_join", 15), ("A02", 10), ("C01", 20), ("B01", 18), ("B02", 7)]
+    weights = [
+        ("A01_new", 28),
+        ("A01_join", 14),
+        ("A02", 9),
+        ("C01", 17),
+        ("B01", 16),
+        ("B02", 6),
+        ("C02", 2),
+        ("C03", 3),
+        ("C04", 2),
+        ("C05", 3),
+    ]
+    mix = dict.fromkeys((kind for kind, _weight in weights), 0)
     kinds, cumulative = zip(*weights, strict=True)
 
     def address() -> tuple[str, str]:
@@ -131,7 +147,7 @@ def generate(path: Path, events: int, seed: int) -> dict[str, int]:
             if len(residents) < 50 and kind not in ("A01_new",):
                 kind = "A01_new"  # warm-up: people to move, relocate and bury first
             row = {
-                "record_id": f"R{i + 1:09d}",
+                "record_id": f"{prefix}{i + 1:09d}",
                 "change_date": day.isoformat(),
                 "report_date": reported.isoformat(),
             }
@@ -156,6 +172,25 @@ def generate(path: Path, events: int, seed: int) -> dict[str, int]:
                     row |= {"change_code": "A01", "atena_no": atena, "household_no": household}
                     row |= person_fields(relation, birth)
                 residents.append((atena, household, relation))
+            elif kind in ("C02", "C03", "C04", "C05"):
+                index = rng.randrange(len(residents))
+                atena, household, relation = residents[index]
+                if kind == "C03":  # 世帯分離: the person heads a new household
+                    household, relation = str(next_household), "世帯主"
+                    next_household += 1
+                    households.append(household)
+                elif kind == "C04":  # 世帯合併: into another household
+                    household, relation = rng.choice(households), "同居人"
+                elif kind == "C02":
+                    relation = "世帯主"
+                row |= {"change_code": kind, "atena_no": atena, "household_no": household}
+                row["relation"] = relation
+                if kind == "C05":
+                    surname, surname_kana = rng.choice(SURNAMES)
+                    given, given_kana, _sex = rng.choice(GIVEN)
+                    row["name"] = f"{surname} {given}"
+                    row["name_kana"] = f"{surname_kana} {given_kana}"
+                residents[index] = (atena, household, relation)
             else:
                 index = rng.randrange(len(residents))
                 atena, household, relation = residents[index]
@@ -185,7 +220,7 @@ def _cumulate(weights: tuple[int, ...]) -> list[int]:
 # --- worker: one backend, one process --------------------------------------------------------
 
 
-def worker(file: Path, profile: bool) -> None:
+def worker(file: Path, sample_file: Path, profile: bool) -> None:
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kokuho.settings")
@@ -219,14 +254,26 @@ def worker(file: Path, profile: bool) -> None:
         )
     insert_s = time.perf_counter() - t0
 
-    # Floor 3: the importer's own pipeline (ledger, savepoint per row, chunked commits,
-    # quarantine) with services that do nothing; its ledger is emptied again afterwards.
-    noop = dataclasses.replace(residents_changes.IMPORTER, apply=lambda record, ctx: None)
+    # Floor 3: the importer's own pipeline (ledger, batches, chunked commits, quarantine)
+    # with services that do nothing; its ledger is emptied again afterwards.
+    noop = dataclasses.replace(
+        residents_changes.IMPORTER,
+        apply=lambda record, ctx: None,
+        apply_batch=lambda records: [None] * len(records),
+    )
     t0 = time.perf_counter()
     file_import(noop, path=file, actor=None, progress=False)
     pipeline_s = time.perf_counter() - t0
     ImportedRecord.objects.all().delete()
     QuarantinedRow.objects.all().delete()
+
+    # The row-by-row path (the reference the batches are tested against), on a sample file
+    # of other residents so that it leaves the main file's residents untouched.
+    t0 = time.perf_counter()
+    sample = file_import(
+        residents_changes.IMPORTER, path=sample_file, actor=None, progress=False, batch=False
+    )
+    row_s = time.perf_counter() - t0
 
     profiler = None
     if profile:
@@ -258,6 +305,9 @@ def worker(file: Path, profile: bool) -> None:
         "insert_s": insert_s,
         "pipeline_s": pipeline_s,
         "pipeline_eps": n / pipeline_s,
+        "row_events": sample.read,
+        "row_eps": sample.read / row_s,
+        "batches_redone": summary.batches_redone,
         "eps": n / import_s,
         "parse_eps": n / parse_s,
         "insert_eps": n / insert_s,
@@ -285,7 +335,7 @@ def _pg_drop() -> None:
     _pg_admin([f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in (PG_DB, PG_VAULT_DB)])
 
 
-def run_backend(backend: str, file: Path, workdir: Path, profile: bool) -> dict:
+def run_backend(backend: str, file: Path, sample: Path, workdir: Path, profile: bool) -> dict:
     env = dict(os.environ)
     env["KOKUHO_VAR_DIR"] = str(workdir)
     env.setdefault("KOKUHO_SECRET_KEY", "bench-only-not-secret")
@@ -296,7 +346,7 @@ def run_backend(backend: str, file: Path, workdir: Path, profile: bool) -> dict:
         _pg_create()
         env["KOKUHO_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{PG_DB}"
         env["KOKUHO_VAULT_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{PG_VAULT_DB}"
-    command = [sys.executable, __file__, "--worker", str(file)]
+    command = [sys.executable, __file__, "--worker", str(file), "--sample", str(sample)]
     if profile:
         command.append("--profile")
     try:
@@ -319,10 +369,14 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="cProfile the real import")
+    parser.add_argument(
+        "--row-sample", type=int, default=2000, help="events imported row by row, for comparison"
+    )
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--sample", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.profile)
+        worker(args.worker, args.sample, args.profile)
         return
 
     results: dict[str, dict] = {}
@@ -331,13 +385,15 @@ def main() -> None:
         file = workdir / "residents-changes.csv"
         t0 = time.perf_counter()
         mix = generate(file, args.events, args.seed)
+        sample = workdir / "sample.csv"
+        generate(sample, args.row_sample, args.seed + 1, atena_from=900_000_001, prefix="S")
         print(
             f"generated {args.events:,} events in {time.perf_counter() - t0:.1f}s: "
             + ", ".join(f"{k} {v:,}" for k, v in mix.items())
         )
         for backend in args.backends.split(","):
             print(f"[{backend}] importing …", flush=True)
-            r = run_backend(backend, file, workdir, args.profile)
+            r = run_backend(backend, file, sample, workdir, args.profile)
             results[backend] = r
             print(
                 f"[{backend}] {r['eps']:,.0f} events/s ({r['import_s']:.1f}s; applied "
@@ -348,7 +404,12 @@ def main() -> None:
                 f"(×{r['parse_eps'] / r['eps']:,.0f} the importer); bare executemany "
                 f"{r['insert_eps']:,.0f} rows/s (×{r['insert_eps'] / r['eps']:,.0f}); importer "
                 f"pipeline with no-op services {r['pipeline_eps']:,.0f} events/s "
-                f"(×{r['pipeline_eps'] / r['eps']:,.0f})"
+                f"(×{r['pipeline_eps'] / r['eps']:,.1f})"
+            )
+            print(
+                f"[{backend}] row-by-row path (the reference) on {r['row_events']:,} other events: "
+                f"{r['row_eps']:,.0f} events/s — batches ×{r['eps'] / r['row_eps']:,.1f}; "
+                f"batches redone row by row: {r['batches_redone']}"
             )
     fields = [f"events={args.events}"]
     for backend, r in results.items():
@@ -362,6 +423,9 @@ def main() -> None:
             f"{backend}_ratio_insert={r['eps'] / r['insert_eps']:.4f}",
             f"{backend}_floor_pipeline_eps={r['pipeline_eps']:.0f}",
             f"{backend}_ratio_pipeline={r['eps'] / r['pipeline_eps']:.4f}",
+            f"{backend}_row_by_row_eps={r['row_eps']:.0f}",
+            f"{backend}_speedup_vs_row_by_row={r['eps'] / r['row_eps']:.1f}",
+            f"{backend}_batches_redone={r['batches_redone']}",
         ]
     if "postgresql" in results:
         fields += [

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
@@ -33,6 +34,35 @@ def event_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + _canonical(event)).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event to append, for `audit_events_record` (a batch of them)."""
+
+    event_type: EventType
+    subject_type: SubjectType
+    subject_id: str = ""
+    purpose: Purpose | None = None
+    extra: dict[str, Any] | None = None
+
+
+def _event(entry: AuditEntry, user: Any | None) -> AuditEvent:
+    safe_extra = json.loads(mask_my_numbers_in(json.dumps(entry.extra or {}, ensure_ascii=False)))
+    return AuditEvent(
+        event_type=entry.event_type,
+        occurred_at=timezone.now(),
+        actor=user,
+        actor_username=user.get_username() if user else "",
+        subject_type=entry.subject_type,
+        subject_id=entry.subject_id,
+        purpose=str(entry.purpose) if entry.purpose else "",
+        extra=safe_extra,
+    )
+
+
+def _user(actor: Any | None) -> Any | None:
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
 def audit_event_record(
     *,
     event_type: EventType,
@@ -43,26 +73,37 @@ def audit_event_record(
     extra: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain. Joins the caller's transaction (atomic savepoint)."""
-    safe_extra = json.loads(mask_my_numbers_in(json.dumps(extra or {}, ensure_ascii=False)))
-    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    entry = AuditEntry(event_type, subject_type, subject_id, purpose, extra)
+    event = _event(entry, _user(actor))
     with transaction.atomic(savepoint=False):
         head = AuditChainHead.objects.select_for_update().get(id=1)
-        event = AuditEvent(
-            event_type=event_type,
-            occurred_at=timezone.now(),
-            actor=user,
-            actor_username=user.get_username() if user else "",
-            subject_type=subject_type,
-            subject_id=subject_id,
-            purpose=str(purpose) if purpose else "",
-            extra=safe_extra,
-            prev_hash=head.last_hash,
-        )
+        event.prev_hash = head.last_hash
         event.row_hash = event_hash(head.last_hash, event)
         event.save(force_insert=True)
         head.last_seq, head.last_hash = event.seq, event.row_hash
         head.save(update_fields=["last_seq", "last_hash"])
     return event
+
+
+def audit_events_record(entries: list[AuditEntry], *, actor: Any | None) -> list[AuditEvent]:
+    """Append many events in order with one lock of the chain head and one insert.
+
+    For batch jobs: call it last in the transaction, so the head (which every audited read
+    at the counter also appends to) stays locked only for the insert."""
+    if not entries:
+        return []
+    user = _user(actor)
+    events = [_event(entry, user) for entry in entries]
+    with transaction.atomic(savepoint=False):
+        head = AuditChainHead.objects.select_for_update().get(id=1)
+        last_hash = head.last_hash
+        for event in events:
+            event.prev_hash = last_hash
+            event.row_hash = last_hash = event_hash(last_hash, event)
+        created = AuditEvent.objects.bulk_create(events)
+        head.last_seq, head.last_hash = created[-1].seq, last_hash
+        head.save(update_fields=["last_seq", "last_hash"])
+    return created
 
 
 def audit_record_denied(*, actor: Any, permission: str, path: str) -> AuditEvent:

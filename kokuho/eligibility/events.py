@@ -17,6 +17,8 @@ from kokuho.eligibility.selectors import eligibility_periods
 from kokuho.eligibility.services import (
     EligibilityError,
     Recorded,
+    UnknownHousehold,
+    UnknownResident,
     coverage_end,
     coverage_start,
     eligibility_recompute_periods,
@@ -24,6 +26,7 @@ from kokuho.eligibility.services import (
     kept_start,
     late_report_check,
     numbers_ensure,
+    numbers_needed,
 )
 from kokuho.people.models import ChangeCode, CoverageKind, Household, Person
 from kokuho.people.registry import (
@@ -128,7 +131,7 @@ class EventResult:
 def _person(atena_no: str) -> Person:
     person = Person.objects.filter(atena_no=atena_no).first()
     if person is None:
-        raise EligibilityError(f"宛名番号 {atena_no} の住民が見つかりません")
+        raise UnknownResident(atena_no)
     return person
 
 
@@ -163,8 +166,7 @@ def event_apply(
             version, periods = eligibility_recompute_periods(person=person, recorded=recorded)
             if version is not None:
                 versions.append(version)
-            if any(p.end is None or p.end >= event.date for p in periods):
-                # 記号・番号 follow the household the person is in from this date.
+            if numbers_needed(periods, event.date):
                 numbers_ensure(person=person, on=event.date)
     return EventResult(versions, late)
 
@@ -223,7 +225,7 @@ def _apply(event: ChangeEvent, ctx: ChangeContext, recorded: Recorded) -> list[P
             household_no=event.household_no or person.household.household_no
         ).first()
         if household is None:
-            raise EligibilityError(f"世帯番号 {event.household_no} の世帯が見つかりません")
+            raise UnknownHousehold(event.household_no)
         new_head = _person(event.new_head_atena_no) if event.new_head_atena_no else person
         household_head_change(household=household, new_head=new_head, ctx=ctx)
         return [new_head]

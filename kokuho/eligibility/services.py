@@ -35,6 +35,20 @@ class EligibilityError(ValueError):
     """A fact that cannot be applied as given (e.g. ending a coverage that never started)."""
 
 
+class UnknownResident(EligibilityError):
+    """The fact names a 宛名番号 we do not hold."""
+
+    def __init__(self, atena_no: str) -> None:
+        super().__init__(f"宛名番号 {atena_no} の住民が見つかりません")
+
+
+class UnknownHousehold(EligibilityError):
+    """The fact names a 世帯番号 we do not hold."""
+
+    def __init__(self, household_no: str) -> None:
+        super().__init__(f"世帯番号 {household_no} の世帯が見つかりません")
+
+
 @dataclass(frozen=True)
 class Recorded:
     """When and how a fact reached us: the transaction-time side of the bitemporal record."""
@@ -54,34 +68,77 @@ def eligibility_recompute(
     return eligibility_recompute_periods(person=person, recorded=recorded, as_of=as_of)[0]
 
 
+@dataclass(frozen=True)
+class VersionPlan:
+    """A new version to store: what changed, from when, and whether that is 遡及."""
+
+    seq: int
+    changed_from: dt.date | None
+    retroactive: bool
+
+    def notice_message(self, recorded: Recorded) -> str:
+        assert self.changed_from is not None
+        return f"資格を {self.changed_from.isoformat()} に遡って変更しました（{recorded.cause}）"
+
+    def audit_extra(self, recorded: Recorded, periods: list[Period]) -> dict[str, object]:
+        return {
+            "version": self.seq,
+            "cause": recorded.cause,
+            "changed_from": self.changed_from.isoformat() if self.changed_from else None,
+            "periods": [p.as_dict() for p in periods],
+        }
+
+
+def version_plan(
+    *, previous_seq: int | None, old: list[Period], new: list[Period], recorded: Recorded
+) -> VersionPlan | None:
+    """Whether derived periods make a new version (None: nothing changed), and its terms.
+
+    A change reaching further back than the notification window before the report is a
+    retroactive correction (遡及訂正) and is flagged for staff."""
+    if previous_seq is not None and old == new:
+        return None
+    if previous_seq is None and not new:
+        return None
+    changed_from = first_difference(old, new)
+    window = parameters().at(recorded.reported_on).eligibility.notification_days
+    retroactive = changed_from is not None and (
+        changed_from + dt.timedelta(days=window) < recorded.reported_on
+    )
+    return VersionPlan((previous_seq or 0) + 1, changed_from, retroactive)
+
+
+def recompute_as_of(recorded: Recorded, as_of: dt.date | None = None) -> dt.date:
+    """Facts are taken as known on the later of the fact and its report (age events count
+    once their day has come)."""
+    return as_of or max(recorded.fact_date, recorded.reported_on)
+
+
 def eligibility_recompute_periods(
     *, person: Person, recorded: Recorded, as_of: dt.date | None = None
 ) -> tuple[EligibilityVersion | None, list[Period]]:
     """`eligibility_recompute`, also returning the person's periods after it."""
-    as_of = as_of or max(recorded.fact_date, recorded.reported_on)
-    facts = person_facts(person=person, as_of=as_of)
+    facts = person_facts(person=person, as_of=recompute_as_of(recorded, as_of))
     periods = derive_periods(basis=facts.basis, exclusions=facts.exclusions)
     with transaction.atomic(savepoint=False):
         previous = current_version(person=person)
-        old = periods_of_version(previous)
-        if previous is not None and old == periods:
-            return None, periods
-        if previous is None and not periods:
-            return None, periods
-        changed_from = first_difference(old, periods)
-        window = parameters().at(recorded.reported_on).eligibility.notification_days
-        retroactive = changed_from is not None and (
-            changed_from + dt.timedelta(days=window) < recorded.reported_on
+        plan = version_plan(
+            previous_seq=previous.seq if previous else None,
+            old=periods_of_version(previous),
+            new=periods,
+            recorded=recorded,
         )
+        if plan is None:
+            return None, periods
         version = EligibilityVersion.objects.create(
             person=person,
-            seq=(previous.seq + 1) if previous else 1,
+            seq=plan.seq,
             recorded_at=recorded.recorded_at,
             cause=recorded.cause,
             fact_date=recorded.fact_date,
             reported_on=recorded.reported_on,
-            changed_from=changed_from,
-            is_retroactive=retroactive,
+            changed_from=plan.changed_from,
+            is_retroactive=plan.retroactive,
         )
         EligibilityPeriod.objects.bulk_create(
             EligibilityPeriod(
@@ -93,12 +150,11 @@ def eligibility_recompute_periods(
             CurrentEligibility.objects.create(person=person, version=version)
         else:
             CurrentEligibility.objects.filter(person=person).update(version=version)
-        if retroactive:
+        if plan.retroactive:
             notice_add(
                 person=person,
                 code=NoticeCode.RETROACTIVE,
-                message=f"資格を {changed_from.isoformat()} に遡って変更しました"
-                f"（{recorded.cause}）",
+                message=plan.notice_message(recorded),
                 recorded=recorded,
             )
         audit_event_record(
@@ -106,12 +162,7 @@ def eligibility_recompute_periods(
             actor=recorded.actor,
             subject_type=SubjectType.PERSON,
             subject_id=person.atena_no,
-            extra={
-                "version": version.seq,
-                "cause": recorded.cause,
-                "changed_from": changed_from.isoformat() if changed_from else None,
-                "periods": [p.as_dict() for p in periods],
-            },
+            extra=plan.audit_extra(recorded, periods),
         )
     return version, periods
 
@@ -127,21 +178,24 @@ def notice_add(*, person: Person, code: NoticeCode, message: str, recorded: Reco
     )
 
 
-def late_report_check(*, person: Person, recorded: Recorded) -> bool:
-    """届出は14日以内 (施行規則): a later report is accepted with a warning."""
+def late_report_message(recorded: Recorded) -> str | None:
+    """届出は14日以内 (施行規則): the warning for a later report, None when in time."""
     window = parameters().at(recorded.fact_date).eligibility.notification_days
     late_by = (recorded.reported_on - recorded.fact_date).days - window
     if late_by <= 0:
-        return False
-    notice_add(
-        person=person,
-        code=NoticeCode.LATE_REPORT,
-        message=(
-            f"届出が期限を{late_by}日過ぎています（事実発生日 {recorded.fact_date.isoformat()}、"
-            f"届出日 {recorded.reported_on.isoformat()}）"
-        ),
-        recorded=recorded,
+        return None
+    return (
+        f"届出が期限を{late_by}日過ぎています（事実発生日 {recorded.fact_date.isoformat()}、"
+        f"届出日 {recorded.reported_on.isoformat()}）"
     )
+
+
+def late_report_check(*, person: Person, recorded: Recorded) -> bool:
+    """A late report is accepted with a warning (a notice for staff)."""
+    message = late_report_message(recorded)
+    if message is None:
+        return False
+    notice_add(person=person, code=NoticeCode.LATE_REPORT, message=message, recorded=recorded)
     return True
 
 
@@ -153,10 +207,24 @@ def household_number_ensure(*, household: Household, on: dt.date) -> HouseholdNu
         return existing
     symbol = settings.KOKUHO_NUMBER_SYMBOL
     last = HouseholdNumber.objects.filter(symbol=symbol).aggregate(m=Max("number"))["m"]
-    number = f"{int(last) + 1 if last else 1:06d}"
     return HouseholdNumber.objects.create(
-        household=household, symbol=symbol, number=number, assigned_on=on
+        household=household, symbol=symbol, number=number_after(last), assigned_on=on
     )
+
+
+def number_after(last: str | None) -> str:
+    """The next 番号 within a 記号 (six digits)."""
+    return f"{int(last) + 1 if last else 1:06d}"
+
+
+def branch_after(last: str | None) -> str:
+    """The next 枝番 within a 記号・番号 (two digits, from 01)."""
+    return f"{int(last) + 1 if last else 1:02d}"
+
+
+def numbers_needed(periods: list[Period], on: dt.date) -> bool:
+    """記号・番号 follow the household the person is in from `on` while any period reaches it."""
+    return any(p.end is None or p.end >= on for p in periods)
 
 
 def numbers_ensure(*, person: Person, on: dt.date) -> BranchNumber:
@@ -170,10 +238,7 @@ def numbers_ensure(*, person: Person, on: dt.date) -> BranchNumber:
     household_number = household_number_ensure(household=person.household, on=on)
     last = household_number.branches.aggregate(m=Max("branch"))["m"]
     return BranchNumber.objects.create(
-        household_number=household_number,
-        person=person,
-        branch=f"{int(last) + 1 if last else 1:02d}",
-        assigned_on=on,
+        household_number=household_number, person=person, branch=branch_after(last), assigned_on=on
     )
 
 

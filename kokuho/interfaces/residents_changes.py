@@ -3,13 +3,17 @@
 The layout, and the mapping of one validated record to the services: every code except C05
 becomes a `ChangeEvent` applied through `event_apply`, the one entry point for facts that
 can change eligibility; C05 (氏名・カナ変更) only changes people data (`resident_rename`).
+A file is applied in batches (`eligibility.bulk`), which is tested to give what these
+one-record functions give; they remain the path for a batch that must be redone.
 """
 
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from kokuho.eligibility.bulk import BatchItem, Rename, registry_changes_apply
 from kokuho.eligibility.events import ChangeEvent, ChangeType, event_apply
+from kokuho.eligibility.services import UnknownHousehold, UnknownResident
 from kokuho.interfaces.importer import ApplyContext, Importer, RowRejected
 from kokuho.interfaces.layout import (
     Column,
@@ -25,7 +29,7 @@ from kokuho.interfaces.layout import (
     text,
 )
 from kokuho.interfaces.models import ImportErrorCode, ImportKind
-from kokuho.people.models import ChangeCode, Household, Person, Relation
+from kokuho.people.models import ChangeCode, Person, Relation
 from kokuho.people.registry import ChangeContext, ResidentData, resident_rename
 
 # 異動事由 → scenario event type (interfaces.md §1). C05 has none: it is people data only.
@@ -158,6 +162,39 @@ def change_event(record: Mapping[str, Any], *, source: str) -> ChangeEvent:
     )
 
 
+def _rename(record: Mapping[str, Any], ctx: ApplyContext) -> Rename:
+    return Rename(
+        atena_no=record["atena_no"],
+        name=record["name"],
+        name_kana=record["name_kana"],
+        change_date=record["change_date"],
+        reported_on=record["report_date"] or record["change_date"],
+        source=ctx.source,
+    )
+
+
+def change_apply_batch(
+    records: list[tuple[Mapping[str, Any], ApplyContext]],
+) -> list[RowRejected | None]:
+    """Apply validated records as one batch (`eligibility.bulk`), in file order: for each,
+    None or why it is refused. Raises `BatchAborted` when the batch must be redone a record
+    at a time (the importer does that). All records share one run, hence one actor."""
+    items = [
+        BatchItem(
+            _rename(record, ctx)
+            if record["change_code"] == RENAME
+            else change_event(record, source=ctx.source),
+            ctx.recorded_at,
+        )
+        for record, ctx in records
+    ]
+    outcomes = registry_changes_apply(items, actor=records[0][1].actor if records else None)
+    return [
+        None if refusal is None else change_explain(record, refusal)
+        for (record, _ctx), refusal in zip(records, outcomes, strict=True)
+    ]
+
+
 def change_apply(record: Mapping[str, Any], ctx: ApplyContext) -> None:
     """Apply one validated record through the services (joins the caller's transaction)."""
     if record["change_code"] == RENAME:
@@ -189,19 +226,15 @@ def _unknown_resident(record: Mapping[str, Any]) -> RowRejected:
 
 
 def change_explain(record: Mapping[str, Any], error: Exception) -> RowRejected:
-    """Say which field a service's refusal is about. Runs after the row's savepoint was
-    rolled back, so the look-ups cost nothing on the path of rows that apply."""
+    """Say which field a service's refusal is about (the same for a record applied alone or
+    in a batch: it reads nothing but the error)."""
     if isinstance(error, RowRejected):
         return error
-    code = record["change_code"]
-    if not code.startswith("A") and not Person.objects.filter(atena_no=record["atena_no"]).exists():
+    if isinstance(error, UnknownResident):
         return _unknown_resident(record)
-    if code == "C02" and not Household.objects.filter(household_no=record["household_no"]).exists():
-        return RowRejected(
-            "household_no",
-            f"世帯番号 {record['household_no']} の世帯が見つかりません",
-            ImportErrorCode.UNKNOWN_HOUSEHOLD,
-        )
+    if isinstance(error, UnknownHousehold):
+        return RowRejected("household_no", str(error), ImportErrorCode.UNKNOWN_HOUSEHOLD)
+    code = record["change_code"]
     return RowRejected(
         "", f"{ChangeCode(code).label}を反映できません: {error}", ImportErrorCode.REJECTED
     )
@@ -212,5 +245,6 @@ IMPORTER = Importer(
     layout=LAYOUT,
     apply=change_apply,
     explain=change_explain,
+    apply_batch=change_apply_batch,
     source_prefix="住基異動",
 )

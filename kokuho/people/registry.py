@@ -57,7 +57,8 @@ class ChangeContext:
     actor: Any | None = None
 
 
-def _snapshot(person: Person, **extra: Any) -> dict[str, Any]:
+def snapshot(person: Person, **extra: Any) -> dict[str, Any]:
+    """The person's registry data as `PersonHistory.snapshot` keeps it."""
     return {
         "household_no": person.household.household_no,
         "relation": person.relation,
@@ -71,6 +72,96 @@ def _snapshot(person: Person, **extra: Any) -> dict[str, Any]:
     }
 
 
+def resident_changed_extra(code: ChangeCode, ctx: ChangeContext) -> dict[str, Any]:
+    """`extra` of the RESIDENT_CHANGED audit event."""
+    return {"code": code.value, "change_date": ctx.change_date.isoformat(), "source": ctx.source}
+
+
+# --- The rules of each change, on objects in memory -------------------------------------------
+# Each `*_check` raises `RegistryError` before anything is changed; each `*_set` changes the
+# objects and returns the names of the fields it changed. The services below persist one
+# change at a time; `kokuho.eligibility.bulk` persists a batch of them. Both use these.
+
+ARRIVAL_CODES = (ChangeCode.MOVE_IN, ChangeCode.BIRTH, ChangeCode.OFFICIAL_ENTRY)
+DEPARTURE_CODES = (ChangeCode.MOVE_OUT, ChangeCode.DEATH, ChangeCode.OFFICIAL_DELETION)
+HOUSEHOLD_CODES = (ChangeCode.HOUSEHOLD_SPLIT, ChangeCode.HOUSEHOLD_JOIN)
+
+
+def arrival_check(*, code: ChangeCode, atena_no: str, existing: Person | None) -> None:
+    if code not in ARRIVAL_CODES:
+        raise RegistryError(f"住民となる異動ではありません: {code}")
+    if existing is not None and existing.resident_until is None:
+        raise RegistryError(f"宛名番号 {atena_no} は既に住民です（転入・出生は登録済み）")
+
+
+def arrival_fields(
+    *, data: ResidentData, household: Household, relation: str, change_date: dt.date
+) -> dict[str, Any]:
+    """Every field a 転入・出生・職権記載 sets (a returning resident gets all of them anew)."""
+    kana = normalize_kana_name(data.name_kana)
+    return {
+        "name": data.name,
+        "name_kana": kana,
+        "kana_key": kana_search_key(kana),
+        "birth_date": data.birth_date,
+        "sex": data.sex,
+        "address": data.address,
+        "postal_code": data.postal_code,
+        "household": household,
+        "relation": relation,
+        "resident_from": change_date,
+        "resident_until": None,
+        "is_foreign": data.is_foreign,
+        "residence_status": data.residence_status,
+        "residence_until": data.residence_until,
+    }
+
+
+def departure_set(*, person: Person, code: ChangeCode, change_date: dt.date) -> list[str]:
+    """A death may also be recorded for someone who has moved out but stays insured here
+    (住所地特例): then nothing changes but the history row."""
+    if code not in DEPARTURE_CODES:
+        raise RegistryError(f"住民でなくなる異動ではありません: {code}")
+    if person.resident_until is None:
+        person.resident_until = max(change_date, person.resident_from)
+        return ["resident_until"]
+    if code != ChangeCode.DEATH:
+        raise RegistryError(f"宛名番号 {person.atena_no} は既に住民ではありません")
+    return []
+
+
+def relocation_set(*, person: Person, address: str, postal_code: str) -> list[str]:
+    person.address, person.postal_code = address or person.address, postal_code
+    return ["address", "postal_code"]
+
+
+def _in_household(person: Person, household: Household) -> bool:
+    if household.pk is not None and person.household_id is not None:
+        return person.household_id == household.pk
+    return person.household is household  # both still in memory (a batch not yet written)
+
+
+def head_change_check(*, household: Household, new_head: Person) -> None:
+    if not _in_household(new_head, household):
+        raise RegistryError(
+            f"{new_head.atena_no} は世帯 {household.household_no} の世帯員ではありません"
+        )
+
+
+def household_change_check(*, code: ChangeCode) -> None:
+    if code not in HOUSEHOLD_CODES:
+        raise RegistryError(f"世帯の異動ではありません: {code}")
+
+
+def rename_set(*, person: Person, name: str, name_kana: str) -> list[str]:
+    kana = normalize_kana_name(name_kana)
+    person.name, person.name_kana, person.kana_key = name, kana, kana_search_key(kana)
+    return ["name", "name_kana", "kana_key"]
+
+
+# --- Services: one change, persisted --------------------------------------------------------
+
+
 def _record(person: Person, code: ChangeCode, ctx: ChangeContext, **extra: Any) -> None:
     PersonHistory.objects.create(
         person=person,
@@ -79,18 +170,14 @@ def _record(person: Person, code: ChangeCode, ctx: ChangeContext, **extra: Any) 
         reported_on=ctx.reported_on,
         recorded_at=ctx.recorded_at,
         source=ctx.source,
-        snapshot=_snapshot(person, **extra),
+        snapshot=snapshot(person, **extra),
     )
     audit_event_record(
         event_type=EventType.RESIDENT_CHANGED,
         actor=ctx.actor,
         subject_type=SubjectType.PERSON,
         subject_id=person.atena_no,
-        extra={
-            "code": code.value,
-            "change_date": ctx.change_date.isoformat(),
-            "source": ctx.source,
-        },
+        extra=resident_changed_extra(code, ctx),
     )
 
 
@@ -126,32 +213,15 @@ def resident_arrive(
     *, data: ResidentData, household_no: str, relation: str, code: ChangeCode, ctx: ChangeContext
 ) -> Person:
     """転入 (A01), 出生 (A02), 職権記載 (A03): the person becomes a resident on `change_date`."""
-    if code not in (ChangeCode.MOVE_IN, ChangeCode.BIRTH, ChangeCode.OFFICIAL_ENTRY):
-        raise RegistryError(f"住民となる異動ではありません: {code}")
-    kana = normalize_kana_name(data.name_kana)
+    person = Person.objects.filter(atena_no=data.atena_no).first()
+    arrival_check(code=code, atena_no=data.atena_no, existing=person)
     with transaction.atomic(savepoint=False):
         household = _household(household_no, ctx, code)
-        fields = {
-            "name": data.name,
-            "name_kana": kana,
-            "kana_key": kana_search_key(kana),
-            "birth_date": data.birth_date,
-            "sex": data.sex,
-            "address": data.address,
-            "postal_code": data.postal_code,
-            "household": household,
-            "relation": relation,
-            "resident_from": ctx.change_date,
-            "resident_until": None,
-            "is_foreign": data.is_foreign,
-            "residence_status": data.residence_status,
-            "residence_until": data.residence_until,
-        }
-        person = Person.objects.filter(atena_no=data.atena_no).first()
+        fields = arrival_fields(
+            data=data, household=household, relation=relation, change_date=ctx.change_date
+        )
         if person is None:
             person = Person.objects.create(atena_no=data.atena_no, **fields)
-        elif person.resident_until is None:
-            raise RegistryError(f"宛名番号 {data.atena_no} は既に住民です（転入・出生は登録済み）")
         else:
             for name, value in fields.items():
                 setattr(person, name, value)
@@ -165,16 +235,10 @@ def resident_arrive(
 def resident_depart(
     *, person: Person, code: ChangeCode, abroad: bool, ctx: ChangeContext
 ) -> Person:
-    """転出 (B01), 死亡 (B02), 職権消除 (B03). A death may also be recorded for someone who has
-    moved out but stays insured here (住所地特例): then only the history row is added."""
-    if code not in (ChangeCode.MOVE_OUT, ChangeCode.DEATH, ChangeCode.OFFICIAL_DELETION):
-        raise RegistryError(f"住民でなくなる異動ではありません: {code}")
+    """転出 (B01), 死亡 (B02), 職権消除 (B03)."""
     with transaction.atomic(savepoint=False):
-        if person.resident_until is None:
-            person.resident_until = max(ctx.change_date, person.resident_from)
-            person.save(update_fields=["resident_until"])
-        elif code != ChangeCode.DEATH:
-            raise RegistryError(f"宛名番号 {person.atena_no} は既に住民ではありません")
+        if changed := departure_set(person=person, code=code, change_date=ctx.change_date):
+            person.save(update_fields=changed)
         _record(person, code, ctx, destination="abroad" if abroad else "domestic")
     return person
 
@@ -184,8 +248,8 @@ def resident_relocate(
 ) -> Person:
     """転居 (C01): a new address inside the city."""
     with transaction.atomic(savepoint=False):
-        person.address, person.postal_code = address or person.address, postal_code
-        person.save(update_fields=["address", "postal_code"])
+        changed = relocation_set(person=person, address=address, postal_code=postal_code)
+        person.save(update_fields=changed)
         _record(person, ChangeCode.RELOCATION, ctx)
     return person
 
@@ -194,10 +258,7 @@ def household_head_change(
     *, household: Household, new_head: Person, ctx: ChangeContext
 ) -> Household:
     """世帯主変更 (C02)."""
-    if new_head.household_id != household.pk:
-        raise RegistryError(
-            f"{new_head.atena_no} は世帯 {household.household_no} の世帯員ではありません"
-        )
+    head_change_check(household=household, new_head=new_head)
     with transaction.atomic(savepoint=False):
         new_head.relation = Relation.HEAD
         new_head.save(update_fields=["relation"])
@@ -210,8 +271,7 @@ def resident_change_household(
     *, person: Person, household_no: str, relation: str, code: ChangeCode, ctx: ChangeContext
 ) -> Person:
     """世帯分離 (C03) / 世帯合併 (C04): the person moves to household `household_no`."""
-    if code not in (ChangeCode.HOUSEHOLD_SPLIT, ChangeCode.HOUSEHOLD_JOIN):
-        raise RegistryError(f"世帯の異動ではありません: {code}")
+    household_change_check(code=code)
     with transaction.atomic(savepoint=False):
         old = person.household
         target = _household(household_no, ctx, code)
@@ -229,9 +289,8 @@ def resident_change_household(
 
 def resident_rename(*, person: Person, name: str, name_kana: str, ctx: ChangeContext) -> Person:
     """氏名・カナ変更 (C05)."""
-    kana = normalize_kana_name(name_kana)
     with transaction.atomic(savepoint=False):
-        person.name, person.name_kana, person.kana_key = name, kana, kana_search_key(kana)
-        person.save(update_fields=["name", "name_kana", "kana_key"])
+        changed = rename_set(person=person, name=name, name_kana=name_kana)
+        person.save(update_fields=changed)
         _record(person, ChangeCode.NAME_CHANGE, ctx)
     return person
