@@ -26,10 +26,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Max, Q
 
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import AuditEntry, audit_events_record
+from kokuho.core.bulkwrite import row_writer
 from kokuho.eligibility.derivation import Period, derive_periods
 from kokuho.eligibility.events import ChangeEvent, ChangeType
 from kokuho.eligibility.facts import CoverageFact, KeptFact, RegistryFact, person_intervals
@@ -93,6 +95,34 @@ BATCH_TYPES = frozenset(
         ChangeType.HOUSEHOLD_SPLIT,
         ChangeType.HOUSEHOLD_JOIN,
     }
+)
+# The columns written for new rows (the others keep their defaults).
+PERSON_FIELDS = (
+    "atena_no",
+    "name",
+    "name_kana",
+    "kana_key",
+    "birth_date",
+    "sex",
+    "postal_code",
+    "address",
+    "household",
+    "relation",
+    "resident_from",
+    "resident_until",
+    "is_foreign",
+    "residence_status",
+    "residence_until",
+)
+VERSION_FIELDS = (
+    "person",
+    "seq",
+    "recorded_at",
+    "cause",
+    "fact_date",
+    "reported_on",
+    "changed_from",
+    "is_retroactive",
 )
 # History rows written in this batch sort after every stored row of the same day, as their
 # ids will.
@@ -160,18 +190,18 @@ class _Batch:
         self._load(items)
         # Rows to write, in the order the reference path would have written them.
         self.new_households: list[Household] = []
-        self.household_history: list[HouseholdHistory] = []
+        self.household_history: list[tuple[Any, ...]] = []
         self.heads_changed: set[str] = set()
         self.new_persons: list[Person] = []
         self.person_fields: dict[str, set[str]] = defaultdict(set)
-        self.person_history: list[PersonHistory] = []
-        self.new_coverages: list[OtherCoverage] = []
+        self.person_history: list[tuple[Any, ...]] = []
+        self.new_coverages: list[tuple[Any, ...]] = []
         self.kept_changed: dict[int, KeptInsured] = {}
         self.versions: list[tuple[EligibilityVersion, list[Period]]] = []
         self.latest_version: dict[str, EligibilityVersion] = {}
         self.new_numbers: list[HouseholdNumber] = []
-        self.new_branches: list[BranchNumber] = []
-        self.notices: list[EligibilityNotice] = []
+        self.new_branches: list[tuple[HouseholdNumber, Person, str, dt.date]] = []
+        self.notices: list[tuple[Any, ...]] = []
         self.audit: list[AuditEntry] = []
         self._order = itertools.count(_NEW_ROW)
 
@@ -225,22 +255,24 @@ class _Batch:
         for kept in KeptInsured.objects.filter(person_id__in=atena_of).order_by("pk"):
             self.kept[atena_of[kept.person_id]].append(kept)
 
-        self.pointers: dict[str, CurrentEligibility] = {}
+        # Who has a current version (its pointer row is updated, not inserted), and its periods.
+        self.pointers: set[str] = set()
         self.current: dict[str, tuple[int | None, list[Period]]] = {}
-        pointers = CurrentEligibility.objects.filter(person_id__in=atena_of).select_related(
-            "version"
+        pointers = list(
+            CurrentEligibility.objects.filter(person_id__in=atena_of).values_list(
+                "person_id", "version_id", "version__seq"
+            )
         )
         periods: dict[int, list[Period]] = defaultdict(list)
-        for pointer in pointers:
-            self.pointers[atena_of[pointer.person_id]] = pointer
         for version_id, start, end, acquired, lost in (
-            EligibilityPeriod.objects.filter(version_id__in=[p.version_id for p in pointers])
+            EligibilityPeriod.objects.filter(version_id__in=[v for _p, v, _s in pointers])
             .order_by("start")
             .values_list("version_id", "start", "end", "acquired", "lost")
         ):
             periods[version_id].append(Period(start, end, acquired, lost or None))
-        for atena_no, pointer in self.pointers.items():
-            self.current[atena_no] = (pointer.version.seq, periods[pointer.version_id])
+        for person_id, version_id, seq in pointers:
+            self.pointers.add(atena_of[person_id])
+            self.current[atena_of[person_id]] = (seq, periods[version_id])
 
         household_ids = list(by_id)
         self.numbers: dict[str, HouseholdNumber] = {}
@@ -328,14 +360,14 @@ class _Batch:
 
     def _record(self, person: Person, code: ChangeCode, ctx: ChangeContext, **extra: Any) -> None:
         self.person_history.append(
-            PersonHistory(
-                person=person,
-                change_code=code,
-                change_date=ctx.change_date,
-                reported_on=ctx.reported_on,
-                recorded_at=ctx.recorded_at,
-                source=ctx.source,
-                snapshot=snapshot(person, **extra),
+            (
+                person,
+                code,
+                ctx.change_date,
+                ctx.reported_on,
+                ctx.recorded_at,
+                ctx.source,
+                snapshot(person, **extra),
             )
         )
         fact = RegistryFact(code, ctx.change_date, extra.get("destination") == "abroad")
@@ -351,13 +383,13 @@ class _Batch:
 
     def _record_household(self, household: Household, code: ChangeCode, ctx: ChangeContext):
         self.household_history.append(
-            HouseholdHistory(
-                household=household,
-                change_code=code,
-                change_date=ctx.change_date,
-                recorded_at=ctx.recorded_at,
-                source=ctx.source,
-                snapshot={"head": self.heads[household.household_no]},
+            (
+                household,
+                code,
+                ctx.change_date,
+                ctx.recorded_at,
+                ctx.source,
+                {"head": self.heads[household.household_no]},
             )
         )
 
@@ -403,13 +435,7 @@ class _Batch:
             self._become_head(person, household, ctx, code)
         if change.special_address:
             self.new_coverages.append(
-                OtherCoverage(
-                    person=person,
-                    kind=CoverageKind.OTHER_MUNICIPALITY,
-                    start=change.date,
-                    end=None,
-                    recorded_at=ctx.recorded_at,
-                )
+                (person, CoverageKind.OTHER_MUNICIPALITY, change.date, None, ctx.recorded_at)
             )
             self.coverages[person.atena_no].append(
                 CoverageFact(CoverageKind.OTHER_MUNICIPALITY, change.date, None)
@@ -534,13 +560,13 @@ class _Batch:
 
     def _notice(self, person: Person, code: NoticeCode, message: str, recorded: Recorded) -> None:
         self.notices.append(
-            EligibilityNotice(
-                person=person,
-                code=code,
-                message=message,
-                fact_date=recorded.fact_date,
-                reported_on=recorded.reported_on,
-                created_at=recorded.recorded_at,
+            (
+                person,
+                code,
+                message,
+                recorded.fact_date,
+                recorded.reported_on,
+                recorded.recorded_at,
             )
         )
 
@@ -565,53 +591,87 @@ class _Batch:
             self.new_numbers.append(number)
         branch = branch_after(max(branches.values(), default=None))
         branches[person.atena_no] = branch
-        self.new_branches.append(
-            BranchNumber(household_number=number, person=person, branch=branch, assigned_on=on)
-        )
+        self.new_branches.append((number, person, branch, on))
 
     # --- writing ----------------------------------------------------------------------------
 
     def write(self) -> None:
         """Every row, parents before children; the audit chain last (its head is locked from
-        there to the commit)."""
-        Household.objects.bulk_create(self.new_households)
-        Person.objects.bulk_create(self.new_persons)
-        by_fields: dict[frozenset[str], list[Person]] = defaultdict(list)
-        for atena_no, fields in self.person_fields.items():
+        there to the commit). Rows whose ids are needed go through the ORM; the rest as
+        plain tuples (`core.bulkwrite`)."""
+        writer = row_writer(connection)
+        writer.create(Household, self.new_households, ["household_no", "formed_on"])
+        for person in self.new_persons:
+            person.household = person.household  # the id of a household created above
+        writer.create(Person, self.new_persons, PERSON_FIELDS)
+        by_fields: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
+        for atena_no, names in self.person_fields.items():
             person = self.persons[atena_no]
             person.household = person.household  # the id of a household created above
-            by_fields[frozenset(fields)].append(person)
-        for fields, persons in by_fields.items():
-            Person.objects.bulk_update(persons, sorted(fields))
+            fields = tuple(sorted(names))
+            attnames = [Person._meta.get_field(name).attname for name in fields]
+            by_fields[fields].append((*(getattr(person, a) for a in attnames), person.pk))
+        for fields, rows in by_fields.items():
+            writer.update(Person, fields, rows)
         heads = []
         for household_no in sorted(self.heads_changed):
             household, head = self.households[household_no], self.heads[household_no]
-            household.head = self.persons[head] if head else None
-            heads.append(household)
-        Household.objects.bulk_update(heads, ["head"])
-        HouseholdHistory.objects.bulk_create(self.household_history)
-        PersonHistory.objects.bulk_create(self.person_history)
-        OtherCoverage.objects.bulk_create(self.new_coverages)
-        KeptInsured.objects.bulk_update(list(self.kept_changed.values()), ["end"])
-        EligibilityVersion.objects.bulk_create([version for version, _periods in self.versions])
-        EligibilityPeriod.objects.bulk_create(
-            EligibilityPeriod(
-                version=version, start=p.start, end=p.end, acquired=p.acquired, lost=p.lost or ""
-            )
-            for version, periods in self.versions
-            for p in periods
+            heads.append((self.persons[head].pk if head else None, household.pk))
+        writer.update(Household, ["head"], heads)
+        writer.insert(
+            HouseholdHistory,
+            ["household", "change_code", "change_date", "recorded_at", "source", "snapshot"],
+            [(household.pk, *rest) for household, *rest in self.household_history],
+        )
+        writer.insert(
+            PersonHistory,
+            [
+                "person",
+                "change_code",
+                "change_date",
+                "reported_on",
+                "recorded_at",
+                "source",
+                "snapshot",
+            ],
+            [(person.pk, *rest) for person, *rest in self.person_history],
+        )
+        writer.insert(
+            OtherCoverage,
+            ["person", "kind", "start", "end", "recorded_at"],
+            [(person.pk, *rest) for person, *rest in self.new_coverages],
+        )
+        writer.update(KeptInsured, ["end"], [(k.end, k.pk) for k in self.kept_changed.values()])
+        versions = [version for version, _periods in self.versions]
+        for version in versions:
+            version.person = version.person  # the id of a person created above
+        writer.create(EligibilityVersion, versions, VERSION_FIELDS)
+        writer.insert(
+            EligibilityPeriod,
+            ["version", "start", "end", "acquired", "lost"],
+            [
+                (version.pk, p.start, p.end, p.acquired, p.lost or "")
+                for version, periods in self.versions
+                for p in periods
+            ],
         )
         moved, created = [], []
         for atena_no, version in self.latest_version.items():
-            pointer = self.pointers.get(atena_no)
-            if pointer is None:
-                created.append(CurrentEligibility(person=self.persons[atena_no], version=version))
+            if atena_no in self.pointers:
+                moved.append((version.pk, self.persons[atena_no].pk))
             else:
-                pointer.version = version
-                moved.append(pointer)
-        CurrentEligibility.objects.bulk_create(created)
-        CurrentEligibility.objects.bulk_update(moved, ["version"])
+                created.append((self.persons[atena_no].pk, version.pk))
+        writer.insert(CurrentEligibility, ["person", "version"], created)
+        writer.update(CurrentEligibility, ["version"], moved)
         HouseholdNumber.objects.bulk_create(self.new_numbers)
-        BranchNumber.objects.bulk_create(self.new_branches)
-        EligibilityNotice.objects.bulk_create(self.notices)
+        writer.insert(
+            BranchNumber,
+            ["household_number", "person", "branch", "assigned_on"],
+            [(number.pk, person.pk, *rest) for number, person, *rest in self.new_branches],
+        )
+        writer.insert(
+            EligibilityNotice,
+            ["person", "code", "message", "fact_date", "reported_on", "created_at"],
+            [(person.pk, *rest) for person, *rest in self.notices],
+        )
         audit_events_record(self.audit, actor=self.actor)

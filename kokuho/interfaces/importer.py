@@ -33,12 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import DatabaseError, DataError, IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
+from kokuho.core.bulkwrite import row_writer
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.services import EligibilityError
 from kokuho.interfaces.layout import (
@@ -414,7 +415,7 @@ def _batch_import(
             decided.append((row, record_id, digest, ctx))
         else:
             decided.append((row, record_id, digest, row.errors))
-    applied: list[ImportedRecord] = []
+    applied: list[tuple[Any, ...]] = []
     quarantined: list[tuple[QuarantinedRow, FieldError]] = []
     try:
         with transaction.atomic():
@@ -426,13 +427,13 @@ def _batch_import(
                     refusal = next(refusals)
                     if refusal is None:
                         applied.append(
-                            ImportedRecord(
-                                kind=importer.kind,
-                                record_id=record_id,
-                                row_sha256=digest,
-                                file=file,
-                                line=row.line,
-                                applied_at=decision.recorded_at,
+                            (
+                                importer.kind,
+                                record_id,
+                                digest,
+                                file.pk,
+                                row.line,
+                                decision.recorded_at,
                             )
                         )
                         continue
@@ -446,7 +447,11 @@ def _batch_import(
                         decision[0],
                     )
                 )
-            ImportedRecord.objects.bulk_create(applied)
+            row_writer(connection).insert(
+                ImportedRecord,
+                ["kind", "record_id", "row_sha256", "file", "line", "applied_at"],
+                applied,
+            )
             QuarantinedRow.objects.bulk_create([q for q, _first in quarantined])
     except Exception as error:
         # Nothing of the batch was kept: redo its rows one at a time (the reference path,
@@ -467,8 +472,8 @@ def _batch_import(
     summary.read += len(rows)
     summary.skipped += sum(1 for *_rest, decision in decided if decision is None)
     summary.applied += len(applied)
-    for record in applied:
-        ledger.applied[record.record_id] = record.row_sha256
+    for _kind, record_id, digest, *_rest in applied:
+        ledger.applied[record_id] = digest
     for row, first in quarantined:
         ledger.quarantined.add((row.record_id, row.row_sha256))
         summary.quarantined[reason_key(first.code, first.field)] += 1
