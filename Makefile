@@ -26,9 +26,14 @@ demo: setup
 	@$(KOKUHO) migrate --noinput -v0
 	@$(KOKUHO) migrate --database vault --noinput -v0
 	@$(KOKUHO) demo --households $(HOUSEHOLDS) --seed $(SEED)
+# Served, the demo also runs the task worker that the 取込 screen's uploads wait for
+# (`kokuho db_worker`); it is stopped when the server stops (Ctrl-C, or a failed start).
 ifeq ($(SERVE),1)
 	@echo "==> http://127.0.0.1:$(PORT)/ で待ち受けます (Ctrl-C で終了)"
-	@$(KOKUHO) runserver 127.0.0.1:$(PORT) --noreload --skip-checks
+	@$(KOKUHO) db_worker --no-reload -v0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
+	$(KOKUHO) runserver 127.0.0.1:$(PORT) --noreload --skip-checks
 endif
 
 lint: setup

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks_db",
     "kokuho.core",
     "kokuho.accounts",
     "kokuho.audit",
@@ -159,6 +160,22 @@ KOKUHO_INSURER_NUMBER = os.environ.get("KOKUHO_INSURER_NUMBER", "389999")
 KOKUHO_SCENARIO_MODE = os.environ.get("KOKUHO_SCENARIO_MODE") == "1"
 # 記号 of the 記号・番号 (the city's district code; one code until districts are configured).
 KOKUHO_NUMBER_SYMBOL = os.environ.get("KOKUHO_NUMBER_SYMBOL", "10")
+
+# Background tasks (Django's built-in framework): file imports run in a worker process,
+# `kokuho db_worker`, that takes tasks from a table in the business database
+# (django-tasks-db). A task and the row that asks for it commit in one transaction.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+
+# 取込 uploads: stored under var/uploads/ by content hash, never under the sender's name.
+KOKUHO_UPLOAD_DIR = Path(os.environ.get("KOKUHO_UPLOAD_DIR", VAR_DIR / "uploads"))
+# The largest file accepted on screen (the whole body is received before it is refused);
+# anything larger goes through `kokuho import` on the server.
+KOKUHO_UPLOAD_MAX_BYTES = int(os.environ.get("KOKUHO_UPLOAD_MAX_BYTES", 50 * 1024 * 1024))
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ class Perm(StrEnum):
     PEOPLE_VIEW = "people.view_person"
     ELIGIBILITY_VIEW = "eligibility.view_eligibility"
     ELIGIBILITY_CHANGE = "eligibility.change_eligibility"
+    IMPORT_FILES = "interfaces.import_file"
     BENEFITS_VIEW = "benefits.view_benefit"
     BENEFITS_DECIDE = "benefits.decide_benefit"
     MY_NUMBER_REVEAL = "identity.reveal_my_number"
@@ -30,6 +31,7 @@ PERMISSION_LABELS: dict[Perm, str] = {
     Perm.PEOPLE_VIEW: "住民・世帯の閲覧",
     Perm.ELIGIBILITY_VIEW: "資格の閲覧",
     Perm.ELIGIBILITY_CHANGE: "資格の異動処理",
+    Perm.IMPORT_FILES: "連携ファイルの取込",
     Perm.BENEFITS_VIEW: "給付の閲覧",
     Perm.BENEFITS_DECIDE: "給付の決定",
     Perm.MY_NUMBER_REVEAL: "個人番号の表示",
@@ -57,8 +59,15 @@ _READ_PEOPLE = {Perm.PEOPLE_SEARCH, Perm.PEOPLE_VIEW}
 # the seed's 委託 is for keeping the system running, not for handling residents' data.
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.COUNTER: frozenset(_READ_PEOPLE | {Perm.ELIGIBILITY_VIEW, Perm.BENEFITS_VIEW}),
+    # 資格担当 imports the registry and income files: the role that resolves their 保留行.
     Role.ELIGIBILITY: frozenset(
-        _READ_PEOPLE | {Perm.ELIGIBILITY_VIEW, Perm.ELIGIBILITY_CHANGE, Perm.MY_NUMBER_REVEAL}
+        _READ_PEOPLE
+        | {
+            Perm.ELIGIBILITY_VIEW,
+            Perm.ELIGIBILITY_CHANGE,
+            Perm.IMPORT_FILES,
+            Perm.MY_NUMBER_REVEAL,
+        }
     ),
     Role.BENEFITS: frozenset(
         _READ_PEOPLE | {Perm.ELIGIBILITY_VIEW, Perm.BENEFITS_VIEW, Perm.BENEFITS_DECIDE}

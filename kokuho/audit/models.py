@@ -23,6 +23,7 @@ class EventType(models.TextChoices):
     ELIGIBILITY_CHANGED = "eligibility_changed", "資格の変更（新しい版）"
     DEMO_CITY_GENERATED = "demo_city_generated", "デモ市の生成"
     FILE_IMPORTED = "file_imported", "連携ファイルの取込"
+    IMPORT_SUBMITTED = "import_submitted", "連携ファイルの取込依頼"
     QUARANTINE_RESOLVED = "quarantine_resolved", "保留行の再投入・破棄"
     QUARANTINE_VIEWED = "quarantine_viewed", "保留行の閲覧"
     STAFF_CREATED = "staff_created", "職員アカウントの作成"

@@ -147,3 +147,81 @@ class QuarantinedRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_id}:{self.line} {self.field} {self.reason}"
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", "待機中"
+    RUNNING = "running", "取込中"
+    DONE = "done", "完了"
+    FAILED = "failed", "失敗"
+    REJECTED = "rejected", "取込拒否"
+
+
+IMPORT_JOB_OPEN = (ImportJobStatus.QUEUED, ImportJobStatus.RUNNING)
+
+
+class ImportJob(models.Model):
+    """取込依頼: a file uploaded on screen, imported by the background worker.
+
+    The upload is stored under `KOKUHO_UPLOAD_DIR` by its SHA-256 (`stored_name`), never by
+    the name it was sent with (`file_name`, shown only). `done_rows`/`total_rows` follow the
+    importer's committed chunks; `import_file` is the ledger row the run produced.
+    """
+
+    kind = models.CharField("種類", max_length=20, choices=ImportKind.choices)
+    file_name = models.CharField("ファイル名", max_length=255)
+    stored_name = models.CharField("保存名", max_length=64)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.PositiveBigIntegerField("サイズ（バイト）")
+    status = models.CharField(
+        "状態", max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
+    )
+    done_rows = models.PositiveIntegerField("処理済み件数", default=0)
+    total_rows = models.PositiveIntegerField("全件数", default=0)
+    import_file = models.ForeignKey(
+        ImportFile,
+        verbose_name="取込ファイル",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="jobs",
+    )
+    counts = models.JSONField("件数", default=dict)
+    error_message = models.TextField("エラー内容", blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="依頼者",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("依頼日時")
+    started_at = models.DateTimeField("開始日時", null=True, blank=True)
+    finished_at = models.DateTimeField("終了日時", null=True, blank=True)
+    task_id = models.CharField("タスクID", max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "取込依頼"
+        indexes = [models.Index(fields=["-created_at"], name="import_job_recent")]
+        constraints = [
+            # A job is finished exactly when it has an end time, and started before that.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status__in=IMPORT_JOB_OPEN, finished_at__isnull=True)
+                    | (~models.Q(status__in=IMPORT_JOB_OPEN) & models.Q(finished_at__isnull=False))
+                ),
+                name="import_job_finished_when_closed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=ImportJobStatus.QUEUED)
+                | models.Q(started_at__isnull=False),
+                name="import_job_started_unless_queued",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        """Still waiting for or in the worker: the screen keeps polling."""
+        return self.status in IMPORT_JOB_OPEN

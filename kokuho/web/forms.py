@@ -7,6 +7,7 @@ from django import forms
 
 from kokuho.core.kana import is_kana_query
 from kokuho.core.wareki import WarekiError, parse_date
+from kokuho.interfaces.models import ImportKind
 from kokuho.people.selectors import SearchCriteria
 
 
@@ -88,3 +89,11 @@ class NotificationForm(forms.Form):
         if fact and reported and reported < fact:
             self.add_error("reported_on", "届出日が事実発生日より前です。")
         return data
+
+
+class ImportUploadForm(forms.Form):
+    """取込: a 住基異動 or 所得 file to hand to the background worker. The size limit is
+    the service's rule (`import_job_submit`), reported on the file field."""
+
+    kind = forms.ChoiceField(label="ファイルの種類", choices=ImportKind.choices)
+    file = forms.FileField(label="ファイル（CSV）")

@@ -13,6 +13,8 @@ urlpatterns = [
         name="notification_new",
     ),
     path("households/<str:household_no>/", views.household_detail, name="household_detail"),
+    path("imports/", views.imports, name="imports"),
+    path("imports/<int:job_id>/", views.import_job_detail, name="import_job_detail"),
     path("imports/quarantine/", views.quarantine_list, name="quarantine_list"),
     path("imports/quarantine/<int:row_id>/", views.quarantine_detail, name="quarantine_detail"),
     path("healthz", views.healthz, name="healthz"),

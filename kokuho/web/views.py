@@ -14,7 +14,8 @@ from kokuho.core.purposes import Purpose, PurposeError, parse_purpose
 from kokuho.eligibility.events import ChangeEvent, ChangeType, event_apply, event_preview
 from kokuho.eligibility.selectors import eligibility_summary, household_eligibility
 from kokuho.eligibility.services import EligibilityError
-from kokuho.interfaces.models import QuarantinedRow
+from kokuho.interfaces.jobs import ImportJobError, import_job_submit, import_jobs_recent
+from kokuho.interfaces.models import ImportJob, ImportKind, QuarantinedRow
 from kokuho.interfaces.selectors import import_files_recent, quarantined_rows_open
 from kokuho.interfaces.services import (
     QuarantineError,
@@ -23,7 +24,7 @@ from kokuho.interfaces.services import (
     quarantine_resubmit,
 )
 from kokuho.people.services import household_view, person_search_audited, person_view
-from kokuho.web.forms import NotificationForm, PersonSearchForm
+from kokuho.web.forms import ImportUploadForm, NotificationForm, PersonSearchForm
 
 DEFAULT_PURPOSE = Purpose.NHI_ELIGIBILITY
 
@@ -195,3 +196,32 @@ def quarantine_detail(request: HttpRequest, row_id: int) -> HttpResponse:
     fields = [(name, request.POST.get(name, value)) for name, value in row.raw.items()]
     context = {"row": row, "fields": fields, "errors": errors, "purpose": Purpose.NHI_ELIGIBILITY}
     return render(request, "web/quarantine_detail.html", context)
+
+
+@requires(Perm.IMPORT_FILES)
+def imports(request: HttpRequest) -> HttpResponse:
+    """取込: upload a 住基異動 or 所得 file for the background worker; recent 取込依頼."""
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = import_job_submit(
+                kind=ImportKind(form.cleaned_data["kind"]),
+                upload=form.cleaned_data["file"],
+                actor=request.user,
+            )
+        except ImportJobError as error:
+            form.add_error("file", str(error))
+        else:
+            messages.success(request, f"{job.file_name} の取込を受け付けました。")
+            return redirect("import_job_detail", job_id=job.pk)
+    context = {"form": form, "jobs": import_jobs_recent(limit=20)}
+    return render(request, "web/imports.html", context)
+
+
+@requires(Perm.IMPORT_FILES)
+def import_job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    """取込依頼: progress while the worker runs (htmx polls the fragment), then the result."""
+    related = ImportJob.objects.select_related("import_file", "submitted_by__staff_profile")
+    job = get_object_or_404(related, pk=job_id)
+    template = "web/_import_job.html" if request.htmx else "web/import_job.html"
+    return render(request, template, {"job": job})

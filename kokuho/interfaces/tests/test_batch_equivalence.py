@@ -54,7 +54,10 @@ def generate(seed: int, rows: int) -> list[dict[str, str]]:
         nonlocal day
         day += dt.timedelta(days=rng.choice([0, 0, 1, 2]))
         late = rng.choices([0, 3, 20, 90], weights=[70, 15, 10, 5])[0]
-        return {"change_date": day.isoformat(), "report_date": (day + dt.timedelta(late)).isoformat()}
+        return {
+            "change_date": day.isoformat(),
+            "report_date": (day + dt.timedelta(late)).isoformat(),
+        }
 
     def person(relation: str) -> dict[str, str]:
         birth = dt.date(rng.randint(1946, 2024), rng.randint(1, 12), rng.randint(1, 28))
@@ -198,9 +201,7 @@ def dump(audit_after: int) -> dict[str, object]:
         )
     versions = defaultdict(list)
     for v in EligibilityVersion.objects.select_related("person").order_by("person_id", "seq"):
-        periods = [
-            (p.start, p.end, p.acquired, p.lost) for p in v.periods.order_by("start")
-        ]
+        periods = [(p.start, p.end, p.acquired, p.lost) for p in v.periods.order_by("start")]
         versions[v.person.atena_no].append(
             (v.seq, v.cause, v.fact_date, v.reported_on, v.changed_from, v.is_retroactive, periods)
         )

@@ -1,11 +1,16 @@
-"""A real browser (Debian chromium via Playwright) at the counter: log in, search, open."""
+"""A real browser (Debian chromium via Playwright) at the counter: log in, search, open;
+upload a file and watch the background import finish."""
 
+import contextlib
 import shutil
+import threading
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
 from kokuho.accounts.permissions import Role
+from kokuho.interfaces.tests.support import CHANGES_HEADER, change, csv_text
 from kokuho.testing import TEST_PASSWORD, make_household, make_person, make_staff
 
 CHROMIUM = "/usr/bin/chromium"
@@ -18,9 +23,11 @@ ARGS = [
     "--no-first-run",
 ]
 
+# Committed data, for the live server's threads (and the import worker's). Serialized
+# rollback puts back what migrations wrote (the audit chain's head) after each test's flush.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 
@@ -38,6 +45,12 @@ def page(monkeypatch):
         context = browser.new_context(locale="ja-JP")
         yield context.new_page()
         browser.close()
+        # While Playwright's event loop is running, asgiref gives this thread's code its own
+        # database connections (it looks like async code): close the ones the test opened,
+        # or the next browser test would reuse one that the clean-up below has terminated.
+        from django.db import connections
+
+        connections.close_all()
     _drop_server_thread_connections()
 
 
@@ -94,3 +107,115 @@ def test_counter_staff_logs_in_searches_kana_and_opens_a_household(live_server, 
     members = page.inner_text("#members")
     assert members.index("佐藤 花子") < members.index("佐藤 健太")
     assert "昭和47年3月3日（1972-03-03）" in members
+
+
+@contextlib.contextmanager
+def _import_worker(live_server) -> Iterator[None]:
+    """django-tasks-db's worker loop (the one `kokuho db_worker` runs) in a thread of this
+    process, for as long as the block lasts.
+
+    A thread rather than a `kokuho db_worker` process because it works on both databases:
+    SQLite's test database lives in memory and no other process can open it. There the live
+    server hands one connection to all its request threads; the worker uses that one too,
+    and a lock keeps the worker and the server's requests from interleaving their
+    transactions on it (Django keeps transaction state per connection, not per thread).
+    On PostgreSQL each thread has its own connection to the committed data and needs no lock.
+    """
+    from django.db import connections
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    # The in-memory SQLite connections the live server shares with its request threads.
+    shared = dict(live_server.thread.connections_override)
+    lock = threading.Lock()
+    httpd = live_server.thread.httpd
+    app = httpd.get_app()
+
+    def one_at_a_time(environ, start_response):
+        with lock:
+            return app(environ, start_response)
+
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        for alias, connection in shared.items():
+            connections[alias] = connection
+        try:
+            while not stop.is_set():
+                with lock:
+                    Worker(
+                        queue_names=["default"],
+                        interval=0,
+                        batch=True,  # until the queue is empty; then look again shortly
+                        backend_name="default",
+                        startup_delay=False,
+                        max_tasks=None,
+                        worker_id="browser-test",
+                        excluded_queue_names=[],
+                    ).run()
+                stop.wait(0.2)
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            if not shared:
+                connections.close_all()
+
+    if shared:
+        httpd.set_app(one_at_a_time)
+    for connection in shared.values():
+        connection.inc_thread_sharing()
+    thread = threading.Thread(target=run, name="import-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+        for connection in shared.values():
+            connection.dec_thread_sharing()
+        httpd.set_app(app)
+    assert not thread.is_alive(), "the import worker did not stop"
+    assert not failures, failures
+
+
+def test_eligibility_staff_uploads_a_file_and_sees_the_import_finish(
+    live_server, page, tmp_path, settings
+):
+    settings.KOKUHO_UPLOAD_DIR = tmp_path / "uploads"
+    rows = [
+        change("1", "A01", "2026-04-01", "101", "501"),
+        change("2", "A01", "2026-04-01", "102", "502"),
+        change("3", "A01", "2026-02-30", "103", "503"),  # no such day: held
+    ]
+    csv_file = tmp_path / "ido-202604.csv"
+    csv_file.write_text(csv_text(rows, CHANGES_HEADER), encoding="utf-8")
+    staff = make_staff(role=Role.ELIGIBILITY, username="shikaku")
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", staff.username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.click("header >> text=取込")
+    page.wait_for_url("**/imports/")
+    page.select_option("#id_kind", label="住基異動")
+    page.set_input_files("#id_file", str(csv_file))
+    page.click("#upload button[type=submit]")
+    page.wait_for_url("**/imports/*/")
+    assert page.inner_text("#job-status") == "待機中"
+
+    # The page was drawn before any worker ran: only its polling can bring the result.
+    with _import_worker(live_server):
+        page.locator("#job-status", has_text="完了").wait_for(timeout=30_000)
+
+    assert page.inner_text("#job-count") == "3 / 3 件"
+    progress = page.locator("#job-progress")
+    assert (progress.get_attribute("value"), progress.get_attribute("max")) == ("3", "3")
+    summary = page.inner_text("#job-summary")
+    for label, count in [("読込", 3), ("反映", 2), ("保留", 1)]:
+        assert f"{label}\n{count} 件" in summary or f"{label}\t{count} 件" in summary
+    assert "日付の誤り（change_date）" in page.inner_text("#job-reasons")
+    page.click("text=保留行を確認・修正する")
+    page.wait_for_url("**/imports/quarantine/")
+    assert "ido-202604.csv" in page.inner_text("#quarantine")
