@@ -27,6 +27,20 @@ class EventType(models.TextChoices):
     QUARANTINE_RESOLVED = "quarantine_resolved", "保留行の再投入・破棄"
     QUARANTINE_VIEWED = "quarantine_viewed", "保留行の閲覧"
     STAFF_CREATED = "staff_created", "職員アカウントの作成"
+    # Accounts (権限のない者による不正使用)
+    LOGIN_LOCKED_OUT = "login_locked_out", "ログインの一時停止（連続失敗）"
+    MFA_ENROLLED = "mfa_enrolled", "二要素認証の登録"
+    MFA_VERIFIED = "mfa_verified", "二要素認証の確認"
+    MFA_FAILED = "mfa_failed", "二要素認証の失敗"
+    TRAINING_RECORDED = "training_recorded", "研修受講の記録"
+    TRAINING_REFUSED = "training_refused", "研修未受講による拒否"
+    ACCESS_REVIEW = "access_review", "アクセス権の定期点検"
+    # Identity vault (個人番号)
+    MY_NUMBER_REGISTERED = "my_number_registered", "個人番号の登録"
+    MY_NUMBER_REVEALED = "my_number_revealed", "個人番号の表示"
+    MY_NUMBER_LOOKED_UP = "my_number_looked_up", "個人番号による検索"
+    MY_NUMBER_REFUSED = "my_number_refused", "個人番号の取扱いの拒否"
+    VAULT_KEY_ROTATED = "vault_key_rotated", "個人番号の暗号鍵の更新"
 
 
 class SubjectType(models.TextChoices):
