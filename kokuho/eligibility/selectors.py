@@ -1,6 +1,7 @@
 """Reads for eligibility: facts for the engine, periods (current or as known then), states."""
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -25,8 +26,8 @@ from kokuho.eligibility.models import (
     KeptInsured,
     KijunApplication,
 )
-from kokuho.people.income import income_in_force
-from kokuho.people.models import Household, Person, PersonHistory
+from kokuho.people.income import income_in_force_among
+from kokuho.people.models import Household, HouseholdHistory, Income, Person, PersonHistory
 from kokuho.rules.params import parameters
 
 LATE_ELDERLY_REASONS = ("age_75", "disability_late_elderly")
@@ -91,7 +92,13 @@ def insured_period_on(
 def eligibility_history(*, person: Person) -> list[tuple[EligibilityVersion, list[Period]]]:
     """Every version, newest first, for the timeline with corrections marked."""
     versions = list(person.elig_versions.order_by("-seq"))
-    return [(v, periods_of_version(v)) for v in versions]
+    periods: dict[int, list[Period]] = {v.pk: [] for v in versions}
+    rows = EligibilityPeriod.objects.filter(version__person=person).order_by("start")
+    for version_id, start, end, acquired, lost in rows.values_list(
+        "version_id", "start", "end", "acquired", "lost"
+    ):
+        periods[version_id].append(Period(start, end, acquired, lost or None))
+    return [(v, periods[v.pk]) for v in versions]
 
 
 def household_no_on(*, person: Person, on: dt.date) -> str | None:
@@ -122,8 +129,10 @@ def household_members_on(*, household: Household, on: dt.date) -> list[Person]:
     rows = PersonHistory.objects.filter(person_id__in=candidates, change_date__lte=on).order_by(
         "person_id", "change_date", "id"
     )
-    for person_id, household_no in rows.values_list("person_id", "snapshot__household_no"):
-        where[person_id] = household_no
+    # The whole snapshot, not `snapshot__household_no`: on SQLite a key read decodes a numeric
+    # 世帯番号 ("5000000101") to an int that never equals the string.
+    for person_id, snapshot in rows.values_list("person_id", "snapshot"):
+        where[person_id] = snapshot.get("household_no")
     return [candidates[pk] for pk, no in where.items() if no == household.household_no]
 
 
@@ -140,8 +149,107 @@ def current_periods_by_person(*, person_ids: list[int]) -> dict[int, list[Period
     return found
 
 
-def _income_facts(person: Person, income_year: int, on: dt.date) -> IncomeFacts | None:
-    row = income_in_force(person=person, income_year=income_year, on=on)
+def _last_on(rows: list[tuple[dt.date, str | None]], day: dt.date) -> str | None:
+    """The value of the last dated row on or before `day` (rows in registry order)."""
+    found = None
+    for change_date, value in rows:
+        if change_date > day:
+            break
+        found = value
+    return found
+
+
+@dataclass(frozen=True)
+class BurdenBasis:
+    """Everything the 負担割合・所得区分 of one person need on a set of days, loaded at once.
+
+    `burden_basis_load` fills it in a fixed number of queries, whatever the number of days
+    and the size of the households; `household_facts_from` and `person_state_from` then
+    decide each day in memory with the pure rules of `burden`."""
+
+    subject: Person
+    people: dict[int, Person]  # the subject, and everyone ever in one of their households
+    registry: dict[int, list[tuple[dt.date, str | None]]]  # person → (異動日, 世帯番号)
+    heads: dict[str, list[tuple[dt.date, str | None]]]  # 世帯番号 → (異動日, 世帯主の宛名番号)
+    heads_by_atena: dict[str, Person]
+    periods: dict[int, list[Period]]  # current periods
+    incomes: dict[tuple[int, int], list[Income]]  # (person, income year) → records
+    kijun: dict[int, list[dt.date]]  # person → 基準収入額適用申請日
+
+
+def burden_basis_load(*, person: Person, days: Sequence[dt.date]) -> BurdenBasis:
+    """Load what deciding `days` needs: the registry households the person was in on those
+    days, every candidate member of them and their history up to the last day, the heads,
+    current periods, income records of the income years the days use (the August switch
+    included) and 基準収入額 applications. Eight queries at most (fewer when the person has
+    no household on those days)."""
+    last = max(days)
+    # Whole snapshots are read, as in household_members_on: a key read (or KT) on SQLite turns
+    # "5000000101" into an int and a JSON null into "null".
+    own = [
+        (change_date, snapshot.get("household_no"))
+        for change_date, snapshot in person.history.filter(change_date__lte=last)
+        .order_by("change_date", "id")
+        .values_list("change_date", "snapshot")
+    ]
+    household_nos = {_last_on(own, day) for day in days} - {None}
+    # Membership on a day is what each candidate's last history row by then says, so anyone
+    # whose history ever names one of the households is a candidate (household_members_on).
+    people: dict[int, Person] = {person.pk: person}
+    registry: dict[int, list[tuple[dt.date, str | None]]] = {person.pk: own}
+    heads: dict[str, list[tuple[dt.date, str | None]]] = {no: [] for no in household_nos}
+    if household_nos:
+        candidates = Person.objects.filter(
+            pk__in=PersonHistory.objects.filter(
+                snapshot__household_no__in=sorted(household_nos)
+            ).values("person_id")
+        )
+        people = {p.pk: p for p in candidates} | people
+        registry = {pk: [] for pk in people}
+        rows = PersonHistory.objects.filter(person_id__in=people, change_date__lte=last)
+        for person_id, change_date, snapshot in rows.order_by(
+            "person_id", "change_date", "id"
+        ).values_list("person_id", "change_date", "snapshot"):
+            registry[person_id].append((change_date, snapshot.get("household_no")))
+        head_rows = HouseholdHistory.objects.filter(
+            household__household_no__in=sorted(household_nos), change_date__lte=last
+        ).order_by("household_id", "change_date", "id")
+        for household_no, change_date, snapshot in head_rows.values_list(
+            "household__household_no", "change_date", "snapshot"
+        ):
+            heads[household_no].append((change_date, snapshot.get("head") or None))
+    by_atena = {p.atena_no: p for p in people.values()}
+    wanted = {atena for rows in heads.values() for _, atena in rows if atena} - set(by_atena)
+    if wanted:
+        by_atena |= {p.atena_no: p for p in Person.objects.filter(atena_no__in=sorted(wanted))}
+    ids = sorted(people)
+    incomes: dict[tuple[int, int], list[Income]] = {}
+    income_rows = Income.objects.filter(
+        person_id__in=sorted({p.pk for p in by_atena.values()} | set(ids)),
+        income_year__in=sorted({income_year_for(day) for day in days}),
+    )
+    for row in income_rows:
+        incomes.setdefault((row.person_id, row.income_year), []).append(row)
+    kijun: dict[int, list[dt.date]] = {pk: [] for pk in ids}
+    applications = KijunApplication.objects.filter(person_id__in=ids)
+    for person_id, applied_on in applications.values_list("person_id", "applied_on"):
+        kijun[person_id].append(applied_on)
+    return BurdenBasis(
+        subject=person,
+        people=people,
+        registry=registry,
+        heads=heads,
+        heads_by_atena=by_atena,
+        periods=current_periods_by_person(person_ids=ids),
+        incomes=incomes,
+        kijun=kijun,
+    )
+
+
+def _income_facts(
+    basis: BurdenBasis, person: Person, income_year: int, on: dt.date
+) -> IncomeFacts | None:
+    row = income_in_force_among(rows=basis.incomes.get((person.pk, income_year), ()), on=on)
     if row is None:
         return None
     return IncomeFacts(
@@ -155,39 +263,49 @@ def _income_facts(person: Person, income_year: int, on: dt.date) -> IncomeFacts 
     )
 
 
-def _member(person: Person, income_year: int, on: dt.date) -> MemberFacts:
-    return MemberFacts(person.atena_no, person.birth_date, _income_facts(person, income_year, on))
+def _member(basis: BurdenBasis, person: Person, income_year: int, on: dt.date) -> MemberFacts:
+    return MemberFacts(
+        person.atena_no, person.birth_date, _income_facts(basis, person, income_year, on)
+    )
 
 
-def household_facts(*, person: Person, on: dt.date) -> HouseholdFacts | None:
-    """The subject's NHI household for the month of `on` (first-of-month composition)."""
-    household_no = household_no_on(person=person, on=on)
+def household_facts_from(*, basis: BurdenBasis, on: dt.date) -> HouseholdFacts | None:
+    """The subject's NHI household for the month of `on` (first-of-month composition), from
+    what `burden_basis_load` loaded for a set of days including `on`."""
+    subject = basis.subject
+    household_no = _last_on(basis.registry[subject.pk], on)
     if household_no is None:
         return None
-    household = Household.objects.get(household_no=household_no)
     first = month_start(on)
     income_year = income_year_for(on)
     members: list[MemberFacts] = []
     former: list[MemberFacts] = []
     applications: list[dt.date] = []
-    others = [m for m in household_members_on(household=household, on=first) if m.pk != person.pk]
-    periods_by_person = current_periods_by_person(person_ids=[m.pk for m in others])
-    for member in others:
-        periods = periods_by_person[member.pk]
+    for pk in sorted(basis.people):
+        if pk == subject.pk or _last_on(basis.registry[pk], first) != household_no:
+            continue
+        member = basis.people[pk]
+        periods = basis.periods[pk]
         if insured_on(periods, first):
-            members.append(_member(member, income_year, on))
-            applications += list(member.kijun_applications.values_list("applied_on", flat=True))
+            members.append(_member(basis, member, income_year, on))
+            applications += basis.kijun[pk]
         elif periods and periods[-1].lost in LATE_ELDERLY_REASONS and periods[-1].end < first:
-            former.append(_member(member, income_year, on))
-    members.append(_member(person, income_year, on))
-    applications += list(person.kijun_applications.values_list("applied_on", flat=True))
-    head = household_head_on(household=household, on=on)
+            former.append(_member(basis, member, income_year, on))
+    members.append(_member(basis, subject, income_year, on))
+    applications += basis.kijun[subject.pk]
+    head_atena = _last_on(basis.heads[household_no], on)
+    head = basis.heads_by_atena.get(head_atena) if head_atena else None
     return HouseholdFacts(
         members=members,
-        head=_member(head, income_year, on) if head else None,
+        head=_member(basis, head, income_year, on) if head else None,
         former_members=former,
         kijun_applied_on=applications,
     )
+
+
+def household_facts(*, person: Person, on: dt.date) -> HouseholdFacts | None:
+    """The subject's NHI household for the month of `on` (first-of-month composition)."""
+    return household_facts_from(basis=burden_basis_load(person=person, days=[on]), on=on)
 
 
 @dataclass(frozen=True)
@@ -201,19 +319,30 @@ class PersonState:
     category: Decision | None = None
 
 
-def person_state_on(*, person: Person, on: dt.date) -> PersonState:
-    period = insured_period_on(person=person, on=on)
+def person_state_from(*, basis: BurdenBasis, on: dt.date) -> PersonState:
+    """The person's state on `on`, from what `burden_basis_load` loaded for it."""
+    subject = basis.subject
+    period = insured_on(basis.periods[subject.pk], on)
     if period is None:
         return PersonState(insured=False)
-    household = household_facts(person=person, on=on)
-    subject = next(m for m in household.members if m.key == person.atena_no)
+    household = household_facts_from(basis=basis, on=on)
+    if household is None:
+        # Insured with no registry household on the day (only hand-made data): nothing to
+        # decide the household rules on, so say insured and leave the decisions empty.
+        return PersonState(insured=True, period=period)
+    member = household.members[-1]  # the subject comes last
     return PersonState(
         insured=True,
-        household_no=household_no_on(person=person, on=on),
+        household_no=_last_on(basis.registry[subject.pk], on),
         period=period,
-        copay=copay_rate(subject, on, household),
-        category=income_category(subject, on, household),
+        copay=copay_rate(member, on, household),
+        category=income_category(member, on, household),
     )
+
+
+def person_state_on(*, person: Person, on: dt.date) -> PersonState:
+    """The person's state on one day: the month table's path with a one-day window."""
+    return person_state_from(basis=burden_basis_load(person=person, days=[on]), on=on)
 
 
 def insured_number_of(*, person: Person) -> BranchNumber | None:
@@ -292,18 +421,21 @@ def eligibility_summary(*, person: Person, today: dt.date, months: int = 12) -> 
     for back in range(months - 1, -1, -1):
         year, month = divmod(first.year * 12 + first.month - 1 - back, 12)
         month_list.append(dt.date(year, month + 1, 1))
+    # One load for all the months and today, then each day decided in memory: the per-day
+    # path cost about ten queries a month, more with every household member.
+    basis = burden_basis_load(person=person, days=[*month_list, today])
     states = []
     for month in month_list:
-        state = person_state_on(person=person, on=month)
+        state = person_state_from(basis=basis, on=month)
         states.append(MonthState(month, state.insured, state.copay, state.category))
     return EligibilitySummary(
-        periods=eligibility_periods(person=person),
+        periods=basis.periods[person.pk],
         history=eligibility_history(person=person),
         number=insured_number_of(person=person),
         insurer_number=settings.KOKUHO_INSURER_NUMBER,
         months=states,
         notices=list(person.elig_notices.order_by("-created_at")),
-        today=person_state_on(person=person, on=today),
+        today=person_state_from(basis=basis, on=today),
     )
 
 

@@ -1,6 +1,7 @@
 """所得 records from the tax system (住民税の課税情報), with 更正 handled by date."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -59,10 +60,19 @@ def income_record(
 
 def income_in_force(*, person: Person, income_year: int, on: dt.date) -> Income | None:
     """The record of `income_year` that decides the month of `on` (None: 未申告)."""
+    rows = Income.objects.filter(person=person, income_year=income_year)
+    return income_in_force_among(rows=rows, on=on)
+
+
+def income_in_force_among(*, rows: Iterable[Income], on: dt.date) -> Income | None:
+    """Of one person's records for one income year, the one that decides the month of `on`:
+    the last to apply by the 1st of that month, else the earliest (None: 未申告).
+
+    Pure, so that readers which load the records of many people and months at once (the
+    person page's month table) choose exactly as `income_in_force` does."""
     month = on.replace(day=1)
-    rows = Income.objects.filter(person=person, income_year=income_year).order_by("applies_from")
     chosen = None
-    for row in rows:
+    for row in sorted(rows, key=lambda r: r.applies_from):
         if row.applies_from <= month or chosen is None:
             chosen = row
     return chosen
