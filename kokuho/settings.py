@@ -186,3 +186,7 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("KOKUHO_LOG_LEVEL", "WARNING")},
 }
+
+# The identity vault's key file (KEKs and the blind-index key): outside both databases,
+# owner-only; created at the first registration (kokuho/identity/keys.py).
+KOKUHO_VAULT_KEY_FILE = Path(os.environ.get("KOKUHO_VAULT_KEY_FILE", VAR_DIR / "vault-keys.json"))

@@ -7,6 +7,8 @@ review of rights is a review of this file and its history.
 
 from enum import StrEnum
 
+from kokuho.core.purposes import Purpose
+
 
 class Perm(StrEnum):
     PEOPLE_SEARCH = "people.search_person"
@@ -86,3 +88,30 @@ def permissions_for_roles(role_names: set[str]) -> frozenset[Perm]:
         except ValueError:
             continue  # a group that is not a role grants nothing
     return frozenset(granted)
+
+
+# The 事務 each role may handle specific personal information for (privacy.md §1: a call
+# without an allowed purpose for the actor's role is refused and logged). A role that
+# reads no resident data has none.
+ROLE_PURPOSES: dict[Role, frozenset[Purpose]] = {
+    Role.COUNTER: frozenset({Purpose.NHI_ELIGIBILITY, Purpose.NHI_BENEFITS}),
+    Role.ELIGIBILITY: frozenset(
+        {
+            Purpose.NHI_ELIGIBILITY,
+            Purpose.INFO_LINKAGE_PROVIDE,
+            Purpose.INFO_LINKAGE_QUERY,
+            Purpose.ONLINE_ELIGIBILITY,
+        }
+    ),
+    Role.BENEFITS: frozenset({Purpose.NHI_BENEFITS, Purpose.INFO_LINKAGE_QUERY}),
+}
+
+
+def purposes_for_roles(role_names: set[str]) -> frozenset[Purpose]:
+    allowed: set[Purpose] = set()
+    for name in role_names:
+        try:
+            allowed |= ROLE_PURPOSES.get(Role(name), frozenset())
+        except ValueError:
+            continue
+    return frozenset(allowed)

@@ -6,7 +6,9 @@ import unicodedata
 from django import forms
 
 from kokuho.core.kana import is_kana_query
+from kokuho.core.purposes import Purpose
 from kokuho.core.wareki import WarekiError, parse_date
+from kokuho.identity.checks import IdentityCheck, NumberCheck
 from kokuho.interfaces.models import ImportKind
 from kokuho.people.selectors import SearchCriteria
 
@@ -97,3 +99,27 @@ class ImportUploadForm(forms.Form):
 
     kind = forms.ChoiceField(label="ファイルの種類", choices=ImportKind.choices)
     file = forms.FileField(label="ファイル（CSV）")
+
+
+class MyNumberRevealForm(forms.Form):
+    """個人番号の表示: the 事務 and the reason, both recorded."""
+
+    purpose = forms.ChoiceField(label="事務", choices=[(p.value, p.label) for p in Purpose])
+    reason = forms.CharField(label="表示する理由", max_length=200, min_length=2)
+
+
+class MyNumberRegisterForm(forms.Form):
+    """個人番号の登録 with 番号確認 and 身元確認."""
+
+    purpose = forms.ChoiceField(label="事務", choices=[(p.value, p.label) for p in Purpose])
+    my_number = forms.CharField(
+        label="個人番号",
+        max_length=20,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    number_check = forms.ChoiceField(label="番号確認", choices=NumberCheck.choices)
+    identity_checks = forms.MultipleChoiceField(
+        label="身元確認",
+        choices=IdentityCheck.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kokuho.web import views
+from kokuho.web import views, views_identity
 
 urlpatterns = [
     path("", views.search, name="search"),
@@ -11,6 +11,19 @@ urlpatterns = [
         "people/<str:atena_no>/notifications/new/",
         views.notification_new,
         name="notification_new",
+    ),
+    path(
+        "people/<str:atena_no>/my-number/", views_identity.my_number_panel, name="my_number_panel"
+    ),
+    path(
+        "people/<str:atena_no>/my-number/reveal/",
+        views_identity.my_number_reveal_view,
+        name="my_number_reveal",
+    ),
+    path(
+        "people/<str:atena_no>/my-number/register/",
+        views_identity.my_number_register_view,
+        name="my_number_register",
     ),
     path("households/<str:household_no>/", views.household_detail, name="household_detail"),
     path("imports/", views.imports, name="imports"),

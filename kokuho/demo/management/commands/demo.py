@@ -16,6 +16,7 @@ from django.utils import timezone
 from kokuho.core.wareki import format_both, parse_date
 from kokuho.demo.changes import changes_generate
 from kokuho.demo.city import city_exists, city_generate, city_load
+from kokuho.demo.numbers import demo_my_numbers_link
 from kokuho.demo.report import city_summary, format_summary
 from kokuho.demo.staff import demo_staff_ensure, logins_file
 from kokuho.eligibility.batch import eligibility_derive_initial
@@ -51,6 +52,8 @@ class Command(BaseCommand):
                 f"{derived.households_numbered:,}世帯に記号・番号を付番しました。"
             )
         self._registry_month(today, seed, progress=not opts["no_progress"])
+        if linked := demo_my_numbers_link():
+            self.stdout.write(f"個人番号（デモ用の架空番号）を保管庫に {linked:,} 件登録しました。")
         self.stdout.write("")
         self.stdout.write(format_summary(city_summary(on=today)))
         self.stdout.write("")

@@ -1,0 +1,76 @@
+"""Leak guard (privacy.md: 漏えい): run the demo, then look for every demo My Number in the
+business database, the vault's stored bytes, the logs and output, the HTML staff see and
+the messages of refused input — and find none (the vault's sealed rows excepted: they
+must open to the same numbers)."""
+
+import logging
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from kokuho.accounts.permissions import Role
+from kokuho.demo.numbers import demo_my_number
+from kokuho.identity.services import VaultError, my_number_masked, my_number_register
+from kokuho.identity.tests.test_vault_services import _database_text
+from kokuho.people.models import Person
+from kokuho.testing import make_staff
+
+pytestmark = pytest.mark.django_db(databases=["default", "vault"])
+
+
+def _variants(number: str) -> list[str]:
+    return [
+        number,
+        f"{number[:4]} {number[4:8]} {number[8:]}",
+        f"{number[:4]}-{number[4:8]}-{number[8:]}",
+    ]
+
+
+def _found(numbers: list[str], text: str) -> list[str]:
+    return [v for n in numbers for v in _variants(n) if v in text]
+
+
+def test_no_demo_my_number_leaks_anywhere(var_dir, client, caplog, capsys):
+    caplog.set_level(logging.DEBUG)
+    call_command("demo", households=25, seed=3, no_progress=True)
+    persons = list(Person.objects.order_by("pk").values_list("pk", "atena_no"))
+    numbers = [demo_my_number(pk) for pk, _atena in persons]
+    assert len(numbers) > 40
+
+    clerk = make_staff(role=Role.COUNTER)
+    # They are in the vault, sealed: each opens to its number, masked for a clerk.
+    for (_pk, atena_no), number in list(zip(persons, numbers, strict=True))[:5]:
+        masked = my_number_masked(actor=clerk, atena_no=atena_no, purpose="nhi_eligibility")
+        assert masked == f"**** **** {number[-4:]}"
+
+    assert _found(numbers, _database_text("default")) == []
+    assert _found(numbers, _database_text("vault")) == []
+
+    # Refused input: the message never echoes the number.
+    eligibility_clerk = make_staff(role=Role.ELIGIBILITY)
+    with pytest.raises(VaultError) as duplicate:
+        my_number_register(
+            actor=eligibility_clerk,
+            atena_no=persons[1][1],
+            my_number=numbers[0],
+            purpose="nhi_eligibility",
+            number_check="my_number_card",
+            identity_checks=["my_number_card"],
+        )
+    assert _found(numbers, str(duplicate.value)) == []
+
+    # HTML staff see: search results, person pages (with the masked panel), households.
+    client.force_login(clerk)
+    pages = [client.get(reverse("search"), {"kana": "ア"}).content.decode()]
+    for _pk, atena_no in persons[:15]:
+        page = client.get(reverse("person_detail", args=[atena_no]))
+        panel = client.get(reverse("my_number_panel", args=[atena_no]))
+        assert page.status_code == panel.status_code == 200
+        pages += [page.content.decode(), panel.content.decode()]
+    assert "**** **** " in "".join(pages)
+    assert _found(numbers, "".join(pages)) == []
+
+    output = capsys.readouterr()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert _found(numbers, output.out + output.err + logged) == []
