@@ -134,6 +134,10 @@ class SqliteRowWriter(RowWriter):
         return None
 
 
+_PG_TYPES: dict[str, dict[tuple[str, str], int]] = {}
+_PG_UPDATE_SQL: dict[str, dict[str, str]] = {}
+
+
 class PostgresRowWriter(RowWriter):
     """INSERT as COPY … FROM STDIN (FORMAT BINARY): several times faster than INSERT, and
     binary rows cost the client a fifth of the CPU of text rows (measured: 0.4 s vs 2.3 s per
@@ -145,6 +149,37 @@ class PostgresRowWriter(RowWriter):
 
     def _converter(self, field: Any) -> Callable[[Any], Any] | None:
         return None
+
+    def _column_type_names(self, table: str, columns: list[str]) -> list[str]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                [table],
+            )
+            names = dict(cursor.fetchall())
+        return [names[c] for c in columns]
+
+    def update(self, model: type[models.Model], names: Sequence[str], rows: Sequence[Row]) -> None:
+        """One UPDATE … FROM unnest(arrays) for all rows: a single statement instead of one
+        per row (the server's per-statement work was most of a batch's waiting)."""
+        if not rows:
+            return
+        meta = model._meta
+        columns = [f.column for f in self._fields(model, names)]
+        key = f"{meta.db_table}:{','.join(columns)}"
+        if key not in self._update_sql:
+            types = self._column_type_names(meta.db_table, [*columns, meta.pk.column])
+            q = self.quote
+            assignments = ", ".join(f"{q(c)} = v.{q(c)}" for c in columns)
+            arrays = ", ".join(f"%s::{t}[]" for t in types)
+            aliases = ", ".join([*(q(c) for c in columns), "kokuho_pk"])
+            self._update_sql[key] = (
+                f"UPDATE {q(meta.db_table)} AS t SET {assignments} "  # noqa: S608
+                f"FROM unnest({arrays}) AS v({aliases}) WHERE t.{q(meta.pk.column)} = v.kokuho_pk"
+            )
+        with self.connection.cursor() as cursor:
+            cursor.execute(self._update_sql[key], [list(c) for c in zip(*rows, strict=True)])
 
     def allocate_ids(self, model: type[models.Model], count: int) -> list[int] | None:
         # One round trip for all of them; the identity sequence never hands an id out twice.
@@ -158,7 +193,10 @@ class PostgresRowWriter(RowWriter):
 
     def __init__(self, connection: Any) -> None:
         super().__init__(connection)
-        self._types: dict[tuple[str, str], int] = {}
+        # Column types change only with a migration: kept per database for the process.
+        database = connection.settings_dict["NAME"]
+        self._types = _PG_TYPES.setdefault(database, {})
+        self._update_sql = _PG_UPDATE_SQL.setdefault(database, {})
 
     def _column_types(self, table: str, columns: list[str]) -> list[int]:
         """Type OIDs of the columns, as binary COPY needs them."""

@@ -20,7 +20,7 @@ never writes an amount as a literal: a change of law is a data change.
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ class ParameterView:
         name = f"{self._prefix}.{segment}" if self._prefix else segment
         if name in self._tree.by_name:
             return self._tree.by_name[name].at(self._day)
-        if any(key.startswith(name + ".") for key in self._tree.by_name):
+        if name in self._tree.groups:
             return ParameterView(self._tree, name, self._day)
         raise ParameterError(f"パラメータ {name} はありません")
 
@@ -85,6 +85,15 @@ class ParameterSet:
 
     def at(self, day: dt.date) -> ParameterView:
         return ParameterView(self, "", day)
+
+    @cached_property
+    def groups(self) -> frozenset[str]:
+        """Every path prefix that names a group ("eligibility", "category.under70" …)."""
+        prefixes = set()
+        for name in self.by_name:
+            parts = name.split(".")
+            prefixes |= {".".join(parts[:i]) for i in range(1, len(parts))}
+        return frozenset(prefixes)
 
     def get(self, name: str) -> Parameter:
         try:
