@@ -27,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Max, Q
+from django.db.models import Max
 
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import AuditEntry, audit_events_record
@@ -219,9 +219,16 @@ class _Batch:
         atena_nos.discard("")
         household_nos.discard("")
         persons = list(Person.objects.filter(atena_no__in=atena_nos))
-        households = Household.objects.filter(
-            Q(household_no__in=household_nos) | Q(pk__in={p.household_id for p in persons})
-        ).values_list("pk", "household_no", "formed_on", "dissolved_on", "head__atena_no")
+        # Two plain index look-ups; an OR of both made the planner scan (measured at 100,000).
+        fields = ("pk", "household_no", "formed_on", "dissolved_on", "head__atena_no")
+        households = {
+            row[0]: row
+            for query in (
+                Household.objects.filter(household_no__in=household_nos),
+                Household.objects.filter(pk__in={p.household_id for p in persons}),
+            )
+            for row in query.values_list(*fields)
+        }.values()
         by_id: dict[int, Household] = {}
         self.households: dict[str, Household] = {}
         self.heads: dict[str, str | None] = {}
@@ -279,11 +286,13 @@ class _Batch:
         for number in HouseholdNumber.objects.filter(household_id__in=household_ids):
             number.household = by_id[number.household_id]
             self.numbers[number.household.household_no] = number
-        self.branches: dict[str, dict[str, str]] = defaultdict(dict)
-        for household_no, atena_no, branch in BranchNumber.objects.filter(
-            household_number__household_id__in=household_ids
-        ).values_list("household_number__household__household_no", "person__atena_no", "branch"):
-            self.branches[household_no][atena_no] = branch
+        # 枝番 in use per household, by person id (by 宛名番号 for persons new in the batch).
+        self.branches: dict[str, dict[int | str, str]] = defaultdict(dict)
+        household_of = {n.pk: n.household.household_no for n in self.numbers.values()}
+        for number_id, person_id, branch in BranchNumber.objects.filter(
+            household_number_id__in=list(household_of)
+        ).values_list("household_number_id", "person_id", "branch"):
+            self.branches[household_of[number_id]][person_id] = branch
         self._last_number: str | None = None
         self._last_number_loaded = False
 
@@ -574,7 +583,8 @@ class _Batch:
         """As services.numbers_ensure: the person's 枝番 under their household's 記号・番号."""
         household = person.household
         branches = self.branches[household.household_no]
-        if person.atena_no in branches and household.household_no in self.numbers:
+        key = person.pk if person.pk is not None else person.atena_no
+        if key in branches:
             return
         number = self.numbers.get(household.household_no)
         if number is None:
@@ -590,7 +600,7 @@ class _Batch:
             self.numbers[household.household_no] = number
             self.new_numbers.append(number)
         branch = branch_after(max(branches.values(), default=None))
-        branches[person.atena_no] = branch
+        branches[key] = branch
         self.new_branches.append((number, person, branch, on))
 
     # --- writing ----------------------------------------------------------------------------
