@@ -7,6 +7,7 @@ under `var/`: the business database and the identity vault (`vault` alias).
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -41,6 +42,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "kokuho.core",
     "kokuho.accounts",
     "kokuho.audit",
@@ -60,10 +64,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: marks request.user as OTP-verified (user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "kokuho.accounts.middleware.PermissionRequiredMiddleware",
+    # Last, so that it sees the login view's response and turns a lock into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kokuho.urls"
@@ -125,10 +133,42 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["kokuho.accounts.backends.StaffBackend"]
+# Axes first: it refuses a locked account before any password is checked. The standalone
+# backend, not `AxesBackend`: that one also inherits ModelBackend's permission methods,
+# which would grant rights from the auth_permission tables — rights come from roles only.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "kokuho.accounts.backends.StaffBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "search"
 LOGOUT_REDIRECT_URL = "login"
+
+# Lockout (django-axes; docs/decisions.md): 5 failed passwords in a row lock for 30 minutes
+# the username (whatever terminal they came from: guessing one account from many places)
+# and, separately, the terminal's address (whatever usernames it tried: spraying one
+# password over many accounts). Not the username+address pair, which would give a guesser
+# 5 tries per terminal. A successful login clears both counts, so a shared counter PC is
+# not locked by a few typos spread over a day.
+AXES_FAILURE_LIMIT = int(os.environ.get("KOKUHO_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("KOKUHO_LOGIN_LOCK_MINUTES", 30)))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True  # a clerk who mistyped and then got in starts again from 0
+# Tries while locked do not extend the lock (it ends when announced); they are still
+# refused and each one is in the audit trail as a failed login.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "kokuho.web.views_accounts.account_locked_out"
+AXES_ENABLE_ADMIN = False
+# Logins are recorded once, in the audit trail (kokuho/web/signals.py), not also in axes' log.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "token"]  # masked in its logs
+
+# TOTP (django-otp): the issuer staff see in their authenticator app.
+OTP_TOTP_ISSUER = f"Kokuho {os.environ.get('KOKUHO_MUNICIPALITY_NAME', 'みかん市')}"
+# Training (従業者教育): a 特定個人情報の取扱い研修 is valid this many days unless recorded
+# otherwise (the city's annual training cycle).
+KOKUHO_TRAINING_VALID_DAYS = int(os.environ.get("KOKUHO_TRAINING_VALID_DAYS", 365))
 
 # Idle timeout: a counter terminal left alone logs itself out (情報セキュリティポリシー).
 SESSION_COOKIE_AGE = int(os.environ.get("KOKUHO_SESSION_IDLE_SECONDS", 20 * 60))
@@ -176,6 +216,10 @@ KOKUHO_UPLOAD_DIR = Path(os.environ.get("KOKUHO_UPLOAD_DIR", VAR_DIR / "uploads"
 # The largest file accepted on screen (the whole body is received before it is refused);
 # anything larger goes through `kokuho import` on the server.
 KOKUHO_UPLOAD_MAX_BYTES = int(os.environ.get("KOKUHO_UPLOAD_MAX_BYTES", 50 * 1024 * 1024))
+
+# Access and audit events are kept this many years (privacy.md §3), then erased by the
+# retention job; `audit.selectors.audit_retention_until` reads it.
+KOKUHO_AUDIT_RETENTION_YEARS = int(os.environ.get("KOKUHO_AUDIT_RETENTION_YEARS", 7))
 
 LOGGING = {
     "version": 1,

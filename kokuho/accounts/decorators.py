@@ -1,6 +1,6 @@
 """Every view declares who may call it; `PermissionRequiredMiddleware` enforces it.
 
-A view with neither `requires(...)` nor `public` is refused (deny by default), and the
+A view with none of `requires(...)`, `public` or `mfa_step` is refused (deny by default), and the
 URL-walking test fails on it.
 """
 
@@ -24,6 +24,13 @@ def public[View: Callable[..., Any]](view: View) -> View:
     return view
 
 
+def mfa_step[View: Callable[..., Any]](view: View) -> View:
+    """For the second-factor pages (code entry, enrollment): signed in, but reachable before
+    the session is MFA-verified and without any permission."""
+    view.kokuho_mfa_step = True  # type: ignore[attr-defined]
+    return view
+
+
 def declared_permission(view: Any) -> Perm | None:
     target = getattr(view, "view_class", view)
     return getattr(view, "kokuho_permission", None) or getattr(target, "kokuho_permission", None)
@@ -32,3 +39,10 @@ def declared_permission(view: Any) -> Perm | None:
 def is_public(view: Any) -> bool:
     target = getattr(view, "view_class", view)
     return bool(getattr(view, "kokuho_public", False) or getattr(target, "kokuho_public", False))
+
+
+def is_mfa_step(view: Any) -> bool:
+    target = getattr(view, "view_class", view)
+    return bool(
+        getattr(view, "kokuho_mfa_step", False) or getattr(target, "kokuho_mfa_step", False)
+    )

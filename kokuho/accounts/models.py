@@ -20,6 +20,9 @@ class StaffProfile(models.Model):
     valid_from = models.DateField("利用開始日")
     valid_until = models.DateField("利用終了日", null=True, blank=True)
     is_contractor = models.BooleanField("委託事業者", default=False)
+    # Demo accounts only (`kokuho demo`): `kokuho demo-totp` prints their current code and
+    # refuses every other account, so the demo stays usable without weakening real ones.
+    is_demo = models.BooleanField("デモ用アカウント", default=False)
 
     class Meta:
         verbose_name = "職員情報"
@@ -33,3 +36,49 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+
+class TrainingCourse(models.TextChoices):
+    """研修の種類. Only 特定個人情報の取扱い研修 opens personal data (`REQUIRED_COURSE`)."""
+
+    MY_NUMBER_HANDLING = "my_number_handling", "特定個人情報の取扱い研修"
+    INFORMATION_SECURITY = "information_security", "情報セキュリティ研修"
+    CONTRACTOR_BRIEFING = "contractor_briefing", "委託先従事者への取扱い説明"
+
+
+# The course an account needs, valid on the day, to reach personal data (従業者教育).
+REQUIRED_COURSE = TrainingCourse.MY_NUMBER_HANDLING
+
+
+class TrainingRecord(models.Model):
+    """研修受講記録. One row per course taken; a renewal is a new row, never an edit, so the
+    history of who was trained when stays readable for the 自己点検."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="training_records"
+    )
+    course = models.CharField("研修", max_length=40, choices=TrainingCourse.choices)
+    completed_on = models.DateField("受講日")
+    expires_on = models.DateField("有効期限")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="記録者",
+    )
+    recorded_at = models.DateTimeField("記録日時", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "研修受講記録"
+        indexes = [models.Index(fields=["user", "course", "expires_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_on__gte=models.F("completed_on")),
+                name="training_expiry_after_completion",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_course_display()} {self.completed_on}"

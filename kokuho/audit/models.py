@@ -41,6 +41,10 @@ class EventType(models.TextChoices):
     MY_NUMBER_LOOKED_UP = "my_number_looked_up", "個人番号による検索"
     MY_NUMBER_REFUSED = "my_number_refused", "個人番号の取扱いの拒否"
     VAULT_KEY_ROTATED = "vault_key_rotated", "個人番号の暗号鍵の更新"
+    # Incident register (重大事故・漏えい等報告, privacy.md §4)
+    INCIDENT_OPENED = "incident_opened", "重大事故等の登録"
+    INCIDENT_UPDATED = "incident_updated", "重大事故等の記録の更新"
+    MY_NUMBER_ERASED = "my_number_erased", "個人番号の消去（保存期間経過）"
 
 
 class SubjectType(models.TextChoices):
@@ -48,6 +52,7 @@ class SubjectType(models.TextChoices):
     HOUSEHOLD = "household", "世帯"
     STAFF = "staff", "職員"
     SYSTEM = "system", "システム"
+    INCIDENT = "incident", "重大事故等"
 
 
 class AuditEvent(models.Model):
@@ -88,3 +93,83 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"head seq={self.last_seq}"
+
+
+class IncidentKind(models.TextChoices):
+    """事態の種類 (privacy.md §2: 漏えい・滅失・毀損, and the access that causes them)."""
+
+    LEAK = "leak", "漏えい"
+    LOSS = "loss", "滅失"
+    DAMAGE = "damage", "毀損"
+    UNAUTHORIZED_ACCESS = "unauthorized_access", "不正アクセス"
+    OTHER = "other", "その他"
+
+
+class ReportKind(models.TextChoices):
+    """The two reports to the 個人情報保護委員会 (privacy.md §4)."""
+
+    PRELIMINARY = "preliminary", "速報"
+    FINAL = "final", "確報"
+
+
+class Incident(models.Model):
+    """重大事故・漏えい等事案 — one row of the incident register (privacy.md §4).
+
+    The report deadlines (速報, 確報) are computed from `discovered_at` and the dated
+    parameters under `rules/parameters/privacy/`, never stored: a change of law or of the
+    facts (不正の目的) moves them without a data fix. Rows change only through
+    `audit.services.incident_*`, each change an audit event; the narrative is kept in
+    `IncidentNote`, which is append-only."""
+
+    title = models.CharField("件名", max_length=200)
+    description = models.TextField("概要")
+    discovered_at = models.DateTimeField("発覚日時")
+    occurred_at = models.DateTimeField("発生日時", null=True, blank=True)
+    kind = models.CharField("事態の種類", max_length=30, choices=IncidentKind.choices)
+    wrongful_intent = models.BooleanField("不正の目的によるおそれ", default=False)
+    persons_affected = models.PositiveIntegerField("本人の数", null=True, blank=True)
+    includes_my_number = models.BooleanField("特定個人情報を含む", default=False)
+    reportable = models.BooleanField("報告対象", default=False)
+    preliminary_reported_at = models.DateTimeField("速報日時", null=True, blank=True)
+    final_reported_at = models.DateTimeField("確報日時", null=True, blank=True)
+    persons_notified_at = models.DateTimeField("本人通知日時", null=True, blank=True)
+    closed_at = models.DateTimeField("終結日時", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("登録日時")
+
+    class Meta:
+        verbose_name = "重大事故等"
+        constraints = [
+            # 確報 follows 速報 (both are recorded when they were sent together).
+            models.CheckConstraint(
+                condition=models.Q(final_reported_at__isnull=True)
+                | models.Q(preliminary_reported_at__isnull=False),
+                name="incident_final_after_preliminary",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(occurred_at__isnull=True)
+                | models.Q(occurred_at__lte=models.F("discovered_at")),
+                name="incident_occurred_before_discovered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.title}"
+
+
+class IncidentNote(models.Model):
+    """経過記録: one entry of an incident's timeline. Append-only (trigger in 0008)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="notes")
+    written_at = models.DateTimeField("記録日時")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField("内容")
+
+    class Meta:
+        verbose_name = "重大事故等の経過記録"
+        ordering = ["written_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.written_at:%Y-%m-%d %H:%M}"

@@ -20,6 +20,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from kokuho.accounts.permissions import Perm, purposes_for_roles
+from kokuho.accounts.services import mfa_verified
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.core.mynumber import is_valid_my_number, mask_my_number
@@ -38,6 +39,7 @@ __all__ = [
     "my_number_masked",
     "my_number_register",
     "my_number_reveal",
+    "my_numbers_erase",
     "my_numbers_register_bulk",
     "vault_keys_rotate",
 ]
@@ -89,12 +91,6 @@ def _roles(actor: Any) -> set[str]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return set()
     return set(actor.groups.values_list("name", flat=True))
-
-
-def _mfa_verified(actor: Any) -> bool:
-    # django-otp marks the user object of a verified session; anything else is not verified.
-    is_verified = getattr(actor, "is_verified", None)
-    return bool(is_verified()) if callable(is_verified) else False
 
 
 def _refuse(
@@ -326,7 +322,7 @@ def my_number_reveal(*, actor: Any, atena_no: str, purpose: Any, reason: str) ->
         perm=Perm.MY_NUMBER_REVEAL,
         allowed=Purpose,
     )
-    if not _mfa_verified(actor):
+    if not mfa_verified(actor):
         raise _refuse(
             actor=actor,
             action="reveal",
@@ -386,6 +382,33 @@ def my_number_look_up(*, actor: Any, my_number: str, purpose: Any) -> str | None
             extra={"found": link is not None},
         )
     return link.atena_no if link else None
+
+
+# --- erasure ------------------------------------------------------------------------------------
+
+
+def my_numbers_erase(*, atena_nos: Iterable[str], rule: str) -> int:
+    """暗号化消去: destroy the wrapped data key and the ciphertext of each person's row, then
+    delete the row (the retention job decides who; decision 33 says when it is final).
+    Returns how many were erased; one audit event names the rule and the count only."""
+    vault = IdentityLink.objects.using(VAULT_ALIAS)
+    wanted = sorted(set(atena_nos))
+    with transaction.atomic(using=VAULT_ALIAS):
+        rows = list(vault.filter(atena_no__in=wanted).select_for_update())
+        for link in rows:
+            link.wrapped_dek = b"\x00" * len(bytes(link.wrapped_dek))
+            link.ciphertext = b"\x00" * len(bytes(link.ciphertext))
+        vault.bulk_update(rows, ["wrapped_dek", "ciphertext"])
+        erased = vault.filter(pk__in=[link.pk for link in rows]).delete()[0]
+        if erased:
+            with transaction.atomic():
+                audit_event_record(
+                    event_type=EventType.MY_NUMBER_ERASED,
+                    actor=None,
+                    subject_type=SubjectType.SYSTEM,
+                    extra={"rule": rule, "erased": erased},
+                )
+    return erased
 
 
 # --- keys ---------------------------------------------------------------------------------------

@@ -1,11 +1,14 @@
 from django.urls import path
 
-from kokuho.web import views, views_identity
+from kokuho.web import views, views_accounts, views_audit, views_identity
 
 urlpatterns = [
     path("", views.search, name="search"),
-    path("login/", views.login, name="login"),
-    path("logout/", views.logout, name="logout"),
+    path("login/", views_accounts.login, name="login"),
+    path("logout/", views_accounts.logout, name="logout"),
+    path("account/mfa/", views_accounts.account_mfa_verify, name="account_mfa_verify"),
+    path("account/mfa/enroll/", views_accounts.account_mfa_enroll, name="account_mfa_enroll"),
+    path("accounts/review/", views_accounts.account_access_review, name="account_access_review"),
     path("people/<str:atena_no>/", views.person_detail, name="person_detail"),
     path(
         "people/<str:atena_no>/notifications/new/",
@@ -30,5 +33,10 @@ urlpatterns = [
     path("imports/<int:job_id>/", views.import_job_detail, name="import_job_detail"),
     path("imports/quarantine/", views.quarantine_list, name="quarantine_list"),
     path("imports/quarantine/<int:row_id>/", views.quarantine_detail, name="quarantine_detail"),
+    path("incidents/", views_audit.incident_list, name="incident_list"),
+    path("incidents/new/", views_audit.incident_new, name="incident_new"),
+    path("incidents/<int:incident_id>/", views_audit.incident_detail, name="incident_detail"),
+    path("incidents/<int:incident_id>/notes/", views_audit.incident_note, name="incident_note"),
+    path("incidents/<int:incident_id>/mark/", views_audit.incident_mark, name="incident_mark"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,7 +1,6 @@
 """Counter screens (窓口画面). Thin: parse input, call one service, render."""
 
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -102,12 +101,6 @@ def household_detail(request: HttpRequest, household_no: str) -> HttpResponse:
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness for a load balancer: says nothing about data."""
     return HttpResponse("ok", content_type="text/plain")
-
-
-login = public(
-    auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True)
-)
-logout = public(auth_views.LogoutView.as_view())
 
 
 @requires(Perm.ELIGIBILITY_CHANGE)

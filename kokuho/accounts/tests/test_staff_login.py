@@ -13,6 +13,10 @@ from kokuho.testing import TEST_PASSWORD, make_staff
 pytestmark = pytest.mark.django_db
 
 
+def _log_in(client, username, password=TEST_PASSWORD):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
 def test_it_stores_passwords_with_argon2():
     staff = make_staff()
     assert User.objects.get(pk=staff.pk).password.startswith("argon2")
@@ -20,22 +24,23 @@ def test_it_stores_passwords_with_argon2():
 
 def test_it_logs_in_a_current_account_and_audits_it(client):
     staff = make_staff()
-    response = client.post(
-        reverse("login"), {"username": staff.username, "password": TEST_PASSWORD}
-    )
-    assert response.status_code == 302
+    response = _log_in(client, staff.username)
+    assert response.status_code == 302 and response.url == reverse("search")
     assert AuditEvent.objects.filter(event_type=EventType.LOGIN, actor=staff).exists()
 
 
 def test_it_refuses_an_account_past_its_end_date(client):
     today = timezone.localdate()
-    staff = make_staff(valid_until=today - timedelta(days=1))
-    assert not client.login(username=staff.username, password=TEST_PASSWORD)
+    staff = make_staff(valid_from=today - timedelta(days=30), valid_until=today - timedelta(days=1))
+    response = _log_in(client, staff.username)
+    assert response.status_code == 200 and "正しくないか、利用期間外" in response.content.decode()
+    assert "_auth_user_id" not in client.session
 
 
 def test_it_refuses_an_account_before_its_start_date(client):
     staff = make_staff(valid_from=timezone.localdate() + timedelta(days=1))
-    assert not client.login(username=staff.username, password=TEST_PASSWORD)
+    response = _log_in(client, staff.username)
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
 
 
 def test_a_session_stops_working_when_the_account_expires(client):

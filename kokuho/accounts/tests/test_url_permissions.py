@@ -3,9 +3,9 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from kokuho.accounts.decorators import declared_permission, is_public
+from kokuho.accounts.decorators import declared_permission, is_mfa_step, is_public
 from kokuho.accounts.permissions import ROLE_PERMISSIONS, Perm, Role
-from kokuho.testing import TEST_PASSWORD, make_person, make_staff
+from kokuho.testing import login_verified, make_person, make_staff
 
 
 def _walk(patterns, prefix=""):
@@ -25,7 +25,9 @@ def test_there_are_url_patterns_to_check():
 
 @pytest.mark.parametrize(("route", "pattern"), ALL_PATTERNS, ids=[r for r, _ in ALL_PATTERNS])
 def test_every_url_declares_a_permission_or_is_public(route, pattern):
-    assert is_public(pattern.callback) or declared_permission(pattern.callback) is not None, (
+    callback = pattern.callback
+    declared = declared_permission(callback) is not None
+    assert is_public(callback) or declared or is_mfa_step(callback), (
         f"{route} declares no permission"
     )
 
@@ -33,6 +35,11 @@ def test_every_url_declares_a_permission_or_is_public(route, pattern):
 def test_public_urls_are_the_known_few():
     public = {route for route, pattern in ALL_PATTERNS if is_public(pattern.callback)}
     assert public == {"login/", "logout/", "healthz"}
+
+
+def test_only_the_second_factor_pages_open_before_mfa():
+    steps = {route for route, pattern in ALL_PATTERNS if is_mfa_step(pattern.callback)}
+    assert steps == {"account/mfa/", "account/mfa/enroll/"}
 
 
 @pytest.mark.django_db
@@ -58,6 +65,7 @@ def _protected_urls(person):
         Perm.PEOPLE_SEARCH: reverse("search") + "?kana=ヤマダ",
         Perm.PEOPLE_VIEW: reverse("person_detail", args=[person.atena_no]),
         Perm.ELIGIBILITY_CHANGE: reverse("notification_new", args=[person.atena_no]),
+        Perm.STAFF_MANAGE: reverse("account_access_review"),
     }
 
 
@@ -66,7 +74,7 @@ def _protected_urls(person):
 def test_access_matrix(client, role):
     person = make_person()
     staff = make_staff(role=role)
-    assert client.login(username=staff.username, password=TEST_PASSWORD)
+    login_verified(client, staff)
     for permission, url in _protected_urls(person).items():
         response = client.get(url)
         allowed = permission in ROLE_PERMISSIONS[role]

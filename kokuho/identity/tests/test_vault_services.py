@@ -208,3 +208,19 @@ def _database_text(alias: str) -> str:
                     else:
                         parts.append(str(value))
     return "\n".join(parts)
+
+
+def test_erasure_destroys_the_row_and_records_only_the_rule_and_count():
+    clerk = make_staff(role=Role.ELIGIBILITY)
+    kept, gone = make_person(), make_person()
+    _register(clerk, kept, synthetic_my_number())
+    _register(clerk, gone, synthetic_my_number())
+    from kokuho.identity.services import my_numbers_erase
+
+    assert my_numbers_erase(atena_nos=[gone.atena_no, "unknown"], rule="5年経過") == 1
+    assert list(IdentityLink.objects.using("vault").values_list("atena_no", flat=True)) == [
+        kept.atena_no
+    ]
+    (event,) = _events(EventType.MY_NUMBER_ERASED)
+    assert event.extra == {"rule": "5年経過", "erased": 1}
+    assert my_number_masked(actor=clerk, atena_no=gone.atena_no, purpose="nhi_eligibility") is None

@@ -11,7 +11,7 @@ from kokuho.interfaces.jobs import import_job_execute, import_job_submit
 from kokuho.interfaces.models import ImportJob, ImportJobStatus, ImportKind
 from kokuho.interfaces.tests.support import change
 from kokuho.interfaces.tests.worker import upload
-from kokuho.testing import TEST_PASSWORD, make_staff
+from kokuho.testing import login_verified, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def staff():
 
 @pytest.fixture
 def clerk(client, staff):
-    client.force_login(staff)
+    login_verified(client, staff)
     return client
 
 
@@ -123,7 +123,7 @@ def test_a_rejected_file_shows_the_reason(clerk, staff):
 def test_only_roles_that_import_may_use_the_screens(client, role, staff):
     job = _job(staff)
     user = make_staff(role=role)
-    assert client.login(username=user.username, password=TEST_PASSWORD)
+    login_verified(client, user)
     allowed = Perm.IMPORT_FILES in ROLE_PERMISSIONS[role]
 
     pages = [reverse("imports"), reverse("import_job_detail", args=[job.pk])]

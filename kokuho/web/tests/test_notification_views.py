@@ -12,7 +12,7 @@ from kokuho.eligibility.models import EligibilityVersion
 from kokuho.eligibility.selectors import eligibility_periods
 from kokuho.people.models import OtherCoverage, Person
 from kokuho.people.registry import ResidentData
-from kokuho.testing import make_staff
+from kokuho.testing import login_verified, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def insured():
 
 @pytest.fixture
 def clerk(client):
-    client.force_login(make_staff(role=Role.ELIGIBILITY))
+    login_verified(client, make_staff(role=Role.ELIGIBILITY))
     return client
 
 

@@ -10,7 +10,7 @@ from kokuho.interfaces.models import QuarantinedRow
 from kokuho.interfaces.services import import_residents_changes
 from kokuho.interfaces.tests.support import change, write_csv
 from kokuho.people.models import Person
-from kokuho.testing import make_staff
+from kokuho.testing import login_verified, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def held(tmp_path):
 
 @pytest.fixture
 def clerk(client):
-    client.force_login(make_staff(role=Role.ELIGIBILITY))
+    login_verified(client, make_staff(role=Role.ELIGIBILITY))
     return client
 
 
@@ -62,5 +62,5 @@ def test_discarding_records_who_and_why(clerk, held):
 
 
 def test_counter_staff_cannot_open_the_quarantine(client, held):
-    client.force_login(make_staff(role=Role.COUNTER))
+    login_verified(client, make_staff(role=Role.COUNTER))
     assert client.get(reverse("quarantine_list")).status_code == 403
