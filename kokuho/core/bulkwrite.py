@@ -85,6 +85,25 @@ class RowWriter:
         out ahead (then the caller inserts through the ORM, which returns them)."""
         return None
 
+    def create_rows(
+        self, model: type[models.Model], names: Sequence[str], rows: Sequence[Row]
+    ) -> list[int]:
+        """Insert plain rows (foreign keys as ids) and return their new primary keys, in
+        order — without a model instance per row where the backend hands out ids ahead."""
+        if not rows:
+            return []
+        ids = self.allocate_ids(model, len(rows))
+        if ids is None:
+            attnames = [model._meta.get_field(name).attname for name in names]
+            objs = [model(**dict(zip(attnames, row, strict=True))) for row in rows]
+            return [obj.pk for obj in model.objects.bulk_create(objs)]
+        self.insert(
+            model,
+            [model._meta.pk.name, *names],
+            [(pk, *row) for pk, row in zip(ids, rows, strict=True)],
+        )
+        return ids
+
     def create(self, model: type[models.Model], objs: list[Any], names: Sequence[str]) -> None:
         """Insert model instances and set their primary keys (`names`: the fields to write;
         foreign keys must already hold their ids)."""
@@ -125,6 +144,25 @@ class RowWriter:
 
 class SqliteRowWriter(RowWriter):
     dates_as_text = True
+
+    def allocate_ids(self, model: type[models.Model], count: int) -> list[int] | None:
+        """After the largest id ever given (AUTOINCREMENT's sqlite_sequence included). Safe
+        because Kokuho's SQLite transactions are IMMEDIATE (settings): the writer holds the
+        database's write lock from BEGIN, so no one else inserts in between."""
+        if not self.connection.in_atomic_block:
+            return None  # outside a transaction the lock is not ours: let the ORM insert
+        table, q = model._meta.db_table, self.quote
+        # Identifiers from the model's meta, quoted. Django's SQLite AutoFields are
+        # AUTOINCREMENT, so sqlite_sequence exists in every migrated database.
+        sql = (
+            f"SELECT MAX({q(model._meta.pk.column)}), "  # noqa: S608
+            f"(SELECT seq FROM sqlite_sequence WHERE name = %s) FROM {q(table)}"
+        )
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, [table])
+            largest, sequence = cursor.fetchone()
+        largest = max(largest or 0, sequence or 0)
+        return list(range(largest + 1, largest + 1 + count))
 
     def _converter(self, field: Any) -> Callable[[Any], Any] | None:
         # sqlite3 takes str, int, float, bytes and None; only these fields need converting

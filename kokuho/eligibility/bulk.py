@@ -197,8 +197,10 @@ class _Batch:
         self.person_history: list[tuple[Any, ...]] = []
         self.new_coverages: list[tuple[Any, ...]] = []
         self.kept_changed: dict[int, KeptInsured] = {}
-        self.versions: list[tuple[EligibilityVersion, list[Period]]] = []
-        self.latest_version: dict[str, EligibilityVersion] = {}
+        # (person, the VERSION_FIELDS values after `person`, periods); written with ids
+        # allocated at write time. latest_version: index of each person's newest one.
+        self.versions: list[tuple[Person, tuple[Any, ...], list[Period]]] = []
+        self.latest_version: dict[str, int] = {}
         self.new_numbers: list[HouseholdNumber] = []
         self.new_branches: list[tuple[HouseholdNumber, Person, str, dt.date]] = []
         self.notices: list[tuple[Any, ...]] = []
@@ -542,18 +544,17 @@ class _Batch:
         plan = version_plan(previous_seq=previous_seq, old=old, new=periods, recorded=recorded)
         if plan is None:
             return periods
-        version = EligibilityVersion(
-            person=person,
-            seq=plan.seq,
-            recorded_at=recorded.recorded_at,
-            cause=recorded.cause,
-            fact_date=recorded.fact_date,
-            reported_on=recorded.reported_on,
-            changed_from=plan.changed_from,
-            is_retroactive=plan.retroactive,
+        version = (
+            plan.seq,
+            recorded.recorded_at,
+            recorded.cause,
+            recorded.fact_date,
+            recorded.reported_on,
+            plan.changed_from,
+            plan.retroactive,
         )
-        self.versions.append((version, periods))
-        self.latest_version[person.atena_no] = version
+        self.latest_version[person.atena_no] = len(self.versions)
+        self.versions.append((person, version, periods))
         self.current[person.atena_no] = (plan.seq, periods)
         if plan.retroactive:
             self._notice(person, NoticeCode.RETROACTIVE, plan.notice_message(recorded), recorded)
@@ -652,25 +653,29 @@ class _Batch:
             [(person.pk, *rest) for person, *rest in self.new_coverages],
         )
         writer.update(KeptInsured, ["end"], [(k.end, k.pk) for k in self.kept_changed.values()])
-        versions = [version for version, _periods in self.versions]
-        for version in versions:
-            version.person = version.person  # the id of a person created above
-        writer.create(EligibilityVersion, versions, VERSION_FIELDS)
+        version_ids = writer.create_rows(
+            EligibilityVersion,
+            VERSION_FIELDS,
+            [(person.pk, *values) for person, values, _periods in self.versions],
+        )
         writer.insert(
             EligibilityPeriod,
             ["version", "start", "end", "acquired", "lost"],
             [
-                (version.pk, p.start, p.end, p.acquired, p.lost or "")
-                for version, periods in self.versions
+                (version_id, p.start, p.end, p.acquired, p.lost or "")
+                for version_id, (_person, _values, periods) in zip(
+                    version_ids, self.versions, strict=True
+                )
                 for p in periods
             ],
         )
         moved, created = [], []
-        for atena_no, version in self.latest_version.items():
+        for atena_no, index in self.latest_version.items():
+            person_id, version_id = self.persons[atena_no].pk, version_ids[index]
             if atena_no in self.pointers:
-                moved.append((version.pk, self.persons[atena_no].pk))
+                moved.append((version_id, person_id))
             else:
-                created.append((self.persons[atena_no].pk, version.pk))
+                created.append((person_id, version_id))
         writer.insert(CurrentEligibility, ["person", "version"], created)
         writer.update(CurrentEligibility, ["version"], moved)
         HouseholdNumber.objects.bulk_create(self.new_numbers)
