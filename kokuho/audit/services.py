@@ -1,5 +1,6 @@
 """Writing the audit trail. Call these inside the transaction of the change they record."""
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -144,8 +145,9 @@ def audit_events_record(entries: list[AuditEntry], *, actor: Any | None) -> int:
         return 0
     user = _user(actor)
     now = timezone.now()
-    pending = [
-        _Pending(
+    pending: list[tuple[_Pending, bytes]] = []
+    for entry in entries:
+        event = _Pending(
             str(entry.event_type),
             now,
             user.pk if user else None,
@@ -153,16 +155,21 @@ def audit_events_record(entries: list[AuditEntry], *, actor: Any | None) -> int:
             str(entry.subject_type),
             entry.subject_id,
             str(entry.purpose) if entry.purpose else "",
-            _masked(entry.extra),
+            dict(entry.extra or {}),
         )
-        for entry in entries
-    ]
+        # The canonical text is needed for the hash anyway: mask only when it shows
+        # something shaped like a My Number (one serialisation per event, not three).
+        canonical = _canonical(event)
+        if mask_my_numbers_in(canonical) != canonical:
+            event = dataclasses.replace(event, extra=_masked(event.extra))
+            canonical = _canonical(event)
+        pending.append((event, canonical.encode()))
     with transaction.atomic(savepoint=False):
         head = AuditChainHead.objects.select_for_update().get(id=1)
         last_hash = head.last_hash
         rows = []
-        for event in pending:
-            row_hash = event_hash(last_hash, event)
+        for event, canonical in pending:
+            row_hash = hashlib.sha256(last_hash.encode() + canonical).hexdigest()
             rows.append(
                 (
                     event.event_type,
