@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.tasks import task
 from django.utils import timezone
 
@@ -36,6 +37,7 @@ from kokuho.interfaces.services import import_income, import_residents_changes
 __all__ = [
     "ImportJobError",
     "import_job_execute",
+    "import_job_get",
     "import_job_run",
     "import_job_submit",
     "import_jobs_recent",
@@ -232,6 +234,12 @@ def import_job_execute(*, job_id: int) -> str:
         counts={**summary.counts(), "same_content_as": summary.same_content_as},
     )
     return ImportJobStatus.DONE.value
+
+
+def import_job_get(*, job_id: int) -> ImportJob:
+    """One 取込依頼 with its ledger row and sender (404 if there is none)."""
+    related = ImportJob.objects.select_related("import_file", "submitted_by__staff_profile")
+    return get_object_or_404(related, pk=job_id)
 
 
 def import_jobs_recent(*, limit: int = 20) -> QuerySet[ImportJob]:

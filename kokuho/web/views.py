@@ -13,8 +13,13 @@ from kokuho.core.purposes import Purpose, PurposeError, parse_purpose
 from kokuho.eligibility.events import ChangeEvent, ChangeType, event_apply, event_preview
 from kokuho.eligibility.selectors import eligibility_summary, household_eligibility
 from kokuho.eligibility.services import EligibilityError
-from kokuho.interfaces.jobs import ImportJobError, import_job_submit, import_jobs_recent
-from kokuho.interfaces.models import ImportJob, ImportKind, QuarantinedRow
+from kokuho.interfaces.jobs import (
+    ImportJobError,
+    import_job_get,
+    import_job_submit,
+    import_jobs_recent,
+)
+from kokuho.interfaces.models import ImportKind, QuarantinedRow
 from kokuho.interfaces.selectors import import_files_recent, quarantined_rows_open
 from kokuho.interfaces.services import (
     QuarantineError,
@@ -214,7 +219,6 @@ def imports(request: HttpRequest) -> HttpResponse:
 @requires(Perm.IMPORT_FILES)
 def import_job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     """取込依頼: progress while the worker runs (htmx polls the fragment), then the result."""
-    related = ImportJob.objects.select_related("import_file", "submitted_by__staff_profile")
-    job = get_object_or_404(related, pk=job_id)
+    job = import_job_get(job_id=job_id)
     template = "web/_import_job.html" if request.htmx else "web/import_job.html"
     return render(request, template, {"job": job})

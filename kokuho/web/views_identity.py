@@ -6,6 +6,10 @@ URL. Every decision — purpose, role, MFA, reason — is the identity service's
 views'.
 """
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
@@ -54,48 +58,53 @@ def my_number_panel(request: HttpRequest, atena_no: str) -> HttpResponse:
     return render(request, TEMPLATE, _context(request, atena_no, _purpose(request)))
 
 
+def _submit(
+    request: HttpRequest,
+    atena_no: str,
+    form: forms.Form,
+    form_name: str,
+    perform: Callable[[dict[str, Any]], dict[str, object]],
+    error_status: int,
+) -> HttpResponse:
+    """Validate, call the identity service, render the panel with its result or refusal. A
+    refused form is not sent back filled in: the number typed stays out of the response."""
+    purpose = _purpose(request)
+    if not form.is_valid():
+        return render(request, TEMPLATE, _context(request, atena_no, purpose, **{form_name: form}))
+    try:
+        outcome = perform(form.cleaned_data)
+    except (MyNumberRefused, VaultError) as error:
+        context = _context(request, atena_no, purpose, error=str(error))
+        return render(request, TEMPLATE, context, status=error_status)
+    return render(request, TEMPLATE, _context(request, atena_no, purpose, **outcome))
+
+
 @require_POST
 @requires(Perm.MY_NUMBER_REVEAL)
 def my_number_reveal_view(request: HttpRequest, atena_no: str) -> HttpResponse:
-    form = MyNumberRevealForm(request.POST)
-    purpose = _purpose(request)
-    if not form.is_valid():
-        return render(request, TEMPLATE, _context(request, atena_no, purpose, reveal_form=form))
-    try:
+    def reveal(data: dict[str, Any]) -> dict[str, object]:
         number = my_number_reveal(
-            actor=request.user,
-            atena_no=atena_no,
-            purpose=form.cleaned_data["purpose"],
-            reason=form.cleaned_data["reason"],
+            actor=request.user, atena_no=atena_no, purpose=data["purpose"], reason=data["reason"]
         )
-    except (MyNumberRefused, VaultError) as error:
-        return render(
-            request, TEMPLATE, _context(request, atena_no, purpose, error=str(error)), status=403
-        )
-    grouped = f"{number[:4]} {number[4:8]} {number[8:]}"
-    return render(request, TEMPLATE, _context(request, atena_no, purpose, revealed=grouped))
+        return {"revealed": f"{number[:4]} {number[4:8]} {number[8:]}"}
+
+    form = MyNumberRevealForm(request.POST)
+    return _submit(request, atena_no, form, "reveal_form", reveal, error_status=403)
 
 
 @require_POST
 @requires(Perm.ELIGIBILITY_CHANGE)
 def my_number_register_view(request: HttpRequest, atena_no: str) -> HttpResponse:
-    form = MyNumberRegisterForm(request.POST)
-    purpose = _purpose(request)
-    if not form.is_valid():
-        return render(request, TEMPLATE, _context(request, atena_no, purpose, register_form=form))
-    try:
+    def register(data: dict[str, Any]) -> dict[str, object]:
         done = my_number_register(
             actor=request.user,
             atena_no=atena_no,
-            my_number=form.cleaned_data["my_number"],
-            purpose=form.cleaned_data["purpose"],
-            number_check=form.cleaned_data["number_check"],
-            identity_checks=form.cleaned_data["identity_checks"],
+            my_number=data["my_number"],
+            purpose=data["purpose"],
+            number_check=data["number_check"],
+            identity_checks=data["identity_checks"],
         )
-    except (MyNumberRefused, VaultError) as error:
-        # A fresh form: the number typed is not sent back to the browser.
-        return render(
-            request, TEMPLATE, _context(request, atena_no, purpose, error=str(error)), status=400
-        )
-    message = f"個人番号を登録しました（団体内統合宛名番号 {done.integrated_no}）"
-    return render(request, TEMPLATE, _context(request, atena_no, purpose, message=message))
+        return {"message": f"個人番号を登録しました（団体内統合宛名番号 {done.integrated_no}）"}
+
+    form = MyNumberRegisterForm(request.POST)
+    return _submit(request, atena_no, form, "register_form", register, error_status=400)
