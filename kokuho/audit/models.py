@@ -45,6 +45,20 @@ class EventType(models.TextChoices):
     INCIDENT_OPENED = "incident_opened", "重大事故等の登録"
     INCIDENT_UPDATED = "incident_updated", "重大事故等の記録の更新"
     MY_NUMBER_ERASED = "my_number_erased", "個人番号の消去（保存期間経過）"
+    # Self-inspection (自己点検)
+    SELF_INSPECTION_RUN = "self_inspection_run", "自己点検の実施"
+    SELF_INSPECTION_SIGNED = "self_inspection_signed", "自己点検の確認"
+    # Retention and erasure (保管・消去)
+    RETENTION_RUN = "retention_run", "保存期間経過データの消去処理"
+    RECORDS_ERASED = "records_erased", "個人情報の消去（保存期間経過）"
+    RETENTION_ERASED = "retention_erased", "監査ログの消去（保存期間経過）"
+    # Data-subject requests (開示・訂正・利用停止) and exports (外部出力)
+    SUBJECT_REQUEST_RECEIVED = "subject_request_received", "開示等請求の受付"
+    SUBJECT_REQUEST_DECIDED = "subject_request_decided", "開示等請求の決定"
+    DISCLOSURE_PRODUCED = "disclosure_produced", "開示資料の作成"
+    PERSONAL_DATA_EXPORTED = "personal_data_exported", "個人情報の外部出力"
+    # Account administration
+    ACCOUNT_UNLOCKED = "account_unlocked", "ログイン停止の解除"
 
 
 class SubjectType(models.TextChoices):
@@ -53,6 +67,9 @@ class SubjectType(models.TextChoices):
     STAFF = "staff", "職員"
     SYSTEM = "system", "システム"
     INCIDENT = "incident", "重大事故等"
+    INSPECTION = "inspection", "自己点検"
+    SUBJECT_REQUEST = "subject_request", "開示等請求"
+    EXPORT = "export", "外部出力"
 
 
 class AuditEvent(models.Model):
