@@ -22,6 +22,9 @@ class Perm(StrEnum):
     PERSONAL_DATA_EXPORT = "personal_data.export"
     AUDIT_VIEW = "audit.view_event"
     INCIDENT_MANAGE = "audit.manage_incident"
+    SELF_INSPECTION = "audit.run_self_inspection"
+    SELF_INSPECTION_SIGN_OFF = "audit.sign_off_self_inspection"
+    SUBJECT_REQUEST_MANAGE = "people.manage_subject_request"
     STAFF_MANAGE = "accounts.manage_staff"
     SYSTEM_STATUS_VIEW = "ops.view_system_status"
 
@@ -42,6 +45,9 @@ PERMISSION_LABELS: dict[Perm, str] = {
     Perm.PERSONAL_DATA_EXPORT: "個人情報の外部出力",
     Perm.AUDIT_VIEW: "監査ログの閲覧",
     Perm.INCIDENT_MANAGE: "重大事故の管理",
+    Perm.SELF_INSPECTION: "自己点検の実施",
+    Perm.SELF_INSPECTION_SIGN_OFF: "自己点検の確認（所属長）",
+    Perm.SUBJECT_REQUEST_MANAGE: "開示・訂正・利用停止請求の処理",
     Perm.STAFF_MANAGE: "職員アカウントの管理",
     Perm.SYSTEM_STATUS_VIEW: "システム稼働状況の閲覧",
 }
@@ -55,6 +61,7 @@ class Role(StrEnum):
     ELIGIBILITY = "資格担当"
     ADMINISTRATOR = "管理者"
     AUDITOR = "監査担当"
+    SUPERVISOR = "所属長"
     CONTRACTOR = "委託事業者"
 
 
@@ -76,6 +83,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             # The linkage feeds (副本, オンライン資格確認) are 資格担当's work; nobody else
             # takes personal data out of the system (委託事業者 never: privacy.md 委託先).
             Perm.PERSONAL_DATA_EXPORT,
+            # 開示・訂正・利用停止 of NHI records are answered by the section that keeps them.
+            Perm.SUBJECT_REQUEST_MANAGE,
         }
     ),
     Role.BENEFITS: frozenset(
@@ -84,7 +93,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMINISTRATOR: frozenset({Perm.STAFF_MANAGE, Perm.SYSTEM_STATUS_VIEW}),
     # The incident register (重大事故・漏えい等報告) is kept by the auditor, who sees the trail
     # the incidents are found in and is independent of the sections whose data leaked.
-    Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.INCIDENT_MANAGE}),
+    Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.INCIDENT_MANAGE, Perm.SELF_INSPECTION}),
+    # 所属長 confirms the month's 自己点検 — a different person from the auditor who ran it.
+    Role.SUPERVISOR: frozenset({Perm.SELF_INSPECTION_SIGN_OFF}),
     Role.CONTRACTOR: frozenset({Perm.SYSTEM_STATUS_VIEW}),
 }
 
@@ -103,6 +114,7 @@ PERSONAL_DATA_PERMISSIONS: frozenset[Perm] = frozenset(
         Perm.BENEFITS_DECIDE,
         Perm.MY_NUMBER_REVEAL,
         Perm.PERSONAL_DATA_EXPORT,
+        Perm.SUBJECT_REQUEST_MANAGE,
     }
 )
 

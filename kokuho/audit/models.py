@@ -112,6 +112,27 @@ class AuditChainHead(models.Model):
         return f"head seq={self.last_seq}"
 
 
+class AuditCheckpoint(models.Model):
+    """監査ログの消去記録: the retention job removed every event up to `through_seq`
+    (decision 42). `audit_chain_verify` starts from the newest checkpoint's hash, so the
+    chain stays verifiable after the cut; the checkpoint is the deletion record of the
+    audit class (how many, when, by which rule) and keeps none of the removed content.
+    Append-only (trigger in 0009)."""
+
+    through_seq = models.BigIntegerField("消去した最後の連番", unique=True)
+    through_hash = models.CharField("その行のハッシュ", max_length=64)
+    rows_removed = models.PositiveIntegerField("消去した件数")
+    removed_at = models.DateTimeField("消去日時")
+    rule = models.CharField("根拠（保存期間の規則）", max_length=100)
+
+    class Meta:
+        verbose_name = "監査ログの消去記録"
+        ordering = ["through_seq"]
+
+    def __str__(self) -> str:
+        return f"checkpoint ≤{self.through_seq} ({self.rows_removed})"
+
+
 class IncidentKind(models.TextChoices):
     """事態の種類 (privacy.md §2: 漏えい・滅失・毀損, and the access that causes them)."""
 

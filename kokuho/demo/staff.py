@@ -32,6 +32,7 @@ DEMO_STAFF: tuple[tuple[str, str, Role], ...] = (
     ("kyufu", "給付 次郎", Role.BENEFITS),
     ("kanri", "管理 三郎", Role.ADMINISTRATOR),
     ("kansa", "監査 良子", Role.AUDITOR),
+    ("shozokucho", "所属 課長", Role.SUPERVISOR),
     ("itaku", "委託 四郎", Role.CONTRACTOR),
 )
 

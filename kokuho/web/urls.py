@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from kokuho.web import views, views_accounts, views_audit, views_identity
 
@@ -38,5 +38,7 @@ urlpatterns = [
     path("incidents/<int:incident_id>/", views_audit.incident_detail, name="incident_detail"),
     path("incidents/<int:incident_id>/notes/", views_audit.incident_note, name="incident_note"),
     path("incidents/<int:incident_id>/mark/", views_audit.incident_mark, name="incident_mark"),
+    path("", include("kokuho.web.urls_inspection")),
+    path("", include("kokuho.web.urls_privacy")),
     path("healthz", views.healthz, name="healthz"),
 ]

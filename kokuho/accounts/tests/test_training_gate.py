@@ -83,7 +83,7 @@ def test_another_course_does_not_open_personal_data(client):
 
 
 def test_roles_without_personal_data_rights_are_not_gated(client):
-    for role in (Role.ADMINISTRATOR, Role.AUDITOR, Role.CONTRACTOR):
+    for role in (Role.ADMINISTRATOR, Role.AUDITOR, Role.SUPERVISOR, Role.CONTRACTOR):
         assert not ROLE_PERMISSIONS[role] & PERSONAL_DATA_PERMISSIONS
     admin = make_staff(role=Role.ADMINISTRATOR, trained=False)
     login_verified(client, admin)
