@@ -23,6 +23,11 @@ class StaffProfile(models.Model):
     # Demo accounts only (`kokuho demo`): `kokuho demo-totp` prints their current code and
     # refuses every other account, so the demo stays usable without weakening real ones.
     is_demo = models.BooleanField("デモ用アカウント", default=False)
+    # When the member of staff is also a resident of the city: the self-inspection flags
+    # their looking at their own household (自己点検: 自己・家族の情報の閲覧).
+    resident_atena_no = models.CharField(
+        "本人の宛名番号（市民である場合）", max_length=15, blank=True, db_index=True
+    )
 
     class Meta:
         verbose_name = "職員情報"
