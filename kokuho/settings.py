@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kokuho.rules",
     "kokuho.eligibility",
     "kokuho.interfaces",
+    "kokuho.subject_requests",
     "kokuho.web",
     "kokuho.demo",
 ]

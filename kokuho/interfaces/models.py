@@ -225,3 +225,44 @@ class ImportJob(models.Model):
     def is_open(self) -> bool:
         """Still waiting for or in the worker: the screen keeps polling."""
         return self.status in IMPORT_JOB_OPEN
+
+
+class ExportKind(models.TextChoices):
+    """外部出力の種類. Each outbound file or feed is produced by its named job only
+    (privacy.md §2 不正な提供・移転); a new feed adds its kind here."""
+
+    DISCLOSURE = "disclosure", "保有個人情報の開示資料"
+    INFO_LINKAGE_COPY = "info_linkage_copy", "中間サーバー 副本"
+    ONLINE_ELIGIBILITY = "online_eligibility", "オンライン資格確認 資格履歴"
+    NATIONAL_AGGREGATION = "national_aggregation", "国保情報集約システム"
+
+
+class ExportRecord(models.Model):
+    """外部出力記録 (export register): who produced which personal-data file, for whom, on
+    which legal basis, how many records, and the file's SHA-256 — never the content.
+    Append-only (trigger in 0003): the register is evidence for the 自己点検."""
+
+    kind = models.CharField("種類", max_length=30, choices=ExportKind.choices)
+    produced_at = models.DateTimeField("出力日時", db_index=True)
+    produced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="出力者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    purpose = models.CharField("事務", max_length=40, blank=True)
+    legal_basis = models.CharField("根拠", max_length=200)
+    recipient = models.CharField("提供先", max_length=200)
+    record_count = models.PositiveIntegerField("件数")
+    file_name = models.CharField("ファイル名", max_length=200)
+    file_sha256 = models.CharField("ファイルのSHA-256", max_length=64)
+    reference = models.CharField("関連する記録", max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = "外部出力記録"
+        ordering = ["-produced_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name} ({self.record_count})"

@@ -1,0 +1,306 @@
+"""What the system holds about one person (保有個人情報), for a 開示請求.
+
+`HOLDINGS` lists every business table that holds a person's data, with how to find their
+rows; a test walks the models and fails when a table that refers to a person or a household
+is neither listed here nor exempted with a reason (`NOT_DISCLOSED`), so a new table cannot
+silently drop out of a disclosure. Rows are rendered field by field with the fields'
+Japanese names, so a new column appears without touching this module.
+
+Also disclosed: whether a My Number is held (masked — decision 61), the person's requests,
+and the access record: who (職, and 氏名 unless the city turns names off), when, what and
+for which 事務 — every audit event about the person or about a household screen that
+showed them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from kokuho.accounts.permissions import Role
+from kokuho.audit.models import AuditEvent, EventType, SubjectType
+from kokuho.core.purposes import Purpose
+from kokuho.eligibility.models import (
+    BranchNumber,
+    CurrentEligibility,
+    EligibilityNotice,
+    EligibilityPeriod,
+    EligibilityVersion,
+    HouseholdNumber,
+    KeptInsured,
+    KijunApplication,
+)
+from kokuho.interfaces.models import QuarantinedRow
+from kokuho.people.models import (
+    Household,
+    HouseholdHistory,
+    Income,
+    OtherCoverage,
+    Person,
+    PersonHistory,
+)
+from kokuho.subject_requests.models import SubjectRequest
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A class of held data: its heading and how to find one person's rows."""
+
+    title: str
+    model: type[models.Model]
+    rows: Callable[[Person], Iterable[models.Model]]
+
+
+def _households_of(person: Person) -> list[Household]:
+    """The person's household now and every household named in their registry history."""
+    numbers = {person.household.household_no}
+    for snapshot in PersonHistory.objects.filter(person=person).values_list("snapshot", flat=True):
+        if isinstance(snapshot, dict) and snapshot.get("household_no"):
+            numbers.add(str(snapshot["household_no"]))
+    return list(Household.objects.filter(household_no__in=numbers).order_by("household_no"))
+
+
+HOLDINGS: tuple[Holding, ...] = (
+    Holding("住民記録", Person, lambda p: [p]),
+    Holding(
+        "住民記録の履歴",
+        PersonHistory,
+        lambda p: PersonHistory.objects.filter(person=p).order_by("change_date", "pk"),
+    ),
+    Holding("世帯", Household, _households_of),
+    Holding(
+        "世帯の履歴",
+        HouseholdHistory,
+        lambda p: HouseholdHistory.objects.filter(household__in=_households_of(p)).order_by(
+            "change_date", "pk"
+        ),
+    ),
+    Holding(
+        "国民健康保険 資格の記録（版）",
+        EligibilityVersion,
+        lambda p: EligibilityVersion.objects.filter(person=p).order_by("seq"),
+    ),
+    Holding(
+        "国民健康保険 資格期間",
+        EligibilityPeriod,
+        lambda p: EligibilityPeriod.objects.filter(version__person=p).order_by(
+            "version__seq", "start"
+        ),
+    ),
+    Holding(
+        "被保険者記号・番号（世帯）",
+        HouseholdNumber,
+        lambda p: HouseholdNumber.objects.filter(household__in=_households_of(p)),
+    ),
+    Holding(
+        "被保険者番号（枝番）",
+        BranchNumber,
+        lambda p: BranchNumber.objects.filter(person=p).order_by("assigned_on"),
+    ),
+    Holding(
+        "住所地特例等",
+        KeptInsured,
+        lambda p: KeptInsured.objects.filter(person=p).order_by("start"),
+    ),
+    Holding(
+        "基準収入額適用申請",
+        KijunApplication,
+        lambda p: KijunApplication.objects.filter(person=p).order_by("applied_on"),
+    ),
+    Holding(
+        "届出に関する通知",
+        EligibilityNotice,
+        lambda p: EligibilityNotice.objects.filter(person=p).order_by("created_at"),
+    ),
+    Holding(
+        "他の医療保険等の加入",
+        OtherCoverage,
+        lambda p: OtherCoverage.objects.filter(person=p).order_by("start"),
+    ),
+    Holding(
+        "所得",
+        Income,
+        lambda p: Income.objects.filter(person=p).order_by("income_year", "applies_from"),
+    ),
+    Holding(
+        "取込の保留行（連携ファイルのうち未反映の行）",
+        QuarantinedRow,
+        lambda p: QuarantinedRow.objects.filter(raw__atena_no=p.atena_no).order_by("pk"),
+    ),
+    Holding(
+        "開示・訂正・利用停止請求",
+        SubjectRequest,
+        lambda p: SubjectRequest.objects.filter(atena_no=p.atena_no).order_by("received_on"),
+    ),
+)
+
+# Tables that refer to a person or household but are not disclosed as such, and why.
+NOT_DISCLOSED: dict[type[models.Model], str] = {
+    CurrentEligibility: "最新の版への参照のみ（内容は「資格の記録」に含まれる）",
+}
+
+_SKIPPED_FIELDS = {"id", "person", "version", "household_number", "file", "resolved_by"}
+
+
+def _value(instance: models.Model, model_field: models.Field) -> Any:
+    if model_field.choices:
+        return getattr(instance, f"get_{model_field.name}_display")()
+    value = getattr(instance, model_field.attname)
+    if isinstance(model_field, models.ForeignKey):
+        target = getattr(instance, model_field.name)
+        return str(target) if target is not None else None
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def row_as_dict(instance: models.Model) -> dict[str, Any]:
+    """Every concrete field by its Japanese name; internal keys left out."""
+    row: dict[str, Any] = {}
+    for model_field in instance._meta.concrete_fields:
+        if model_field.name in _SKIPPED_FIELDS or model_field.primary_key:
+            continue
+        row[str(model_field.verbose_name)] = _value(instance, model_field)
+    return row
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One line of the access record (アクセス記録) as disclosed."""
+
+    occurred_at: str
+    staff: str
+    role: str
+    action: str
+    purpose: str
+    screen: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "日時": self.occurred_at,
+            "職員": self.staff,
+            "職": self.role,
+            "操作": self.action,
+            "事務": self.purpose,
+            "画面等": self.screen,
+        }
+
+
+def _purpose_label(code: str) -> str:
+    try:
+        return Purpose(code).label
+    except ValueError:
+        return code
+
+
+def _staff_roles(user_ids: set[int]) -> dict[int, tuple[str, str]]:
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(pk__in=user_ids).prefetch_related("groups")
+    result: dict[int, tuple[str, str]] = {}
+    role_names = {str(r) for r in Role}
+    for user in users.select_related("staff_profile"):
+        profile = getattr(user, "staff_profile", None)
+        name = profile.full_name if profile is not None else user.get_username()
+        roles = sorted(g.name for g in user.groups.all() if g.name in role_names)
+        result[user.pk] = (name, "・".join(roles) or "職員")
+    return result
+
+
+def access_record(*, person: Person, households: list[Household]) -> list[AccessEntry]:
+    """Who looked at or changed the person's data, when and why, oldest first.
+
+    Household screens record the members they showed (`members_shown`); only those that
+    showed this person count. The access record's own production is included once it has
+    happened (the next disclosure shows this one)."""
+    numbers = [h.household_no for h in households]
+    events = list(
+        AuditEvent.objects.filter(
+            Q(subject_type=SubjectType.PERSON, subject_id=person.atena_no)
+            | Q(subject_type=SubjectType.HOUSEHOLD, subject_id__in=numbers)
+        ).order_by("seq")
+    )
+    events = [
+        e
+        for e in events
+        if e.subject_type == SubjectType.PERSON
+        or person.atena_no in (e.extra or {}).get("members_shown", [person.atena_no])
+    ]
+    staff = _staff_roles({e.actor_id for e in events if e.actor_id is not None})
+    show_names = getattr(settings, "KOKUHO_DISCLOSURE_STAFF_NAMES", True)
+    entries = []
+    for event in events:
+        if event.actor_id is None:
+            who, role = "システム（一括処理）", "—"
+        else:
+            name, role = staff.get(event.actor_id, (event.actor_username, "職員"))
+            who = name if show_names else "（職員）"
+        entries.append(
+            AccessEntry(
+                occurred_at=timezone.localtime(event.occurred_at).isoformat(timespec="minutes"),
+                staff=who,
+                role=role,
+                action=EventType(event.event_type).label
+                if event.event_type in EventType.values
+                else event.event_type,
+                purpose=_purpose_label(event.purpose),
+                screen=str((event.extra or {}).get("screen", "")),
+            )
+        )
+    return entries
+
+
+@dataclass(frozen=True)
+class HeldSection:
+    title: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PersonHoldings:
+    """Everything held about one person, as disclosed."""
+
+    atena_no: str
+    name: str
+    sections: list[HeldSection]
+    my_number: str | None
+    access: list[AccessEntry]
+
+    @property
+    def record_count(self) -> int:
+        return sum(len(s.rows) for s in self.sections) + len(self.access)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "宛名番号": self.atena_no,
+            "氏名": self.name,
+            "保有個人情報": {s.title: s.rows for s in self.sections},
+            "個人番号": (
+                {"保有": True, "表示": self.my_number}
+                if self.my_number
+                else {"保有": False, "表示": None}
+            ),
+            "アクセス記録": [a.as_dict() for a in self.access],
+        }
+
+
+def person_holdings(*, person: Person, my_number_masked: str | None) -> PersonHoldings:
+    """Read every holding of `person` (selector; the caller records the disclosure)."""
+    sections = [
+        HeldSection(holding.title, [row_as_dict(r) for r in holding.rows(person)])
+        for holding in HOLDINGS
+    ]
+    return PersonHoldings(
+        atena_no=person.atena_no,
+        name=person.name,
+        sections=sections,
+        my_number=my_number_masked,
+        access=access_record(person=person, households=_households_of(person)),
+    )
