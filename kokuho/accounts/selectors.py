@@ -153,3 +153,50 @@ def access_review_rows(*, on: date) -> list[AccessReviewRow]:
 
 def access_review_flagged(*, rows: list[AccessReviewRow]) -> list[AccessReviewRow]:
     return [row for row in rows if row.flags]
+
+
+# --- ログインの一時停止 (lockout) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginLock:
+    """A username or a terminal locked now by repeated failures (django-axes' records)."""
+
+    kind: str  # "username" | "ip_address"
+    key: str
+    failures: int
+    last_attempt: datetime
+
+    @property
+    def kind_label(self) -> str:
+        return "アカウント" if self.kind == "username" else "端末"
+
+
+def login_locks_current(*, now: datetime | None = None) -> list[LoginLock]:
+    """Usernames and terminals at or over the failure limit within the lock period — each
+    locked on its own, as the settings lock them (decision 37)."""
+    from axes.models import AccessAttempt
+    from django.conf import settings
+    from django.db.models import Sum
+
+    now = now or timezone.now()
+    recent = AccessAttempt.objects.filter(attempt_time__gte=now - settings.AXES_COOLOFF_TIME)
+    locks: list[LoginLock] = []
+    for kind in ("username", "ip_address"):
+        rows = (
+            recent.exclude(**{f"{kind}__isnull": True})
+            .values(kind)
+            .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+            .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+            .order_by(kind)
+        )
+        locks += [LoginLock(kind, str(r[kind]), int(r["failures"]), r["last"]) for r in rows]
+    return locks
+
+
+def training_records_of(*, user: User) -> list[TrainingRecord]:
+    return list(
+        TrainingRecord.objects.filter(user=user)
+        .select_related("recorded_by")
+        .order_by("-completed_on", "-pk")
+    )

@@ -198,6 +198,28 @@ def login_lockout_record(*, username: str, remote_addr: str, failures: int) -> N
     )
 
 
+def login_lock_lift(*, kind: str, key: str, actor: Any, reason: str) -> int:
+    """ログイン停止の解除 by an administrator before the lock period ends (the clerk was
+    identified in person, the cause is known). Audited with the reason; returns how many
+    failure records were cleared (0: nothing was locked)."""
+    from axes.utils import reset
+
+    if kind not in ("username", "ip_address"):
+        raise ValueError(f"解除の対象が不正です: {kind!r}")
+    if not reason.strip():
+        raise ValueError("解除の理由を入力してください。")
+    with transaction.atomic():
+        cleared = reset(username=key) if kind == "username" else reset(ip=key)
+        audit_event_record(
+            event_type=EventType.ACCOUNT_UNLOCKED,
+            actor=actor,
+            subject_type=SubjectType.STAFF,
+            subject_id=key[:40] if kind == "username" else "",
+            extra={"kind": kind, "key": key[:60], "cleared": cleared, "reason": reason[:200]},
+        )
+    return cleared
+
+
 def mfa_code_for_demo(*, user: User | None) -> str:
     """The current TOTP code of a demo account — what its authenticator app would show.
     Refused for every account not marked as a demo one (a real factor stays a factor)."""

@@ -9,6 +9,12 @@ urlpatterns = [
     path("account/mfa/", views_accounts.account_mfa_verify, name="account_mfa_verify"),
     path("account/mfa/enroll/", views_accounts.account_mfa_enroll, name="account_mfa_enroll"),
     path("accounts/review/", views_accounts.account_access_review, name="account_access_review"),
+    path("accounts/locks/", views_accounts.account_locks, name="account_locks"),
+    path(
+        "accounts/staff/<str:username>/",
+        views_accounts.account_staff_detail,
+        name="account_staff_detail",
+    ),
     path("people/<str:atena_no>/", views.person_detail, name="person_detail"),
     path(
         "people/<str:atena_no>/notifications/new/",

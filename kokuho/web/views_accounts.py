@@ -2,15 +2,18 @@
 access review (定期点検). Thin: the decisions are in accounts.services and the middleware."""
 
 from base64 import b32encode
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
 import segno
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,21 +22,28 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
 from kokuho.accounts.decorators import mfa_step, public, requires
+from kokuho.accounts.models import TrainingCourse
 from kokuho.accounts.permissions import Perm
 from kokuho.accounts.selectors import (
     ReviewFlag,
     access_review_flagged,
+    login_locks_current,
     mfa_device_confirmed,
     mfa_device_pending,
+    training_records_of,
 )
 from kokuho.accounts.services import (
     access_review_run,
+    login_lock_lift,
     mfa_enrollment_confirm,
     mfa_enrollment_start,
     mfa_required,
     mfa_verified,
     mfa_verify,
+    training_record,
+    training_valid,
 )
+from kokuho.web.views_audit import DATE_HELP, _day
 
 
 def _next(request: HttpRequest) -> str:
@@ -143,3 +153,78 @@ def account_access_review(request: HttpRequest) -> HttpResponse:
         "flag_labels": [(flag, flag.label) for flag in ReviewFlag],
     }
     return render(request, "web/account_access_review.html", context)
+
+
+class TrainingForm(forms.Form):
+    course = forms.ChoiceField(label="研修", choices=TrainingCourse.choices)
+    completed_on = forms.CharField(label="受講日", max_length=30, help_text=DATE_HELP)
+    expires_on = forms.CharField(
+        label="有効期限（空欄は受講日から既定の日数）", max_length=30, required=False
+    )
+
+    def clean_completed_on(self) -> date:
+        day = _day(self.cleaned_data["completed_on"])
+        if day is None:
+            raise forms.ValidationError("受講日を入力してください。")
+        if day > timezone.localdate():
+            raise forms.ValidationError("受講日が未来の日付です。")
+        return day
+
+    def clean_expires_on(self) -> date | None:
+        return _day(self.cleaned_data["expires_on"])
+
+
+@requires(Perm.STAFF_MANAGE)
+def account_staff_detail(request: HttpRequest, username: str) -> HttpResponse:
+    """職員アカウントの詳細: roles, validity, training records (and recording one), locks."""
+    staff = get_object_or_404(User.objects.select_related("staff_profile"), username=username)
+    form = TrainingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            training_record(
+                user=staff,
+                course=TrainingCourse(data["course"]),
+                completed_on=data["completed_on"],
+                expires_on=data["expires_on"],
+                recorded_by=request.user,
+            )
+        except ValueError as error:
+            form.add_error("expires_on", str(error))
+        else:
+            messages.success(request, "研修の受講を記録しました。")
+            return redirect("account_staff_detail", staff.username)
+    today = timezone.localdate()
+    context = {
+        "staff": staff,
+        "roles": sorted(g.name for g in staff.groups.all()),
+        "records": training_records_of(user=staff),
+        "training_valid": training_valid(staff, today),
+        "locks": [lock for lock in login_locks_current() if lock.key == staff.username],
+        "form": form,
+        "today": today,
+    }
+    return render(request, "web/account_staff.html", context)
+
+
+@requires(Perm.STAFF_MANAGE)
+def account_locks(request: HttpRequest) -> HttpResponse:
+    """ログイン停止中のアカウント・端末, and lifting a lock with a reason (audited)."""
+    error = ""
+    if request.method == "POST":
+        try:
+            cleared = login_lock_lift(
+                kind=request.POST.get("kind", ""),
+                key=request.POST.get("key", ""),
+                actor=request.user,
+                reason=request.POST.get("reason", ""),
+            )
+        except ValueError as refused:
+            error = str(refused)
+        else:
+            messages.success(
+                request, f"ログイン停止を解除しました（失敗記録 {cleared} 件を消去）。"
+            )
+            return redirect("account_locks")
+    context = {"locks": login_locks_current(), "error": error}
+    return render(request, "web/account_locks.html", context)
