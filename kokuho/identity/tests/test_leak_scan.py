@@ -3,17 +3,22 @@ business database, the vault's stored bytes, the logs and output, the HTML staff
 the messages of refused input — and find none (the vault's sealed rows excepted: they
 must open to the same numbers)."""
 
+import io
 import logging
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
 
 from kokuho.accounts.permissions import Role
 from kokuho.demo.numbers import demo_my_number
 from kokuho.identity.services import VaultError, my_number_masked, my_number_register
 from kokuho.identity.tests.test_vault_services import _database_text
 from kokuho.people.models import Person
+from kokuho.subject_requests.models import RequesterKind, RequestKind
+from kokuho.subject_requests.services import disclosure_produce, subject_request_receive
 from kokuho.testing import make_staff
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
@@ -70,6 +75,27 @@ def test_no_demo_my_number_leaks_anywhere(var_dir, client, caplog, capsys):
         pages += [page.content.decode(), panel.content.decode()]
     assert "**** **** " in "".join(pages)
     assert _found(numbers, "".join(pages)) == []
+
+    # A 開示資料 (both formats) and the export register that records it.
+    subject = subject_request_receive(
+        kind=RequestKind.DISCLOSURE,
+        atena_no=persons[2][1],
+        received_on=timezone.localdate(),
+        requester=RequesterKind.SELF,
+        identity_documents="マイナンバーカード",
+        details="全部",
+        actor=eligibility_clerk,
+    )
+    files = [
+        disclosure_produce(request=subject, fmt=fmt, actor=eligibility_clerk).content
+        for fmt in ("json", "pdf")
+    ]
+    disclosed = files[0].decode() + "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(files[1])).pages
+    )
+    assert f"**** **** {numbers[2][-4:]}" in disclosed
+    assert _found(numbers, disclosed) == []
+    assert _found(numbers, _database_text("default")) == []
 
     output = capsys.readouterr()
     logged = "\n".join(r.getMessage() for r in caplog.records)
