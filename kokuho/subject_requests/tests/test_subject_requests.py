@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from kokuho.accounts.permissions import Role
 from kokuho.audit.models import AuditEvent, EventType, SubjectType
+from kokuho.audit.services import audit_event_record
 from kokuho.core.purposes import Purpose
 from kokuho.identity.checks import IdentityCheck, NumberCheck
 from kokuho.identity.services import my_number_register
@@ -218,6 +219,16 @@ def test_the_disclosure_holds_the_records_the_access_record_and_only_a_masked_nu
 
 def test_a_household_screen_that_did_not_show_the_person_is_not_in_their_record():
     person, _, viewer = _resident_with_a_trail()
+    # The same household seen when the person was no longer listed (e.g. after moving out),
+    # and another household altogether.
+    audit_event_record(
+        event_type=EventType.HOUSEHOLD_VIEWED,
+        actor=viewer,
+        subject_type=SubjectType.HOUSEHOLD,
+        subject_id=person.household.household_no,
+        purpose=Purpose.NHI_ELIGIBILITY,
+        extra={"screen": "household_detail", "members_shown": ["000000000000001"]},
+    )
     other = make_person(name="別世帯 三郎", kana="ベツセタイ サブロウ")
     household_view(
         household_no=other.household.household_no,
