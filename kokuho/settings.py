@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kokuho.rules",
     "kokuho.eligibility",
     "kokuho.interfaces",
+    "kokuho.retention",
     "kokuho.subject_requests",
     "kokuho.web",
     "kokuho.demo",
@@ -221,6 +222,16 @@ KOKUHO_UPLOAD_MAX_BYTES = int(os.environ.get("KOKUHO_UPLOAD_MAX_BYTES", 50 * 102
 # Access and audit events are kept this many years (privacy.md §3), then erased by the
 # retention job; `audit.selectors.audit_retention_until` reads it.
 KOKUHO_AUDIT_RETENTION_YEARS = int(os.environ.get("KOKUHO_AUDIT_RETENTION_YEARS", 7))
+# Retention of the other data classes (privacy.md §3; `kokuho retention plan|run`). The city's
+# choice under its 文書管理規程, not law, so settings like the audit one (docs/decisions.md).
+# My Number: years after the person's last NHI eligibility ended (資格喪失日).
+KOKUHO_RETENTION_MY_NUMBER_YEARS = int(os.environ.get("KOKUHO_RETENTION_MY_NUMBER_YEARS", 5))
+# People, households, eligibility records, and the import ledger: years after the last change.
+KOKUHO_RETENTION_RECORDS_YEARS = int(os.environ.get("KOKUHO_RETENTION_RECORDS_YEARS", 10))
+# Claims (レセプト): years after the month of service; used once the benefits app exists.
+KOKUHO_RETENTION_CLAIMS_YEARS = int(os.environ.get("KOKUHO_RETENTION_CLAIMS_YEARS", 5))
+# Raw registry data: quarantined rows after they were resolved, uploads after their import.
+KOKUHO_RETENTION_INTERFACE_YEARS = int(os.environ.get("KOKUHO_RETENTION_INTERFACE_YEARS", 1))
 
 LOGGING = {
     "version": 1,
@@ -235,3 +246,7 @@ LOGGING = {
 # The identity vault's key file (KEKs and the blind-index key): outside both databases,
 # owner-only; created at the first registration (kokuho/identity/keys.py).
 KOKUHO_VAULT_KEY_FILE = Path(os.environ.get("KOKUHO_VAULT_KEY_FILE", VAR_DIR / "vault-keys.json"))
+
+# 開示資料: staff appear by name and 職 in the access record (個人情報保護法78条1項2号ハ);
+# a city that withholds names sets 0 (decision 56).
+KOKUHO_DISCLOSURE_STAFF_NAMES = os.environ.get("KOKUHO_DISCLOSURE_STAFF_NAMES", "1") == "1"

@@ -211,3 +211,59 @@ class IncidentNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.written_at:%Y-%m-%d %H:%M}"
+
+
+class SelfInspection(models.Model):
+    """自己点検: one run of the month's self-inspection and, later, the 所属長's 確認.
+
+    `findings` is the snapshot taken when it was run (what the supervisor reads and signs),
+    never recomputed: the accounts and the trail go on changing. It names staff and holds
+    宛名番号・世帯番号 only — no resident's name, no My Number, no free text from the
+    trail. A re-run for the same month is a new row (history kept). The snapshot columns
+    never change and a signed row is final (trigger in 0010)."""
+
+    month = models.DateField("点検対象月（初日）", db_index=True)
+    run_at = models.DateTimeField("実施日時")
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="実施者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    schema_version = models.PositiveSmallIntegerField("記録形式の版")
+    findings = models.JSONField("点検結果（実施時点の記録）")
+    counts = models.JSONField("指摘の件数")
+    signed_at = models.DateTimeField("確認日時", null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="確認者（所属長）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    checklist = models.JSONField("点検項目の確認結果", default=dict)
+    comment = models.TextField("所見", blank=True)
+
+    class Meta:
+        verbose_name = "自己点検"
+        ordering = ["-month", "-run_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(signed_at__isnull=True, signed_by__isnull=True)
+                | models.Q(signed_at__isnull=False, signed_by__isnull=False),
+                name="self_inspection_signed_pair",
+            ),
+            # Separation of duties: whoever ran it does not confirm it.
+            models.CheckConstraint(
+                condition=models.Q(signed_by__isnull=True)
+                | models.Q(run_by__isnull=True)
+                | ~models.Q(signed_by=models.F("run_by")),
+                name="self_inspection_signer_not_runner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.month:%Y-%m}"

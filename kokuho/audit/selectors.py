@@ -9,7 +9,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from kokuho.audit.models import AuditChainHead, AuditEvent, Incident, ReportKind
+from kokuho.audit.models import (
+    AuditChainHead,
+    AuditCheckpoint,
+    AuditEvent,
+    Incident,
+    ReportKind,
+)
 from kokuho.audit.services import GENESIS_HASH, event_hash
 from kokuho.rules.params import parameters
 
@@ -85,10 +91,16 @@ def _seqs(first: int, last: int) -> str:
 
 
 def _broken_link(
-    event: AuditEvent, *, prev: AuditEvent | None, prev_hash: str, checked: int
+    event: AuditEvent,
+    *,
+    prev: AuditEvent | None,
+    prev_hash: str,
+    checked: int,
+    checkpoint: AuditCheckpoint | None = None,
 ) -> ChainReport:
-    """The row's `prev_hash` is not the previous row's hash: find out why."""
-    prev_seq = prev.seq if prev else 0
+    """The row's `prev_hash` is not the previous row's hash: find out why. Without a
+    previous row, the chain starts at the newest checkpoint when there is one."""
+    prev_seq = prev.seq if prev else (checkpoint.through_seq if checkpoint else 0)
     if event_hash(prev_hash, event) == event.row_hash:
         # The row fits where it stands; only its link field was changed.
         return _fault(
@@ -139,6 +151,15 @@ def _broken_link(
             f"（seq {event.seq} の連結と一致しません）",
             prev,
         )
+    if checkpoint is not None:
+        return _fault(
+            ChainFault.MISSING,
+            checked,
+            event.seq,
+            f"最初の行が消去記録（seq {checkpoint.through_seq} まで消去）のハッシュに連結して"
+            "いません（消去記録の書き換え、または記録されていない消去）",
+            event,
+        )
     return _fault(
         ChainFault.EDITED, checked, event.seq, "最初の行の連結が書き換えられています", event
     )
@@ -183,6 +204,11 @@ def _head_fault(*, checked: int, last_seq: int, last_hash: str, head: _Head) -> 
     )
 
 
+def audit_checkpoint_newest() -> AuditCheckpoint | None:
+    """The newest 監査ログの消去記録: where the verified chain starts (decision 42)."""
+    return AuditCheckpoint.objects.order_by("-through_seq").first()
+
+
 def audit_chain_verify() -> ChainReport:
     """Recompute every hash in order; report the first row that does not fit (改ざん検知).
 
@@ -191,13 +217,34 @@ def audit_chain_verify() -> ChainReport:
     when the scan began; rows after it must link on and be covered by the head as it is
     after the scan (appends while verifying are normal, forged rows past the head are not).
     Streams in chunks; on a fault one more look-up (or one more scan, for content found
-    elsewhere) says whether a row was edited, lost, moved or inserted."""
+    elsewhere) says whether a row was edited, lost, moved or inserted.
+
+    After the retention job has cut the trail (decision 42), the chain starts from the
+    newest checkpoint's hash instead of the genesis hash: the first remaining row must link
+    to it (else 行の欠落), and a row at or below the checkpoint's seq is one that should
+    have been erased (行の挿入: put back after the cut)."""
     head = _head()
+    checkpoint = audit_checkpoint_newest()
+    start_seq, start_hash = (
+        (checkpoint.through_seq, checkpoint.through_hash) if checkpoint else (0, GENESIS_HASH)
+    )
+    if checkpoint is not None:
+        stale = AuditEvent.objects.filter(seq__lte=start_seq).order_by("seq").first()
+        if stale is not None:
+            return _fault(
+                ChainFault.INSERTED,
+                0,
+                stale.seq,
+                f"seq {stale.seq} は消去済みの範囲（消去記録: seq {start_seq} まで）にある行です"
+                "（消去後に書き戻された行）",
+                stale,
+            )
     prev: AuditEvent | None = None
-    prev_hash, checked = GENESIS_HASH, 0
+    prev_hash, checked = start_hash, 0
     past_head = False
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=VERIFY_CHUNK):
-        last_seq = prev.seq if prev else 0
+    rows = AuditEvent.objects.filter(seq__gt=start_seq).order_by("seq")
+    for event in rows.iterator(chunk_size=VERIFY_CHUNK):
+        last_seq = prev.seq if prev else start_seq
         if not past_head and event.seq > head.last_seq:
             past_head = True
             if last_seq != head.last_seq or prev_hash != head.last_hash:
@@ -205,12 +252,14 @@ def audit_chain_verify() -> ChainReport:
                     checked=checked, last_seq=last_seq, last_hash=prev_hash, head=head
                 )
         if event.prev_hash != prev_hash:
-            return _broken_link(event, prev=prev, prev_hash=prev_hash, checked=checked)
+            return _broken_link(
+                event, prev=prev, prev_hash=prev_hash, checked=checked, checkpoint=checkpoint
+            )
         if event_hash(event.prev_hash, event) != event.row_hash:
             return _edited_or_moved(event, checked=checked)
         prev, prev_hash = event, event.row_hash
         checked += 1
-    last_seq = prev.seq if prev else 0
+    last_seq = prev.seq if prev else start_seq
     if not past_head:
         if last_seq != head.last_seq or prev_hash != head.last_hash:
             return _head_fault(checked=checked, last_seq=last_seq, last_hash=prev_hash, head=head)

@@ -473,3 +473,19 @@ def vault_status() -> dict[str, Any]:
         "keks": sorted(ring.keks),
         "active": ring.active,
     }
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+
+def vault_linked_atena_nos(*, atena_nos: Iterable[str]) -> set[str]:
+    """Which of these 宛名番号 have a vault row (no numbers, no other column): for the
+    retention job (kokuho.retention), which must not erase a person's records while their
+    number is still held, and counts the numbers it would erase. Chunked look-ups."""
+    wanted = sorted(set(atena_nos))
+    vault = IdentityLink.objects.using(VAULT_ALIAS)
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(vault.filter(atena_no__in=chunk).values_list("atena_no", flat=True))
+    return found

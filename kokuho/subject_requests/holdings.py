@@ -6,7 +6,7 @@ is neither listed here nor exempted with a reason (`NOT_DISCLOSED`), so a new ta
 silently drop out of a disclosure. Rows are rendered field by field with the fields'
 Japanese names, so a new column appears without touching this module.
 
-Also disclosed: whether a My Number is held (masked — decision 61), the person's requests,
+Also disclosed: whether a My Number is held (masked — decision 55), the person's requests,
 and the access record: who (職, and 氏名 unless the city turns names off), when, what and
 for which 事務 — every audit event about the person or about a household screen that
 showed them.
@@ -234,7 +234,7 @@ def access_record(*, person: Person, households: list[Household]) -> list[Access
         or person.atena_no in (e.extra or {}).get("members_shown", [person.atena_no])
     ]
     staff = _staff_roles({e.actor_id for e in events if e.actor_id is not None})
-    show_names = getattr(settings, "KOKUHO_DISCLOSURE_STAFF_NAMES", True)
+    show_names = settings.KOKUHO_DISCLOSURE_STAFF_NAMES
     entries = []
     for event in events:
         if event.actor_id is None:

@@ -14,7 +14,7 @@ from kokuho.subject_requests.models import RequestStatus, SubjectRequest
 def subject_request_due(*, request: SubjectRequest) -> dt.date:
     """決定の期限: the day of the request + N days (初日不算入, 民法140条), N from the rules
     in force on the day of the request. Days spent on 補正 and the 84条 extension are not
-    modelled (decision 49)."""
+    modelled (decision 53)."""
     days = parameters().at(request.received_on).privacy.subject_request_decision_days
     return request.received_on + dt.timedelta(days=int(days[str(request.kind)]))
 

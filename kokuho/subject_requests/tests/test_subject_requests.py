@@ -305,3 +305,13 @@ def test_every_table_about_a_person_is_disclosed_or_exempted_with_a_reason():
     covered = {holding.model for holding in HOLDINGS} | set(NOT_DISCLOSED)
     assert referring - covered == set()
     assert all(reason for reason in NOT_DISCLOSED.values())
+
+
+def test_a_city_that_withholds_staff_names_discloses_the_role_only(settings):
+    settings.KOKUHO_DISCLOSURE_STAFF_NAMES = False
+    person, _, _ = _resident_with_a_trail()
+    clerk = make_staff(role=Role.ELIGIBILITY)
+    export = disclosure_produce(request=_receive(clerk, person), fmt="json", actor=clerk)
+    assert "閲覧 次郎" not in export.content.decode()
+    roles = {a["職"] for a in json.loads(export.content)["アクセス記録"]}
+    assert Role.BENEFITS in roles
