@@ -121,7 +121,11 @@ PERSONAL_DATA_PERMISSIONS: frozenset[Perm] = frozenset(
 # Rights whose misuse is the worst case (a number in clear, personal data leaving the
 # system): an account holding one must pass a second factor (TOTP) in every session —
 # the policy guideline's 二要素認証 for マイナンバー利用事務系.
-MFA_PERMISSIONS: frozenset[Perm] = frozenset({Perm.MY_NUMBER_REVEAL, Perm.PERSONAL_DATA_EXPORT})
+# Managing accounts is on the list too: whoever holds it can create an account with any right,
+# record the training that opens personal data, and lift a lockout.
+MFA_PERMISSIONS: frozenset[Perm] = frozenset(
+    {Perm.MY_NUMBER_REVEAL, Perm.PERSONAL_DATA_EXPORT, Perm.STAFF_MANAGE}
+)
 
 
 def permissions_for_roles(role_names: set[str]) -> frozenset[Perm]:

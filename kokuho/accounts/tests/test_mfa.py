@@ -26,10 +26,10 @@ def test_export_is_granted_to_eligibility_staff_only_and_never_to_contractors():
 
 
 @pytest.mark.parametrize("role", list(Role), ids=[r.name for r in Role])
-def test_mfa_is_required_exactly_for_roles_that_reveal_or_export(role):
+def test_mfa_is_required_exactly_for_roles_that_reveal_export_or_manage_accounts(role):
     expected = bool(ROLE_PERMISSIONS[role] & MFA_PERMISSIONS)
     assert mfa_required(make_staff(role=role)) is expected
-    assert expected is (role is Role.ELIGIBILITY)
+    assert expected is (role in {Role.ELIGIBILITY, Role.ADMINISTRATOR})
 
 
 def test_after_the_password_an_mfa_role_sees_only_the_code_page(client):
