@@ -19,6 +19,8 @@ from kokuho.accounts.permissions import (
 # An account unused this long is reported as 休眠 (dormant): a right nobody uses is a right
 # to withdraw (自己点検).
 DORMANT_AFTER = timedelta(days=90)
+# 従業者教育: the review names staff whose course runs out within this, to book the next one.
+TRAINING_DUE_WITHIN = timedelta(days=30)
 
 
 def mfa_device_confirmed(*, user: User) -> TOTPDevice | None:
@@ -39,6 +41,7 @@ class ReviewFlag(StrEnum):
     CONTRACTOR_WITHOUT_END = "contractor_without_end"
     MFA_MISSING = "mfa_missing"
     TRAINING_LAPSED = "training_lapsed"
+    TRAINING_DUE = "training_due"
 
     @property
     def label(self) -> str:
@@ -51,6 +54,7 @@ REVIEW_FLAG_LABELS: dict[ReviewFlag, str] = {
     ReviewFlag.CONTRACTOR_WITHOUT_END: "委託事業者で終了日なし",
     ReviewFlag.MFA_MISSING: "二要素認証未登録",
     ReviewFlag.TRAINING_LAPSED: "研修期限切れ",
+    ReviewFlag.TRAINING_DUE: f"研修期限間近（{TRAINING_DUE_WITHIN.days}日以内）",
 }
 
 
@@ -127,6 +131,8 @@ def access_review_rows(*, on: date) -> list[AccessReviewRow]:
             flags.append(ReviewFlag.MFA_MISSING)
         if current and training_needed and (until is None or until < on):
             flags.append(ReviewFlag.TRAINING_LAPSED)
+        elif current and training_needed and until is not None and until < on + TRAINING_DUE_WITHIN:
+            flags.append(ReviewFlag.TRAINING_DUE)
 
         rows.append(
             AccessReviewRow(

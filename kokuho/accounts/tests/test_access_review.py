@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from kokuho.accounts.models import StaffProfile
+from kokuho.accounts.models import REQUIRED_COURSE, StaffProfile, TrainingRecord
 from kokuho.accounts.permissions import ROLE_PERMISSIONS, Role
 from kokuho.accounts.selectors import ReviewFlag
 from kokuho.accounts.services import access_review_run
@@ -41,7 +41,14 @@ def planted():
             valid_until=today + timedelta(days=30),
         ),
         "admin": make_staff(role=Role.ADMINISTRATOR, username="admin", trained=False),
+        "due": make_staff(role=Role.COUNTER, username="due", trained=False),
     }
+    TrainingRecord.objects.create(
+        user=made["due"],
+        course=REQUIRED_COURSE,
+        completed_on=today - timedelta(days=355),
+        expires_on=today + timedelta(days=10),
+    )
     User.objects.exclude(username="dormant").update(last_login=recent)
     User.objects.filter(username="dormant").update(last_login=timezone.now() - timedelta(days=120))
     # A contract end removed behind the service's back (staff_create refuses it).
@@ -59,7 +66,8 @@ def test_it_flags_each_planted_problem_and_nothing_else(planted):
         "nomfa": {ReviewFlag.MFA_MISSING},
         "untrained": {ReviewFlag.TRAINING_LAPSED},
         "contractor": {ReviewFlag.CONTRACTOR_WITHOUT_END},
-        "admin": set(),  # no personal-data rights: no training or MFA needed
+        "admin": set(),  # no personal-data rights: no training needed (MFA device: yes)
+        "due": {ReviewFlag.TRAINING_DUE},
     }
     assert rows["nomfa"].mfa_required and not rows["nomfa"].mfa_enrolled
     assert rows["clean"].permission_count == len(ROLE_PERMISSIONS[Role.COUNTER])
@@ -77,6 +85,7 @@ def test_generating_it_is_audited_with_the_counts(planted):
         "dormant": 1,
         "mfa_missing": 1,
         "training_lapsed": 1,
+        "training_due": 1,
         "contractor_without_end": 1,
     }
 
@@ -93,11 +102,12 @@ def test_the_command_prints_the_flagged_accounts(planted):
     out = StringIO()
     call_command("access_review", "--flagged", stdout=out)
     text = out.getvalue()
-    for name in ("expired", "dormant", "nomfa", "untrained", "contractor"):
+    for name in ("expired", "dormant", "nomfa", "untrained", "contractor", "due"):
         assert f"\n{name}\t" in text
     assert "\nclean\t" not in text
     assert "二要素認証未登録" in text and "研修期限切れ" in text
-    assert "アカウント 7 件、要確認 5 件" in text
+    assert "研修期限間近" in text
+    assert "アカウント 8 件、要確認 6 件" in text
     assert AuditEvent.objects.filter(event_type=EventType.ACCESS_REVIEW).count() == 1
 
 

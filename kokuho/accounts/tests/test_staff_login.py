@@ -17,6 +17,7 @@ def _log_in(client, username, password=TEST_PASSWORD):
     return client.post(reverse("login"), {"username": username, "password": password})
 
 
+@pytest.mark.real_password_hashing
 def test_it_stores_passwords_with_argon2():
     staff = make_staff()
     assert User.objects.get(pk=staff.pk).password.startswith("argon2")

@@ -46,12 +46,6 @@ pytestmark = pytest.mark.django_db
 MONTH = dt.date(2025, 6, 1)  # 1 June 2025 is a Sunday; 7–8 June a weekend
 
 
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    """Some thirty accounts per case: Argon2 would make the planting the slow part."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _at(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 6) -> dt.datetime:
     return timezone.make_aware(dt.datetime(2025, month, day, hour, minute, second))
 

@@ -22,11 +22,6 @@ pytestmark = pytest.mark.django_db
 MONTH = "2025-06"
 
 
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def dormant() -> User:
     """A counter clerk trained through the month inspected, with no login since January."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
@@ -63,6 +64,21 @@ class Command(BaseCommand):
         self.stdout.write(f"デモ用ログイン（{logins_file()} にも保存）:")
         for login in logins:
             self.stdout.write(f"  {login.role.value:<6} {login.username:<10} {login.password}")
+        self._privacy_checks(today)
+
+    def _privacy_checks(self, today: date) -> None:
+        """The privacy officer's routine on the demo: the audit chain, last month's 自己点検
+        (PDF under var/demo/) and what is past retention (plan only — nothing is erased)."""
+        month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        pdf = Path(settings.VAR_DIR) / "demo" / f"self-inspection-{month:%Y%m}.pdf"
+        self.stdout.write("")
+        call_command("audit", "verify", stdout=self.stdout)
+        self.stdout.write("")
+        call_command(
+            "audit", "self-inspection", f"--month={month:%Y-%m}", f"--pdf={pdf}", stdout=self.stdout
+        )
+        self.stdout.write("")
+        call_command("retention", "plan", f"--as-of={today.isoformat()}", stdout=self.stdout)
 
     def _registry_month(self, today: date, seed: int, *, progress: bool) -> None:
         """Last month's 住基異動, generated once and fed through the real importer (a re-run
