@@ -40,6 +40,16 @@ class DatedValue:
     value: Any
     status: str
     reference: str
+    source: str = ""  # where the value was read (document, date) — required when provisional
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status == "confirmed"
+
+
+class ParameterUnconfirmed(ParameterError):
+    """A computation needs a value that is not yet confirmed from the official text
+    (benefits.md §3): it is refused, never done with the previous value."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,16 @@ class Parameter:
 
     def at(self, day: dt.date) -> Any:
         return self.entry_at(day).value
+
+    def confirmed_at(self, day: dt.date) -> Any:
+        """The value in force on `day`, refusing a provisional one."""
+        entry = self.entry_at(day)
+        if not entry.confirmed:
+            raise ParameterUnconfirmed(
+                f"{day:%Y-%m} の {self.description} が未確定です"
+                f"（{entry.start:%Y-%m-%d} 以降の値は provisional: {self.name}）"
+            )
+        return entry.value
 
     def entry_at(self, day: dt.date) -> DatedValue:
         found = None
@@ -134,7 +154,10 @@ def load_parameter(path: Path, root: Path = PARAMETER_DIR) -> Parameter:
         if status not in STATUSES:
             raise ParameterError(f"{where}: {start} の status {status!r} は不正です")
         _check_value(f"{where} {start}", entry["value"])
-        values.append(DatedValue(start, entry["value"], status, str(entry["reference"])))
+        source = str(entry.get("source", "")).strip()
+        if status == "provisional" and not source:
+            raise ParameterError(f"{where}: {start} は provisional ですが source がありません")
+        values.append(DatedValue(start, entry["value"], status, str(entry["reference"]), source))
     if not values:
         raise ParameterError(f"{where}: values が空です")
     return Parameter(name, str(document["description"]), str(document["unit"]), tuple(values))
