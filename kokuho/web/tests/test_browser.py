@@ -223,3 +223,40 @@ def test_eligibility_staff_uploads_a_file_and_sees_the_import_finish(
     page.click("text=保留行を確認・修正する")
     page.wait_for_url("**/imports/quarantine/")
     assert "ido-202604.csv" in page.inner_text("#quarantine")
+
+
+def test_the_supervisor_signs_off_the_months_self_inspection(live_server, page):
+    from kokuho.audit.inspection import ChecklistItem, self_inspection_run
+    from kokuho.audit.models import SelfInspection
+
+    auditor = make_staff(role=Role.AUDITOR, username="kansa")
+    inspection = self_inspection_run(month=date(2026, 10, 1), actor=auditor)
+    chief = make_staff(role=Role.SUPERVISOR, username="shozokucho")
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", chief.username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.click("a.nav:has-text('自己点検の確認')")
+    page.click(f"a[href$='/inspections/review/{inspection.pk}/']")
+    form = page.locator("#sign-off-form")
+    form.wait_for()
+    items = list(ChecklistItem)
+    for item in items[:-1]:
+        form.locator(f"input[name='{item.value}__answer'][value='ok']").check()
+    form.locator(f"input[name='{items[-1].value}__answer'][value='action']").check()
+    form.locator("button[type=submit]").click()
+    # 要対応 without its note is refused on the page, nothing is signed.
+    page.locator("#sign-off-form").wait_for()
+    assert "要対応" in page.inner_text("#sign-off-form")
+    assert SelfInspection.objects.get(pk=inspection.pk).signed_at is None
+
+    form = page.locator("#sign-off-form")
+    form.locator(f"input[name='{items[-1].value}__note']").fill(
+        "ログイン失敗の原因を本人に確認する"
+    )
+    form.locator("button[type=submit]").click()
+    page.locator("#sign-off-form").wait_for(state="detached")
+    signed = SelfInspection.objects.get(pk=inspection.pk)
+    assert signed.signed_by_id == chief.pk
+    assert signed.checklist[items[-1].value]["answer"] == "action"
