@@ -6,10 +6,13 @@ things; nothing here runs in production code paths.
 
 import itertools
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.test import Client
 from django.utils import timezone
@@ -20,6 +23,7 @@ from kokuho.accounts.models import REQUIRED_COURSE, TrainingRecord
 from kokuho.accounts.permissions import MFA_PERMISSIONS, ROLE_PERMISSIONS, Role
 from kokuho.accounts.selectors import mfa_device_confirmed
 from kokuho.accounts.services import mfa_device_create_confirmed, staff_create
+from kokuho.core.append_only import sqlite_trigger_sql
 from kokuho.core.kana import kana_search_key, normalize_kana_name
 from kokuho.people.models import ChangeCode, Household, Person, PersonHistory, Relation, Sex
 
@@ -140,3 +144,22 @@ def login_verified(client: Client, user: User) -> None:
     request.user = user
     otp_login(request, device)
     request.session.save()
+
+
+@contextmanager
+def append_only_bypassed(table: str) -> Iterator[Any]:
+    """A cursor with `table`'s append-only trigger off, for tests that tamper with rows on
+    purpose (as an attacker with database access would); the trigger is back afterwards."""
+    trigger = f"{table}_append_only"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Deferred foreign-key checks of the rows just written must fire first: PostgreSQL
+            # will not alter a table with trigger events pending.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+            yield cursor
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+        else:
+            cursor.execute(f"DROP TRIGGER {trigger}")
+            yield cursor
+            cursor.execute(sqlite_trigger_sql(table))

@@ -22,6 +22,15 @@ END $$ LANGUAGE plpgsql;
 """
 
 
+def sqlite_trigger_sql(table: str) -> str:
+    """The SQLite trigger that refuses UPDATE on `table` (also used by tests that put it
+    back after tampering on purpose)."""
+    return (
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, 'append-only table {table}: UPDATE refused'); END"
+    )
+
+
 def _create(table: str) -> Any:
     def forwards(apps: Any, schema_editor: Any) -> None:
         connection = schema_editor.connection
@@ -33,10 +42,7 @@ def _create(table: str) -> Any:
                     "FOR EACH ROW EXECUTE FUNCTION kokuho_append_only()"
                 )
             elif connection.vendor == "sqlite":
-                cursor.execute(
-                    f"CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, 'append-only table {table}: UPDATE refused'); END"
-                )
+                cursor.execute(sqlite_trigger_sql(table))
 
     return forwards
 

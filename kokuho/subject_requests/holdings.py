@@ -51,11 +51,12 @@ from kokuho.subject_requests.models import SubjectRequest
 
 @dataclass(frozen=True)
 class Holding:
-    """A class of held data: its heading and how to find one person's rows."""
+    """A class of held data: its heading and how to find one person's rows (given the
+    person and their households, read once)."""
 
     title: str
     model: type[models.Model]
-    rows: Callable[[Person], Iterable[models.Model]]
+    rows: Callable[[Person, list[Household]], Iterable[models.Model]]
 
 
 def _households_of(person: Person) -> list[Household]:
@@ -68,76 +69,76 @@ def _households_of(person: Person) -> list[Household]:
 
 
 HOLDINGS: tuple[Holding, ...] = (
-    Holding("住民記録", Person, lambda p: [p]),
+    Holding("住民記録", Person, lambda p, hh: [p]),
     Holding(
         "住民記録の履歴",
         PersonHistory,
-        lambda p: PersonHistory.objects.filter(person=p).order_by("change_date", "pk"),
+        lambda p, hh: PersonHistory.objects.filter(person=p).order_by("change_date", "pk"),
     ),
-    Holding("世帯", Household, _households_of),
+    Holding("世帯", Household, lambda p, hh: hh),
     Holding(
         "世帯の履歴",
         HouseholdHistory,
-        lambda p: HouseholdHistory.objects.filter(household__in=_households_of(p)).order_by(
+        lambda p, hh: HouseholdHistory.objects.filter(household__in=hh).order_by(
             "change_date", "pk"
         ),
     ),
     Holding(
         "国民健康保険 資格の記録（版）",
         EligibilityVersion,
-        lambda p: EligibilityVersion.objects.filter(person=p).order_by("seq"),
+        lambda p, hh: EligibilityVersion.objects.filter(person=p).order_by("seq"),
     ),
     Holding(
         "国民健康保険 資格期間",
         EligibilityPeriod,
-        lambda p: EligibilityPeriod.objects.filter(version__person=p).order_by(
+        lambda p, hh: EligibilityPeriod.objects.filter(version__person=p).order_by(
             "version__seq", "start"
         ),
     ),
     Holding(
         "被保険者記号・番号（世帯）",
         HouseholdNumber,
-        lambda p: HouseholdNumber.objects.filter(household__in=_households_of(p)),
+        lambda p, hh: HouseholdNumber.objects.filter(household__in=hh),
     ),
     Holding(
         "被保険者番号（枝番）",
         BranchNumber,
-        lambda p: BranchNumber.objects.filter(person=p).order_by("assigned_on"),
+        lambda p, hh: BranchNumber.objects.filter(person=p).order_by("assigned_on"),
     ),
     Holding(
         "住所地特例等",
         KeptInsured,
-        lambda p: KeptInsured.objects.filter(person=p).order_by("start"),
+        lambda p, hh: KeptInsured.objects.filter(person=p).order_by("start"),
     ),
     Holding(
         "基準収入額適用申請",
         KijunApplication,
-        lambda p: KijunApplication.objects.filter(person=p).order_by("applied_on"),
+        lambda p, hh: KijunApplication.objects.filter(person=p).order_by("applied_on"),
     ),
     Holding(
         "届出に関する通知",
         EligibilityNotice,
-        lambda p: EligibilityNotice.objects.filter(person=p).order_by("created_at"),
+        lambda p, hh: EligibilityNotice.objects.filter(person=p).order_by("created_at"),
     ),
     Holding(
         "他の医療保険等の加入",
         OtherCoverage,
-        lambda p: OtherCoverage.objects.filter(person=p).order_by("start"),
+        lambda p, hh: OtherCoverage.objects.filter(person=p).order_by("start"),
     ),
     Holding(
         "所得",
         Income,
-        lambda p: Income.objects.filter(person=p).order_by("income_year", "applies_from"),
+        lambda p, hh: Income.objects.filter(person=p).order_by("income_year", "applies_from"),
     ),
     Holding(
         "取込の保留行（連携ファイルのうち未反映の行）",
         QuarantinedRow,
-        lambda p: QuarantinedRow.objects.filter(raw__atena_no=p.atena_no).order_by("pk"),
+        lambda p, hh: QuarantinedRow.objects.filter(raw__atena_no=p.atena_no).order_by("pk"),
     ),
     Holding(
         "開示・訂正・利用停止請求",
         SubjectRequest,
-        lambda p: SubjectRequest.objects.filter(atena_no=p.atena_no).order_by("received_on"),
+        lambda p, hh: SubjectRequest.objects.filter(atena_no=p.atena_no).order_by("received_on"),
     ),
 )
 
@@ -293,8 +294,9 @@ class PersonHoldings:
 
 def person_holdings(*, person: Person, my_number_masked: str | None) -> PersonHoldings:
     """Read every holding of `person` (selector; the caller records the disclosure)."""
+    households = _households_of(person)
     sections = [
-        HeldSection(holding.title, [row_as_dict(r) for r in holding.rows(person)])
+        HeldSection(holding.title, [row_as_dict(r) for r in holding.rows(person, households)])
         for holding in HOLDINGS
     ]
     return PersonHoldings(
@@ -302,5 +304,5 @@ def person_holdings(*, person: Person, my_number_masked: str | None) -> PersonHo
         name=person.name,
         sections=sections,
         my_number=my_number_masked,
-        access=access_record(person=person, households=_households_of(person)),
+        access=access_record(person=person, households=households),
     )

@@ -9,7 +9,6 @@ rights would (disable on PostgreSQL, drop on SQLite, inside the test's transacti
 """
 
 import io
-from contextlib import contextmanager
 
 import pytest
 from django.core.management import call_command
@@ -19,6 +18,7 @@ from django.utils import timezone
 from kokuho.audit.models import AuditCheckpoint, AuditEvent, EventType, SubjectType
 from kokuho.audit.selectors import ChainFault, audit_chain_verify
 from kokuho.audit.services import audit_event_record
+from kokuho.testing import append_only_bypassed
 
 pytestmark = pytest.mark.django_db
 
@@ -56,24 +56,6 @@ def _cut(through: AuditEvent) -> AuditCheckpoint:
             extra={"through_seq": through.seq, "rows_removed": removed},
         )
     return checkpoint
-
-
-@contextmanager
-def _tampering(table: str):
-    trigger = f"{table}_append_only"
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
-            yield cursor
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
-        else:
-            cursor.execute(f"DROP TRIGGER {trigger}")
-            yield cursor
-            cursor.execute(
-                f"CREATE TRIGGER {trigger} BEFORE UPDATE ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'append-only table {table}: UPDATE refused'); END"
-            )
 
 
 def test_without_the_erasure_flag_postgresql_refuses_the_cut():
@@ -120,7 +102,7 @@ def test_a_row_put_back_at_or_below_the_checkpoint_is_found():
 def test_an_edited_checkpoint_hash_is_a_missing_row():
     events = _events(5)
     checkpoint = _cut(events[2])
-    with _tampering("audit_auditcheckpoint") as cursor:
+    with append_only_bypassed("audit_auditcheckpoint") as cursor:
         cursor.execute(
             "UPDATE audit_auditcheckpoint SET through_hash = %s WHERE id = %s",
             ["f" * 64, checkpoint.pk],
@@ -139,7 +121,7 @@ def test_the_checkpoint_table_refuses_an_update():
 def test_a_deleted_checkpoint_leaves_a_missing_row():
     events = _events(5)
     checkpoint = _cut(events[2])
-    with _tampering("audit_auditcheckpoint") as cursor:
+    with append_only_bypassed("audit_auditcheckpoint") as cursor:
         cursor.execute("DELETE FROM audit_auditcheckpoint WHERE id = %s", [checkpoint.pk])
     report = audit_chain_verify()
     assert not report.ok
@@ -148,7 +130,7 @@ def test_a_deleted_checkpoint_leaves_a_missing_row():
 
 def test_a_cut_without_a_checkpoint_is_a_missing_row():
     events = _events(5)
-    with _tampering("audit_auditevent") as cursor:
+    with append_only_bypassed("audit_auditevent") as cursor:
         cursor.execute("DELETE FROM audit_auditevent WHERE seq <= %s", [events[2].seq])
     report = audit_chain_verify()
     assert not report.ok
@@ -159,7 +141,7 @@ def test_a_checkpoint_moved_further_than_the_rows_cut_is_found():
     # The checkpoint claims more was erased than was: the rows it covers are still there.
     events = _events(5)
     checkpoint = _cut(events[1])
-    with _tampering("audit_auditcheckpoint") as cursor:
+    with append_only_bypassed("audit_auditcheckpoint") as cursor:
         cursor.execute(
             "UPDATE audit_auditcheckpoint SET through_seq = %s, through_hash = %s WHERE id = %s",
             [events[3].seq, events[3].row_hash, checkpoint.pk],
@@ -172,7 +154,7 @@ def test_a_checkpoint_moved_further_than_the_rows_cut_is_found():
 def test_an_edited_row_after_the_checkpoint_is_named():
     events = _events(5)
     _cut(events[1])
-    with _tampering("audit_auditevent") as cursor:
+    with append_only_bypassed("audit_auditevent") as cursor:
         cursor.execute(
             "UPDATE audit_auditevent SET subject_id = '2999999999' WHERE seq = %s",
             [events[2].seq],
@@ -185,7 +167,7 @@ def test_an_edited_row_after_the_checkpoint_is_named():
 def test_a_row_deleted_after_the_checkpoint_is_missing():
     events = _events(6)
     _cut(events[1])
-    with _tampering("audit_auditevent") as cursor:
+    with append_only_bypassed("audit_auditevent") as cursor:
         cursor.execute("DELETE FROM audit_auditevent WHERE seq = %s", [events[3].seq])
     report = audit_chain_verify()
     assert not report.ok
@@ -195,7 +177,7 @@ def test_a_row_deleted_after_the_checkpoint_is_missing():
 def test_the_first_row_after_the_checkpoint_deleted_is_missing():
     events = _events(5)
     _cut(events[1])
-    with _tampering("audit_auditevent") as cursor:
+    with append_only_bypassed("audit_auditevent") as cursor:
         cursor.execute("DELETE FROM audit_auditevent WHERE seq = %s", [events[2].seq])
     report = audit_chain_verify()
     assert not report.ok

@@ -10,7 +10,6 @@ transaction, so the trigger is back for the next test).
 
 import io
 import tracemalloc
-from contextlib import contextmanager
 
 import pytest
 from django.core.management import call_command
@@ -21,16 +20,11 @@ from kokuho.audit import selectors
 from kokuho.audit.models import AuditEvent, EventType, SubjectType
 from kokuho.audit.selectors import ChainFault, audit_chain_verify
 from kokuho.audit.services import AuditEntry, audit_event_record, audit_events_record, event_hash
-from kokuho.testing import make_staff
+from kokuho.testing import append_only_bypassed, make_staff
 
 pytestmark = pytest.mark.django_db
 
 TABLE = "audit_auditevent"
-TRIGGER = "audit_auditevent_append_only"
-SQLITE_TRIGGER = (
-    f"CREATE TRIGGER {TRIGGER} BEFORE UPDATE ON {TABLE} "
-    f"BEGIN SELECT RAISE(ABORT, 'append-only table {TABLE}: UPDATE refused'); END"
-)
 CONTENT = (
     "event_type",
     "occurred_at",
@@ -56,22 +50,6 @@ def _events(n: int) -> list[AuditEvent]:
     ]
 
 
-@contextmanager
-def _tampering():
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Deferred foreign-key checks of the rows just written must fire first: PostgreSQL
-            # will not alter a table with trigger events pending.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {TRIGGER}")
-            yield cursor
-            cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {TRIGGER}")
-        else:
-            cursor.execute(f"DROP TRIGGER {TRIGGER}")
-            yield cursor
-            cursor.execute(SQLITE_TRIGGER)
-
-
 def _verify_fails() -> str:
     out = io.StringIO()
     with pytest.raises(CommandError) as caught:
@@ -90,7 +68,7 @@ def test_an_intact_chain_is_reported_with_its_count():
 
 def test_the_append_only_trigger_is_back_after_tampering():
     (event,) = _events(1)
-    with _tampering() as cursor:
+    with append_only_bypassed(TABLE) as cursor:
         cursor.execute(f"UPDATE {TABLE} SET purpose = 'x' WHERE seq = %s", [event.seq])
     with pytest.raises(Exception, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).update(purpose="y")
@@ -117,7 +95,7 @@ def test_it_names_an_edited_row(field):
     events = _events(5)
     target = events[2]
     column, value = EDITS[field](target, make_staff())
-    with _tampering() as cursor:
+    with append_only_bypassed(TABLE) as cursor:
         cursor.execute(f"UPDATE {TABLE} SET {column} = %s WHERE seq = %s", [value, target.seq])
     message = _verify_fails()
     assert f"seq {target.seq}（" in message and "行の改ざん" in message
@@ -129,7 +107,7 @@ def test_it_names_an_edited_row_whose_hash_was_recomputed():
     target = events[2]
     target.purpose = "tax"
     forged_hash = event_hash(target.prev_hash, target)
-    with _tampering() as cursor:
+    with append_only_bypassed(TABLE) as cursor:
         cursor.execute(
             f"UPDATE {TABLE} SET purpose = 'tax', row_hash = %s WHERE seq = %s",
             [forged_hash, target.seq],
@@ -140,7 +118,7 @@ def test_it_names_an_edited_row_whose_hash_was_recomputed():
 
 def test_it_names_a_row_deleted_in_the_middle():
     events = _events(5)
-    with _tampering() as cursor:
+    with append_only_bypassed(TABLE) as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE seq = %s", [events[2].seq])
     message = _verify_fails()
     assert f"seq {events[2].seq} の行が失われています" in message and "行の欠落" in message
@@ -149,7 +127,7 @@ def test_it_names_a_row_deleted_in_the_middle():
 
 def test_it_names_the_last_rows_deleted():
     events = _events(5)
-    with _tampering() as cursor:
+    with append_only_bypassed(TABLE) as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE seq >= %s", [events[3].seq])
     message = _verify_fails()
     assert f"seq {events[3].seq}〜{events[4].seq} の行が失われています" in message
@@ -181,7 +159,7 @@ def _swap_whole_rows(cursor, a: int, b: int) -> None:
 def test_it_names_rows_swapped(swap):
     events = _events(6)
     first, second = events[1], events[4]
-    with _tampering() as cursor:
+    with append_only_bypassed(TABLE) as cursor:
         swap(cursor, first.seq, second.seq)
     message = _verify_fails()
     assert f"seq {first.seq}（" in message and "順序の入れ替え" in message
@@ -201,7 +179,7 @@ def test_it_names_a_forged_row_appended_without_moving_the_head():
         prev_hash=events[-1].row_hash,
     )
     forged.row_hash = event_hash(forged.prev_hash, forged)
-    with _tampering() as cursor:
+    with append_only_bypassed(TABLE) as cursor:
         cursor.execute(
             f"INSERT INTO {TABLE} (event_type, occurred_at, actor_username, subject_type, "
             "subject_id, purpose, extra, prev_hash, row_hash) "
@@ -221,7 +199,7 @@ def test_it_names_a_last_row_rewritten_with_its_hash():
     events = _events(3)
     target = events[-1]
     target.purpose = "tax"
-    with _tampering() as cursor:
+    with append_only_bypassed(TABLE) as cursor:
         cursor.execute(
             f"UPDATE {TABLE} SET purpose = 'tax', row_hash = %s WHERE seq = %s",
             [event_hash(target.prev_hash, target), target.seq],

@@ -1,9 +1,7 @@
 """The job's cut of the audit trail (decision 42) and the boundaries on 29 February."""
 
-from contextlib import contextmanager
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from kokuho.accounts.permissions import Role
 from kokuho.audit.models import AuditCheckpoint, AuditEvent, EventType
@@ -13,27 +11,9 @@ from kokuho.identity.services import my_number_masked
 from kokuho.retention.models import DataClass, DeletionRecord
 from kokuho.retention.services import retention_run
 from kokuho.retention.tests.builders import D, arrive, at, depart, plant_event, register_numbers
-from kokuho.testing import make_staff
+from kokuho.testing import append_only_bypassed, make_staff
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
-
-
-@contextmanager
-def _tampering(table: str):
-    trigger = f"{table}_append_only"
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
-            yield cursor
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
-        else:
-            cursor.execute(f"DROP TRIGGER {trigger}")
-            yield cursor
-            cursor.execute(
-                f"CREATE TRIGGER {trigger} BEFORE UPDATE ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'append-only table {table}: UPDATE refused'); END"
-            )
 
 
 def test_a_leap_day_event_is_kept_through_the_first_of_march():
@@ -97,7 +77,7 @@ def test_after_the_cut_an_edited_checkpoint_is_found():
     plant_event(at(D(2012, 4, 1)))
     retention_run(as_of=D(2026, 3, 1))
     checkpoint = AuditCheckpoint.objects.get()
-    with _tampering("audit_auditcheckpoint") as cursor:
+    with append_only_bypassed("audit_auditcheckpoint") as cursor:
         cursor.execute(
             "UPDATE audit_auditcheckpoint SET through_hash = %s WHERE id = %s",
             ["0" * 64, checkpoint.pk],
