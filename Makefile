@@ -54,6 +54,7 @@ test: lint test-sqlite test-postgres
 bench: setup pg-up
 	$(VENV)/bin/python bench/demo_city.py
 	$(VENV)/bin/python bench/import_changes.py
+	$(VENV)/bin/python bench/kogaku_month.py
 
 clean:
 	rm -rf var

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kokuho.rules",
     "kokuho.eligibility",
     "kokuho.interfaces",
+    "kokuho.benefits",
     "kokuho.retention",
     "kokuho.subject_requests",
     "kokuho.web",

@@ -163,3 +163,75 @@ def append_only_bypassed(table: str) -> Iterator[Any]:
             cursor.execute(f"DROP TRIGGER {trigger}")
             yield cursor
             cursor.execute(sqlite_trigger_sql(table))
+
+
+def make_insured(
+    *,
+    moved_in: date = date(2020, 4, 1),
+    moved_out: date | None = None,
+    birth_date: date = date(1970, 1, 1),
+    household_no: str | None = None,
+    relation: str = "世帯主",
+) -> Person:
+    """A resident insured from `moved_in` through the real entry point (転入 by `event_apply`:
+    eligibility period, 記号・番号 and 枝番), and moved out on `moved_out` when given (資格
+    喪失日). `household_no` names an existing household to join."""
+    from kokuho.eligibility.events import ChangeEvent, ChangeType, event_apply
+    from kokuho.people.registry import ResidentData
+
+    n = next(_numbers)
+    atena_no = f"7{n:09d}"
+    resident = ResidentData(
+        atena_no, "給付 太郎", "キュウフ タロウ", birth_date, 1, "みかん市本町1-1", "799-0001"
+    )
+    event = ChangeEvent(
+        ChangeType.MOVE_IN,
+        moved_in,
+        moved_in,
+        atena_no,
+        household_no or f"6{n:09d}",
+        relation,
+        resident,
+    )
+    event_apply(event, recorded_at=timezone.now(), actor=None)
+    if moved_out is not None:
+        leave = ChangeEvent(ChangeType.MOVE_OUT, moved_out, moved_out, atena_no)
+        event_apply(leave, recorded_at=timezone.now(), actor=None)
+    return Person.objects.get(atena_no=atena_no)
+
+
+def make_claim(*, person: Person | None = None, service_month: date, **fields: Any) -> Any:
+    """A レセプト as the claims import stores it, for the person's newest 記号・番号・枝番
+    (matched) — or, with no person, under a number nobody holds (番号不明)."""
+    from django.conf import settings
+
+    from kokuho.benefits.models import Claim, ClaimMatch
+    from kokuho.eligibility.models import BranchNumber
+
+    n = next(_numbers)
+    branch = (
+        BranchNumber.objects.filter(person=person)
+        .select_related("household_number")
+        .order_by("-assigned_on", "-id")
+        .first()
+        if person is not None
+        else None
+    )
+    values: dict[str, Any] = {
+        "claim_id": f"T{n:09d}",
+        "service_month": service_month.replace(day=1),
+        "insurer_no": settings.KOKUHO_INSURER_NUMBER,
+        "symbol": branch.household_number.symbol if branch else "99",
+        "number": branch.household_number.number if branch else "999999",
+        "branch": branch.branch if branch else "01",
+        "provider": "3810000001",
+        "setting": 2,
+        "kind": 1,
+        "points": 1000,
+        "copay": 3000,
+        "person": person,
+        "household_number": branch.household_number if branch else None,
+        "match": ClaimMatch.MATCHED if person is not None else ClaimMatch.UNKNOWN_NUMBER,
+        "recorded_at": timezone.now(),
+    }
+    return Claim.objects.create(**(values | fields))

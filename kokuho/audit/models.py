@@ -59,6 +59,7 @@ class EventType(models.TextChoices):
     PERSONAL_DATA_EXPORTED = "personal_data_exported", "個人情報の外部出力"
     # Account administration
     ACCOUNT_UNLOCKED = "account_unlocked", "ログイン停止の解除"
+    KOGAKU_RUN = "kogaku_run", "高額療養費の月次計算"
 
 
 class SubjectType(models.TextChoices):

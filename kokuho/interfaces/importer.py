@@ -107,16 +107,20 @@ ROW_ERRORS: tuple[type[Exception], ...] = (
 
 @dataclass(frozen=True)
 class ApplyContext:
-    """What every record of a run shares: where it came from, when, and by whom."""
+    """What every record of a run shares: where it came from, when, and by whom
+    (`import_file_id`: the ledger row of the file, for formats that keep the records)."""
 
     source: str
     recorded_at: dt.datetime
     reported_on: dt.date
     actor: Any | None
+    import_file_id: int | None = None
 
 
 # Records of a chunk with their contexts → for each, None (applied) or its refusal.
 BatchApply = Callable[[list[tuple[Mapping[str, Any], ApplyContext]]], list[RowRejected | None]]
+# The file's applied records that staff must look at, by reason (kept, not quarantined).
+ImportReport = Callable[[ImportFile], Mapping[str, int]]
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,11 @@ class Importer:
     explain: Callable[[Mapping[str, Any], Exception], RowRejected]
     source_prefix: str
     apply_batch: BatchApply | None = None
+    # The 事務 of the file's audit event and of its quarantine.
+    purpose: Purpose = Purpose.NHI_ELIGIBILITY
+    # Applied but to be reported (e.g. claims that match no insured person), under a title.
+    report: ImportReport | None = None
+    report_title: str = ""
 
 
 @dataclass
@@ -143,13 +152,20 @@ class ImportSummary:
     quarantined: Counter[str] = field(default_factory=Counter)
     same_content_as: list[int] = field(default_factory=list)
     batches_redone: int = 0  # batches that failed as a whole and were redone row by row
+    # Applied rows the format reports (Importer.report), by reason; only when it reports.
+    report_title: str = ""
+    reported: Counter[str] = field(default_factory=Counter)
 
     @property
     def quarantined_total(self) -> int:
         return sum(self.quarantined.values())
 
+    @property
+    def reported_total(self) -> int:
+        return sum(self.reported.values())
+
     def counts(self) -> dict[str, Any]:
-        return {
+        counts: dict[str, Any] = {
             "read": self.read,
             "applied": self.applied,
             "skipped": self.skipped,
@@ -157,6 +173,13 @@ class ImportSummary:
             "quarantined_by_reason": dict(self.quarantined),
             "batches_redone": self.batches_redone,
         }
+        if self.report_title:
+            counts |= {
+                "report_title": self.report_title,
+                "reported": self.reported_total,
+                "reported_by_reason": dict(self.reported),
+            }
+        return counts
 
     def format(self) -> str:
         lines = [
@@ -168,6 +191,11 @@ class ImportSummary:
             f"  保留 {self.quarantined_total:>10,} 件",
         ]
         lines += [f"    {reason}: {n:,} 件" for reason, n in self.quarantined.most_common()]
+        if self.report_title:
+            lines.append(
+                f"  {self.report_title} {self.reported_total:,} 件（反映済み。保留ではありません）"
+            )
+            lines += [f"    {reason}: {n:,} 件" for reason, n in self.reported.most_common()]
         if self.same_content_as:
             numbers = "、".join(str(n) for n in self.same_content_as)
             lines.append(f"  同じ内容のファイルを取込済みです（取込番号 {numbers}）")
@@ -278,6 +306,7 @@ def file_import(
         file_name=source.name,
         encoding=source.encoding,
         import_file_id=file.pk,
+        report_title=importer.report_title if importer.report else "",
         same_content_as=list(
             ImportFile.objects.filter(
                 kind=importer.kind, sha256=source.sha256, finished_at__isnull=False
@@ -293,6 +322,7 @@ def file_import(
         recorded_at=started_at,
         reported_on=reported_on or timezone.localdate(),
         actor=user,
+        import_file_id=file.pk,
     )
     ledger = _Ledger(importer.kind)
     bar = tqdm(
@@ -329,11 +359,13 @@ def file_import(
         raise
     finally:
         bar.close()
+    if importer.report is not None:
+        summary.reported.update({k: n for k, n in importer.report(file).items() if n})
     with transaction.atomic():
         file.finished_at = timezone.now()
         file.counts = summary.counts()
         file.save(update_fields=["finished_at", "counts"])
-        _audit(file, user)
+        _audit(file, user, importer.purpose)
     return summary
 
 
@@ -554,16 +586,16 @@ def _rejection_record(
             rejected_reason=rejected.reason,
             actor=user,
         )
-        _audit(file, user)
+        _audit(file, user, importer.purpose)
 
 
-def _audit(file: ImportFile, user: Any | None) -> None:
+def _audit(file: ImportFile, user: Any | None, purpose: Purpose) -> None:
     audit_event_record(
         event_type=EventType.FILE_IMPORTED,
         actor=user,
         subject_type=SubjectType.SYSTEM,
         subject_id=f"import_file:{file.pk}",
-        purpose=Purpose.NHI_ELIGIBILITY,
+        purpose=purpose,
         extra={
             "import_file": {
                 "id": file.pk,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.core.purposes import Purpose
-from kokuho.interfaces import income, residents_changes
+from kokuho.interfaces import claims, income, residents_changes
 from kokuho.interfaces.importer import (
     ROW_ERRORS,
     ApplyContext,
@@ -42,6 +42,7 @@ __all__ = [
     "QuarantineError",
     "ResubmitOutcome",
     "ResubmitStatus",
+    "import_claims",
     "import_income",
     "import_residents_changes",
     "quarantine_discard",
@@ -51,6 +52,7 @@ __all__ = [
 IMPORTERS: dict[ImportKind, Importer] = {
     ImportKind.RESIDENTS_CHANGES: residents_changes.IMPORTER,
     ImportKind.INCOME: income.IMPORTER,
+    ImportKind.CLAIMS: claims.IMPORTER,
 }
 
 
@@ -82,6 +84,27 @@ def import_income(
     """所得ファイルの取込. `reported_on` (default today) dates the 更正 of a year already held."""
     return file_import(
         income.IMPORTER,
+        path=Path(path),
+        actor=actor,
+        progress=progress,
+        reported_on=reported_on,
+        on_progress=on_progress,
+    )
+
+
+def import_claims(
+    *,
+    path: Path,
+    actor: Any | None,
+    progress: bool = False,
+    reported_on: dt.date | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ImportSummary:
+    """レセプト（月次）ファイルの取込. Claims that match no insured person of their month are
+    kept and reported in the summary (`reported`), not quarantined. `reported_on` (default
+    today) is the day of receipt: a 診療年月 after its month is refused."""
+    return file_import(
+        claims.IMPORTER,
         path=Path(path),
         actor=actor,
         progress=progress,
@@ -170,6 +193,7 @@ def quarantine_resubmit(
                 recorded_at=recorded_at,
                 reported_on=reported_on or timezone.localdate(),
                 actor=user,
+                import_file_id=row.file_id,
             )
             try:
                 with transaction.atomic():
@@ -193,7 +217,7 @@ def quarantine_resubmit(
         locked.resolved_at = timezone.now()
         locked.resolved_by = user
         locked.save(update_fields=["status", "corrected", "resolved_at", "resolved_by"])
-        _audit_quarantine(locked, user, action=status.value)
+        _audit_quarantine(locked, user, action=status.value, purpose=importer.purpose)
     row.refresh_from_db()
     return ResubmitOutcome(status)
 
@@ -209,19 +233,25 @@ def quarantine_discard(*, row: QuarantinedRow, actor: Any | None, note: str = ""
         locked.resolved_at = timezone.now()
         locked.resolved_by = user
         locked.save(update_fields=["status", "resolved_at", "resolved_by"])
-        _audit_quarantine(locked, user, action="discarded", note=note)
+        _audit_quarantine(
+            locked,
+            user,
+            action="discarded",
+            note=note,
+            purpose=IMPORTERS[ImportKind(row.kind)].purpose,
+        )
     row.refresh_from_db()
 
 
 def _audit_quarantine(
-    row: QuarantinedRow, user: Any | None, *, action: str, note: str = ""
+    row: QuarantinedRow, user: Any | None, *, action: str, purpose: Purpose, note: str = ""
 ) -> None:
     audit_event_record(
         event_type=EventType.QUARANTINE_RESOLVED,
         actor=user,
         subject_type=SubjectType.SYSTEM,
         subject_id=f"quarantine:{row.pk}",
-        purpose=Purpose.NHI_ELIGIBILITY,
+        purpose=purpose,
         extra={
             "quarantine": {
                 "id": row.pk,

@@ -72,6 +72,9 @@ PERSON_RELATIONS = frozenset(
     }
 )
 HOUSEHOLD_RELATIONS = frozenset({Person, HouseholdHistory, HouseholdNumber})
+# A household's 記号・番号 goes with it; anything else referring to the number (a claim that
+# quoted it with an unknown 枝番) keeps the household.
+HOUSEHOLD_NUMBER_RELATIONS = frozenset({BranchNumber})
 IMPORT_FILE_RELATIONS = frozenset({ImportedRecord, QuarantinedRow, ImportJob})
 
 # Uploads are stored by their SHA-256 (interfaces.jobs); nothing else is ever removed.
@@ -102,6 +105,13 @@ def _exclude_any(queryset: QuerySet, conditions: Iterable[Exists]) -> QuerySet:
     for condition in conditions:
         queryset = queryset.exclude(condition)
     return queryset
+
+
+def _numbers_referenced() -> list[Exists]:
+    """On a Household: its 記号・番号 is referred to from a model this job does not erase."""
+    referenced = _unknown_references(HouseholdNumber, HOUSEHOLD_NUMBER_RELATIONS)
+    numbers = HouseholdNumber.objects.filter(household=OuterRef("pk"))
+    return [Exists(numbers.filter(condition)) for condition in referenced]
 
 
 # --- My Number (vault) ------------------------------------------------------------------------
@@ -376,7 +386,7 @@ def records_due(
 
     households_ok = _exclude_any(
         households_past_retention(cutoff=cutoff),
-        _unknown_references(Household, HOUSEHOLD_RELATIONS),
+        [*_unknown_references(Household, HOUSEHOLD_RELATIONS), *_numbers_referenced()],
     )
     of_person, of_household = _links(candidates)
     erasable_households = _ids(households_ok, of_household.keys())

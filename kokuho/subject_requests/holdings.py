@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from kokuho.accounts.permissions import Role
 from kokuho.audit.models import AuditEvent, EventType, SubjectType
+from kokuho.benefits.models import Claim, KogakuPersonResult, KogakuResult
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.models import (
     BranchNumber,
@@ -131,6 +132,21 @@ HOLDINGS: tuple[Holding, ...] = (
         lambda p, hh: Income.objects.filter(person=p).order_by("income_year", "applies_from"),
     ),
     Holding(
+        "レセプト（診療報酬明細書）",
+        Claim,
+        lambda p, hh: Claim.objects.filter(person=p).order_by("service_month", "claim_id"),
+    ),
+    Holding(
+        "高額療養費の計算結果（世帯）",
+        KogakuResult,
+        lambda p, hh: KogakuResult.objects.filter(household__in=hh).order_by("month", "pk"),
+    ),
+    Holding(
+        "高額療養費の計算結果（本人分の按分）",
+        KogakuPersonResult,
+        lambda p, hh: KogakuPersonResult.objects.filter(person=p).order_by("result__month", "pk"),
+    ),
+    Holding(
         "取込の保留行（連携ファイルのうち未反映の行）",
         QuarantinedRow,
         lambda p, hh: QuarantinedRow.objects.filter(raw__atena_no=p.atena_no).order_by("pk"),
@@ -147,7 +163,15 @@ NOT_DISCLOSED: dict[type[models.Model], str] = {
     CurrentEligibility: "最新の版への参照のみ（内容は「資格の記録」に含まれる）",
 }
 
-_SKIPPED_FIELDS = {"id", "person", "version", "household_number", "file", "resolved_by"}
+_SKIPPED_FIELDS = {
+    "id",
+    "person",
+    "version",
+    "household_number",
+    "file",
+    "import_file",
+    "resolved_by",
+}
 
 
 def _value(instance: models.Model, model_field: models.Field) -> Any:

@@ -198,7 +198,7 @@ def quarantine_detail(request: HttpRequest, row_id: int) -> HttpResponse:
 
 @requires(Perm.IMPORT_FILES)
 def imports(request: HttpRequest) -> HttpResponse:
-    """取込: upload a 住基異動 or 所得 file for the background worker; recent 取込依頼."""
+    """取込: upload a 住基異動, 所得 or レセプト file for the background worker; recent 取込依頼."""
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -4,10 +4,11 @@ import csv
 import io
 from pathlib import Path
 
-from kokuho.interfaces import income, residents_changes
+from kokuho.interfaces import claims, income, residents_changes
 
 CHANGES_HEADER = list(residents_changes.LAYOUT.names)
 INCOME_HEADER = list(income.LAYOUT.names)
+CLAIMS_HEADER = list(claims.LAYOUT.names)
 
 
 def change(record_id: str, code: str, date: str, atena_no: str, household_no: str, **fields: str):
@@ -31,6 +32,41 @@ def change(record_id: str, code: str, date: str, atena_no: str, household_no: st
         }
     if code == "B01":
         row["destination"] = "domestic"
+    return row | fields
+
+
+def claim(claim_id: str, person=None, month: str = "202610", **fields: str) -> dict[str, str]:
+    """A レセプト row: an outpatient 医科 claim of 1,000 points (3,000 yen) for the person's
+    newest 記号・番号・枝番 (or for a number nobody holds), unless fields say otherwise."""
+    from django.conf import settings
+
+    from kokuho.eligibility.models import BranchNumber
+
+    number = (
+        BranchNumber.objects.filter(person=person)
+        .select_related("household_number")
+        .order_by("-assigned_on", "-id")
+        .first()
+        if person is not None
+        else None
+    )
+    row = {
+        "claim_id": claim_id,
+        "service_month": month,
+        "insurer_no": settings.KOKUHO_INSURER_NUMBER,
+        "symbol": number.household_number.symbol if number else "99",
+        "number": number.household_number.number if number else "999999",
+        "branch": number.branch if number else "01",
+        "provider": "3810000001",
+        "setting": "2",
+        "kind": "1",
+        "prescribed_by": "",
+        "points": "1000",
+        "copay": "3000",
+        "public_payer": "",
+        "specific_disease": "0",
+        "limit_applied": "0",
+    }
     return row | fields
 
 

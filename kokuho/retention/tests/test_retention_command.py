@@ -31,7 +31,8 @@ def test_plan_prints_each_class_and_changes_nothing(old_person):
     assert "住民・世帯・資格の記録: 1 人" in out
     assert "records.person.10y_after_last_change" in out
     assert "アクセス記録・監査ログ: 1 件" in out
-    assert "給付（レセプト）の機能が未導入" in out
+    # The benefits app is installed: claims are counted by their own rule.
+    assert "レセプト（診療報酬明細書）: 0 件（規則 claims.receipt.5y_after_service_month" in out
     assert Person.objects.filter(pk=old_person.pk).exists()
     assert not RetentionRun.objects.exists()
 

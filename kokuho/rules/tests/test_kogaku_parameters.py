@@ -16,12 +16,18 @@ def _limits(day: dt.date) -> dict:
 
 def test_each_revision_applies_from_its_first_month():
     assert _limits(dt.date(2014, 12, 1))["general"] == {
+        "label": "一般",
         "base": 80100,
         "threshold": 267000,
         "many": 44400,
     }
-    assert _limits(dt.date(2015, 1, 1))["u"] == {"base": 80100, "threshold": 267000, "many": 44400}
-    assert _limits(dt.date(2026, 7, 1))["o"] == {"base": 35400, "many": 24600}
+    assert _limits(dt.date(2015, 1, 1))["u"] == {
+        "label": "ウ",
+        "base": 80100,
+        "threshold": 267000,
+        "many": 44400,
+    }
+    assert _limits(dt.date(2026, 7, 1))["o"] == {"label": "オ", "base": 35400, "many": 24600}
     elderly = parameters().at(dt.date(2018, 7, 1)).kogaku.elderly_limits
     assert elderly["general"]["outpatient"] == 14000
     elderly = parameters().at(dt.date(2018, 8, 1)).kogaku.elderly_limits
@@ -63,7 +69,7 @@ def test_the_command_says_which_value_applied_and_why():
     out = StringIO()
     call_command("rules", "show", "kogaku.under70", month="2026-07", stdout=out)
     text = out.getvalue()
-    assert '"u": {"base": 80100, "threshold": 267000, "many": 44400}' in text
+    assert '"u": {"label": "ウ", "base": 80100, "threshold": 267000, "many": 44400}' in text
     assert "適用開始: 2015-01-01  状態: 確定" in text
     assert "国民健康保険法施行令 第29条の3" in text
     assert "次の改定: 2026-08-01" in text

@@ -36,7 +36,7 @@ from kokuho.subject_requests.services import (
     subject_request_decide,
     subject_request_receive,
 )
-from kokuho.testing import make_household, make_person, make_staff
+from kokuho.testing import make_claim, make_household, make_insured, make_person, make_staff
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -217,6 +217,34 @@ def test_the_disclosure_holds_the_records_the_access_record_and_only_a_masked_nu
     assert produced.extra["export"] == record.pk
 
 
+def test_the_disclosure_holds_the_persons_own_claims():
+    person = make_insured()
+    spouse = make_insured(household_no=person.household.household_no, relation="妻")
+    make_claim(
+        person=person,
+        service_month=dt.date(2026, 9, 1),
+        provider="3810000007",
+        setting=1,
+        points=45_678,
+        copay=80_100,
+        limit_applied=True,
+    )
+    make_claim(person=spouse, service_month=dt.date(2026, 9, 1), provider="3830000002")
+    make_claim(service_month=dt.date(2026, 9, 1), provider="3810000003")  # 番号不明
+    clerk = make_staff(role=Role.ELIGIBILITY)
+    export = disclosure_produce(request=_receive(clerk, person), fmt="json", actor=clerk)
+    claims = json.loads(export.content)["保有個人情報"]["レセプト（診療報酬明細書）"]
+    assert len(claims) == 1
+    own = claims[0]
+    assert own["診療年月"] == "2026-09-01"
+    assert own["医療機関コード"] == "3810000007"
+    assert (own["入院・入院外"], own["種別"]) == ("入院", "医科")
+    assert (own["総点数"], own["一部負担金額"]) == (45_678, 80_100)
+    assert (own["特定疾病"], own["限度額適用済み"]) == (False, True)
+    assert own["照合結果"] == "照合済み"
+    assert "取込ファイル" not in own
+
+
 def test_a_household_screen_that_did_not_show_the_person_is_not_in_their_record():
     person, _, viewer = _resident_with_a_trail()
     # The same household seen when the person was no longer listed (e.g. after moving out),
@@ -285,7 +313,7 @@ def _refers_to_people(model: type[models.Model]) -> bool:
 
 
 def test_every_table_about_a_person_is_disclosed_or_exempted_with_a_reason():
-    business_apps = ("people", "eligibility", "interfaces", "subject_requests")
+    business_apps = ("people", "eligibility", "interfaces", "benefits", "subject_requests")
     referring = {
         model
         for label in business_apps

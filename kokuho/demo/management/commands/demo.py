@@ -1,8 +1,8 @@
 """`kokuho demo` — the main job of `make demo`.
 
-Grows with each capability: today it generates the demo city (once), makes the demo staff
-accounts and reports the city. Eligibility derivation, the 高額療養費 month and certificates
-join here as they are built.
+Grows with each capability: it generates the demo city (once), derives eligibility, imports
+last month's 住基異動, a month of claims and runs that 高額療養費 month, makes the demo staff
+accounts, and runs the privacy officer's checks. Certificates join here as they are built.
 """
 
 from datetime import date, timedelta
@@ -14,15 +14,23 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from kokuho.benefits.kogaku.run import (
+    kogaku_current_run,
+    kogaku_latest_confirmed_month,
+    kogaku_run_create,
+    kogaku_run_execute,
+    kogaku_run_summary,
+)
 from kokuho.core.wareki import format_both, parse_date
 from kokuho.demo.changes import changes_generate
 from kokuho.demo.city import city_exists, city_generate, city_load
+from kokuho.demo.claims import claims_csv_write
 from kokuho.demo.numbers import demo_my_numbers_link
 from kokuho.demo.report import city_summary, format_summary
 from kokuho.demo.staff import demo_staff_ensure, logins_file
 from kokuho.eligibility.batch import eligibility_derive_initial
 from kokuho.eligibility.report import eligibility_overview
-from kokuho.interfaces.services import import_residents_changes
+from kokuho.interfaces.services import import_claims, import_residents_changes
 
 
 class Command(BaseCommand):
@@ -59,6 +67,7 @@ class Command(BaseCommand):
         self.stdout.write(format_summary(city_summary(on=today)))
         self.stdout.write("")
         self.stdout.write(eligibility_overview(on=today).format())
+        self._kogaku_month(today, seed, progress=not opts["no_progress"])
         self.stdout.write("")
         logins = demo_staff_ensure(today=today)
         self.stdout.write(f"デモ用ログイン（{logins_file()} にも保存）:")
@@ -79,6 +88,25 @@ class Command(BaseCommand):
         )
         self.stdout.write("")
         call_command("retention", "plan", f"--as-of={today.isoformat()}", stdout=self.stdout)
+
+    def _kogaku_month(self, today: date, seed: int, *, progress: bool) -> None:
+        """A month of claims for the latest 診療月 whose limits are confirmed, generated once
+        and imported through the real importer, then the monthly 高額療養費 run on it (once:
+        a later demo shows the current run again)."""
+        month = kogaku_latest_confirmed_month(before=today)
+        directory = Path(settings.VAR_DIR) / "demo"
+        path = directory / f"claims-{month:%Y%m}.csv"
+        if not path.exists():
+            directory.mkdir(parents=True, exist_ok=True)
+            claims_csv_write(path, month=month, seed=seed)
+        summary = import_claims(path=path, actor=None, progress=progress, reported_on=today)
+        self.stdout.write("")
+        self.stdout.write(summary.format())
+        run = kogaku_current_run(month=month)
+        if run is None:
+            run = kogaku_run_execute(run_id=kogaku_run_create(month=month, actor=None).pk)
+        self.stdout.write("")
+        self.stdout.write(kogaku_run_summary(run))
 
     def _registry_month(self, today: date, seed: int, *, progress: bool) -> None:
         """Last month's 住基異動, generated once and fed through the real importer (a re-run

@@ -1,4 +1,5 @@
-"""`kokuho import residents-changes FILE` / `kokuho import income FILE` (interfaces.md).
+"""`kokuho import residents-changes FILE` / `kokuho import income FILE` /
+`kokuho import claims FILE` (interfaces.md).
 
 Progress on stderr, the summary on stdout; exit 1 with the reason when the file is
 rejected whole. The actor is the batch itself (no staff member): the audit event says so.
@@ -11,11 +12,16 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kokuho.core.wareki import WarekiError, parse_date
-from kokuho.interfaces.services import ImportRejected, import_income, import_residents_changes
+from kokuho.interfaces.services import (
+    ImportRejected,
+    import_claims,
+    import_income,
+    import_residents_changes,
+)
 
 
 class Command(BaseCommand):
-    help = "連携ファイル（住基異動・所得）を取り込みます。"
+    help = "連携ファイル（住基異動・所得・レセプト）を取り込みます。"
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="kind", required=True)
@@ -28,12 +34,25 @@ class Command(BaseCommand):
         income.add_argument(
             "--reported-on", default=None, help="届出日（更正の適用月を決めます。既定: 今日）"
         )
+        claims = sub.add_parser("claims", help="レセプト（国保連合会の月次ファイル）の取込")
+        claims.add_argument("file", type=Path)
+        claims.add_argument("--no-progress", action="store_true", help="進捗を表示しない")
+        claims.add_argument(
+            "--reported-on",
+            default=None,
+            help="受付日（これより後の月の診療年月は保留します。既定: 今日）",
+        )
 
     def handle(self, *args: Any, kind: str, file: Path, no_progress: bool, **opts: Any) -> None:
         try:
             if kind == "income":
                 reported_on = parse_date(opts["reported_on"]) if opts["reported_on"] else None
                 summary = import_income(
+                    path=file, actor=None, progress=not no_progress, reported_on=reported_on
+                )
+            elif kind == "claims":
+                reported_on = parse_date(opts["reported_on"]) if opts["reported_on"] else None
+                summary = import_claims(
                     path=file, actor=None, progress=not no_progress, reported_on=reported_on
                 )
             else:

@@ -1,0 +1,357 @@
+"""高額療養費 月次計算 (`kokuho kogaku run --month YYYY-MM`, and the screen's button).
+
+`kogaku_run_submit` records a `KogakuRun` and enqueues `kogaku_run_task` in the same
+transaction (the task queue is a table of the business database, as for 取込依頼); the
+worker — or the command, in the foreground — calls `kogaku_run_execute`, which reads the
+month in bulk (`kogaku.month`), runs the engine once over every candidate household, and
+stores the results in bulk. A month whose limits are not confirmed ends `refused` with the
+reason and stores nothing. Running a month again makes a new run; the newest finished run of
+a month is the current one (`kogaku_current_run`).
+"""
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from django.db import transaction
+from django.db.models import Max
+from django.tasks import task
+from django.utils import timezone
+
+from kokuho.audit.models import EventType, SubjectType
+from kokuho.audit.services import audit_event_record
+from kokuho.benefits.kogaku.engine import engine_run
+from kokuho.benefits.kogaku.month import (
+    RAW_SCHEMA,
+    candidates_find,
+    claims_load,
+    engine_tables_load,
+    many_window,
+)
+from kokuho.benefits.kogaku.rules import MonthRules, MonthUnconfirmed, month_rules
+from kokuho.benefits.models import (
+    Claim,
+    ClaimMatch,
+    KogakuPersonResult,
+    KogakuResult,
+    KogakuRun,
+    KogakuRunStatus,
+)
+from kokuho.core.mynumber import mask_my_numbers_in
+from kokuho.core.purposes import Purpose
+from kokuho.eligibility.selectors import current_periods_by_person, person_state_on
+from kokuho.people.models import Person
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+# What a household's largest step was, for the run's summary (reasons shown to staff).
+STEP_REASONS = {
+    "1": "70〜74歳の外来（個人）",
+    "1a": "70〜74歳の外来年間上限",
+    "5": "75歳到達月の特例",
+    "2": "70〜74歳の世帯合算",
+    "3": "世帯合算",
+}
+_CHUNK = 5000
+
+
+def kogaku_run_create(*, month: dt.date, actor: Any | None) -> KogakuRun:
+    return KogakuRun.objects.create(
+        month=month.replace(day=1),
+        requested_by=actor,
+        created_at=timezone.now(),
+    )
+
+
+def kogaku_run_submit(*, month: dt.date, actor: Any) -> KogakuRun:
+    """Queue the month for the background worker (the screen's path)."""
+    with transaction.atomic():
+        run = kogaku_run_create(month=month, actor=actor)
+        result = kogaku_run_task.enqueue(run_id=run.pk)
+        KogakuRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
+    return run
+
+
+@task()
+def kogaku_run_task(*, run_id: int) -> str:
+    """The worker's task (thin; the work is `kogaku_run_execute`)."""
+    return kogaku_run_execute(run_id=run_id).status
+
+
+def _progress(run_id: int, on_progress: Progress | None) -> Progress:
+    def report(stage: str, done: int, total: int) -> None:
+        KogakuRun.objects.filter(pk=run_id).update(stage=stage, done=done, total=total)
+        if on_progress:
+            on_progress(stage, done, total)
+
+    return report
+
+
+def _finish(run_id: int, status: KogakuRunStatus, **fields: Any) -> KogakuRun:
+    KogakuRun.objects.filter(pk=run_id).update(status=status, finished_at=timezone.now(), **fields)
+    return KogakuRun.objects.get(pk=run_id)
+
+
+def kogaku_run_execute(*, run_id: int, on_progress: Progress | None = None) -> KogakuRun:
+    """Compute a queued run; the run as it ended. A run no longer queued is left alone."""
+    claimed = KogakuRun.objects.filter(pk=run_id, status=KogakuRunStatus.QUEUED).update(
+        status=KogakuRunStatus.RUNNING, started_at=timezone.now()
+    )
+    run = KogakuRun.objects.get(pk=run_id)
+    if not claimed:
+        return run
+    try:
+        rules = month_rules(run.month)
+    except MonthUnconfirmed as refused:
+        return _finish(run_id, KogakuRunStatus.REFUSED, error_message=str(refused))
+    try:
+        counts = _compute(run, rules, _progress(run_id, on_progress))
+    except BaseException as error:
+        logger.exception("kogaku run %s failed", run_id)
+        failed = _finish(
+            run_id,
+            KogakuRunStatus.FAILED,
+            error_message=mask_my_numbers_in(f"{type(error).__name__}: {error}"),
+        )
+        if not isinstance(error, Exception):
+            raise
+        return failed
+    return _finish(
+        run_id,
+        KogakuRunStatus.DONE,
+        counts=counts,
+        parameters=[
+            {"name": u.name, "from": u.start.isoformat(), "status": u.status} for u in rules.used
+        ],
+    )
+
+
+def _claims_read(month: dt.date) -> pa.Table:
+    rows = (
+        Claim.objects.filter(service_month=month, match=ClaimMatch.MATCHED)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "household_number__household_id",
+            "person_id",
+            "person__birth_date",
+            "provider",
+            "setting",
+            "kind",
+            "prescribed_by",
+            "points",
+            "copay",
+            "specific_disease",
+            "limit_applied",
+        )
+    )
+    columns = list(zip(*rows.iterator(chunk_size=20000), strict=True)) or [[] for _ in RAW_SCHEMA]
+    return pa.Table.from_arrays(
+        [pa.array(col, type=f.type) for col, f in zip(columns, RAW_SCHEMA, strict=True)],
+        schema=RAW_SCHEMA,
+    )
+
+
+def _insured_day(periods: list, month: dt.date) -> dt.date:
+    """The first day of `month` on which the person was insured (the month's 1st if none)."""
+    last = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    for period in periods:
+        start, end = period.start, period.end or last
+        if start <= last and end >= month:
+            return max(start, month)
+    return month
+
+
+def _categories(
+    con: duckdb.DuckDBPyConnection, month: dt.date, rules: MonthRules, progress: Progress
+) -> tuple[dict[tuple[int, str], str], list[int]]:
+    """(household, age group) → band key, deciding one member per group by the eligibility
+    rules; households whose category cannot be decided are returned apart."""
+    pairs = con.execute(
+        """
+        SELECT hh, grp, arg_min(pid, ord) AS pid FROM m_people
+        WHERE hh IN (SELECT hh FROM m_candidates) GROUP BY hh, grp ORDER BY hh, grp
+        """
+    ).fetchall()
+    people = Person.objects.in_bulk([pid for _, _, pid in pairs])
+    periods = current_periods_by_person(person_ids=[pid for _, _, pid in pairs])
+    categories: dict[tuple[int, str], str] = {}
+    unknown: set[int] = set()
+    for i, (hh, group, pid) in enumerate(pairs, start=1):
+        state = person_state_on(person=people[pid], on=_insured_day(periods[pid], month))
+        label = state.category.value if state.category else None
+        band = rules.band_for_label(group, str(label)) if label is not None else None
+        if band is None:
+            unknown.add(hh)
+        else:
+            categories[(hh, group)] = band.key
+        if i % 50 == 0 or i == len(pairs):
+            progress("所得区分の判定", i, len(pairs))
+    return {k: v for k, v in categories.items() if k[0] not in unknown}, sorted(unknown)
+
+
+def kogaku_latest_confirmed_month(*, before: dt.date) -> dt.date:
+    """The latest 診療月 before `before`'s month whose limits are all confirmed."""
+    month = (before.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    for _ in range(36):
+        try:
+            month_rules(month)
+        except MonthUnconfirmed:
+            month = (month - dt.timedelta(days=1)).replace(day=1)
+            continue
+        return month
+    raise MonthUnconfirmed(f"{before:%Y-%m} より前の3年間に限度額の確定した月がありません")
+
+
+def kogaku_current_run(*, month: dt.date) -> KogakuRun | None:
+    """The newest finished run of the month (the one decisions and 多数回 read)."""
+    return (
+        KogakuRun.objects.filter(month=month.replace(day=1), status=KogakuRunStatus.DONE)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+
+
+def _many_households(households: list[int], month: dt.date, rules: MonthRules) -> set[int]:
+    first, last = many_window(month, rules)
+    newest = (
+        KogakuRun.objects.filter(status=KogakuRunStatus.DONE, month__range=(first, last))
+        .values("month")
+        .annotate(latest=Max("pk"))
+        .values_list("latest", flat=True)
+    )
+    paid = Counter(
+        hh
+        for hh, _ in KogakuResult.objects.filter(
+            run_id__in=list(newest),
+            household_id__in=households,
+            household_step_benefit__gt=0,
+        )
+        .values_list("household_id", "month")
+        .distinct()
+    )
+    return {hh for hh, n in paid.items() if n >= rules.many_min_prior_months}
+
+
+def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> dict[str, Any]:
+    month = run.month
+    progress("レセプトの読み込み", 0, 1)
+    rows = _claims_read(month)
+    progress("レセプトの読み込み", 1, 1)
+    unmatched = Claim.objects.filter(service_month=month).exclude(match=ClaimMatch.MATCHED)
+    with duckdb.connect() as con:
+        claims_load(con, rows, month)
+        (households,) = con.execute("SELECT count(DISTINCT hh) FROM m_people").fetchone()
+        candidates = candidates_find(con, rules)
+        categories, unknown = _categories(con, month, rules, progress)
+        many = _many_households(candidates, month, rules)
+        progress("計算", 0, 1)
+        engine_tables_load(con, categories=categories, many=many)
+        engine_run(con, rules)
+        results = con.execute(
+            """
+            SELECT r.hh, r.benefit, r.household_step_benefit, r.many_times,
+                r.household_limit, s.step
+            FROM k_results r LEFT JOIN (
+                SELECT hh, arg_max(step, benefit) AS step FROM k_steps WHERE benefit > 0
+                GROUP BY hh) s USING (hh)
+            ORDER BY r.hh
+            """
+        ).fetchall()
+        persons = con.execute(
+            "SELECT hh, pid, counted_copay, benefit FROM k_persons ORDER BY hh, pid"
+        ).fetchall()
+        progress("計算", 1, 1)
+    _store(run, results, persons, progress)
+    paid = [r for r in results if r[1] > 0]
+    reasons = Counter(STEP_REASONS[r[5]] for r in paid)
+    counts = {
+        "claims": rows.num_rows,
+        "claims_unmatched": unmatched.count(),
+        "households_with_claims": households,
+        "candidates": len(candidates),
+        "category_unknown": len(unknown),
+        "computed": len(results),
+        "paid": len(paid),
+        "total_benefit": sum(r[1] for r in paid),
+        "many_times": sum(1 for r in paid if r[3]),
+        "reasons": dict(reasons.most_common()),
+    }
+    audit_event_record(
+        actor=run.requested_by,
+        event_type=EventType.KOGAKU_RUN,
+        purpose=Purpose.NHI_BENEFITS,
+        subject_type=SubjectType.SYSTEM,
+        subject_id=f"kogaku:{month:%Y-%m}",
+        extra={k: v for k, v in counts.items() if k != "reasons"},
+    )
+    return counts
+
+
+def _store(run: KogakuRun, results: list, persons: list, progress: Progress) -> None:
+    by_household: dict[int, list] = {}
+    for hh, pid, counted, benefit in persons:
+        by_household.setdefault(hh, []).append((pid, counted, benefit))
+    total = len(results)
+    for start in range(0, total, _CHUNK):
+        chunk = results[start : start + _CHUNK]
+        with transaction.atomic():
+            saved = KogakuResult.objects.bulk_create(
+                [
+                    KogakuResult(
+                        run=run,
+                        month=run.month,
+                        household_id=hh,
+                        benefit=benefit,
+                        household_step_benefit=household_steps,
+                        many_times=many,
+                        household_limit=limit,
+                        main_step=step or "",
+                    )
+                    for hh, benefit, household_steps, many, limit, step in chunk
+                ]
+            )
+            if not all(r.pk for r in saved):  # backends without RETURNING on bulk insert
+                saved = list(
+                    KogakuResult.objects.filter(
+                        run=run, household_id__in=[r[0] for r in chunk]
+                    ).order_by("household_id")
+                )
+            KogakuPersonResult.objects.bulk_create(
+                [
+                    KogakuPersonResult(
+                        result=result, person_id=pid, counted_copay=counted, benefit=benefit
+                    )
+                    for result in saved
+                    for pid, counted, benefit in by_household.get(result.household_id, [])
+                ]
+            )
+        progress("結果の保存", min(start + _CHUNK, total), total)
+
+
+def kogaku_run_summary(run: KogakuRun) -> str:
+    """The run's outcome as staff read it at the end of the command and in the demo."""
+    c = run.counts
+    lines = [
+        f"高額療養費 月次計算 {run.month:%Y-%m}（{run.get_status_display()}）",
+        f"  レセプト {c.get('claims', 0):,} 件（照合できなかったもの "
+        f"{c.get('claims_unmatched', 0):,} 件は計算に含めず）",
+        f"  レセプトのある世帯 {c.get('households_with_claims', 0):,}・"
+        f"支給の可能性がある世帯 {c.get('candidates', 0):,}・計算 {c.get('computed', 0):,}",
+        f"  支給対象 {c.get('paid', 0):,} 世帯・支給額 合計 {c.get('total_benefit', 0):,} 円"
+        f"（うち多数回該当 {c.get('many_times', 0):,} 世帯）",
+    ]
+    if c.get("category_unknown"):
+        lines.append(f"  所得区分を判定できず計算しなかった世帯 {c['category_unknown']:,}")
+    reasons = c.get("reasons") or {}
+    if reasons:
+        lines.append(
+            "  主な理由: " + "、".join(f"{reason} {n:,} 世帯" for reason, n in reasons.items())
+        )
+    return "\n".join(lines)

@@ -1,0 +1,256 @@
+"""Benefits (給付) records. First: the monthly claims (レセプト) the 国保連合会 sends.
+
+A `Claim` is one 診療報酬明細書 as the claims file states it (interfaces.md §3), with what
+the import found when it looked the insured number up: the person and their 記号・番号
+(when known) and the match (照合結果). A claim that matches no insured person of its month is
+kept all the same, marked 番号不明 or 資格喪失後受診・資格なし, and reported — never dropped.
+
+Amounts are integers: 総点数 in points (1 point = 10 yen), 一部負担金 in yen.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from kokuho.eligibility.models import HouseholdNumber
+from kokuho.interfaces.models import ImportFile
+from kokuho.people.models import Household, Person
+
+
+class ClaimSetting(models.IntegerChoices):
+    """入院・入院外 (the 入外区分 of the claim)."""
+
+    INPATIENT = 1, "入院"
+    OUTPATIENT = 2, "入院外"
+
+
+class ClaimKind(models.IntegerChoices):
+    """レセプトの種別 (医科・歯科・調剤・訪問看護). 訪問看護 counts as medical outpatient."""
+
+    MEDICAL = 1, "医科"
+    DENTAL = 3, "歯科"
+    PHARMACY = 4, "調剤"
+    HOME_NURSING = 5, "訪問看護"
+
+
+class ClaimMatch(models.TextChoices):
+    """照合結果: whom the insured number on the claim belongs to, and whether they were
+    insured here in the month of service."""
+
+    MATCHED = "matched", "照合済み"
+    UNKNOWN_NUMBER = "unknown_number", "番号不明"
+    NOT_INSURED = "not_insured", "資格喪失後受診・資格なし"
+
+
+UNMATCHED = (ClaimMatch.UNKNOWN_NUMBER, ClaimMatch.NOT_INSURED)
+
+
+class Claim(models.Model):
+    """レセプト (診療報酬明細書): one claim of one person at one provider for one 診療月."""
+
+    claim_id = models.CharField("レセプト管理番号", max_length=40, unique=True)
+    service_month = models.DateField("診療年月")  # the first day of the month
+    insurer_no = models.CharField("保険者番号", max_length=8)
+    symbol = models.CharField("記号", max_length=20)
+    number = models.CharField("番号", max_length=20)
+    branch = models.CharField("枝番", max_length=2)
+    provider = models.CharField("医療機関コード", max_length=10)
+    setting = models.PositiveSmallIntegerField("入院・入院外", choices=ClaimSetting.choices)
+    kind = models.PositiveSmallIntegerField("種別", choices=ClaimKind.choices)
+    prescribed_by = models.CharField("処方元医療機関コード", max_length=10, blank=True)
+    points = models.PositiveIntegerField("総点数")
+    copay = models.PositiveIntegerField("一部負担金額")
+    public_payer = models.CharField("公費負担者番号", max_length=8, blank=True)
+    specific_disease = models.BooleanField("特定疾病", default=False)
+    limit_applied = models.BooleanField("限度額適用済み", default=False)
+    import_file = models.ForeignKey(
+        ImportFile,
+        verbose_name="取込ファイル",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    person = models.ForeignKey(
+        Person,
+        verbose_name="被保険者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+    )
+    household_number = models.ForeignKey(
+        HouseholdNumber,
+        verbose_name="記号・番号",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+    )
+    match = models.CharField("照合結果", max_length=20, choices=ClaimMatch.choices)
+    recorded_at = models.DateTimeField("記録日時")
+
+    class Meta:
+        verbose_name = "レセプト"
+        indexes = [
+            # The 高額療養費 engine reads a month's claims per person, and the unmatched ones.
+            models.Index(fields=["service_month", "person"], name="claim_month_person"),
+            models.Index(fields=["service_month", "match"], name="claim_month_match"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(service_month__day=1), name="claim_month_first_day"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(copay__lte=models.F("points") * 10),
+                name="claim_copay_within_cost",
+            ),
+            # 処方元 exactly on 調剤 claims.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind=ClaimKind.PHARMACY) & ~models.Q(prescribed_by="")
+                    | ~models.Q(kind=ClaimKind.PHARMACY) & models.Q(prescribed_by="")
+                ),
+                name="claim_prescriber_on_pharmacy",
+            ),
+            # A person is named exactly when the number was found; 番号不明 names no one.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(match=ClaimMatch.UNKNOWN_NUMBER, person__isnull=True)
+                    | models.Q(
+                        match__in=[ClaimMatch.MATCHED, ClaimMatch.NOT_INSURED],
+                        person__isnull=False,
+                        household_number__isnull=False,
+                    )
+                ),
+                name="claim_person_when_matched",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.service_month:%Y-%m} {self.get_match_display()}"
+
+
+class KogakuRunStatus(models.TextChoices):
+    QUEUED = "queued", "待機中"
+    RUNNING = "running", "計算中"
+    DONE = "done", "完了"
+    REFUSED = "refused", "計算せず（限度額が未確定）"
+    FAILED = "failed", "失敗"
+
+
+KOGAKU_RUN_OPEN = (KogakuRunStatus.QUEUED, KogakuRunStatus.RUNNING)
+
+
+class KogakuRun(models.Model):
+    """高額療養費 月次計算: one computation of one 診療月 for every household with claims.
+
+    The newest finished run of a month is its current one; earlier runs stay as they were
+    (what was computed, with which parameter values), and `stage`/`done`/`total` follow the
+    work for the screen and the command."""
+
+    month = models.DateField("診療月")  # the first day of the month
+    status = models.CharField(
+        "状態", max_length=10, choices=KogakuRunStatus.choices, default=KogakuRunStatus.QUEUED
+    )
+    stage = models.CharField("処理段階", max_length=40, blank=True)
+    done = models.PositiveIntegerField("処理済み", default=0)
+    total = models.PositiveIntegerField("全体", default=0)
+    parameters = models.JSONField("適用した法令パラメータ", default=list)
+    counts = models.JSONField("件数", default=dict)
+    error_message = models.TextField("理由・エラー内容", blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="依頼者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("依頼日時")
+    started_at = models.DateTimeField("開始日時", null=True, blank=True)
+    finished_at = models.DateTimeField("終了日時", null=True, blank=True)
+    task_id = models.CharField("タスクID", max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "高額療養費 月次計算"
+        indexes = [models.Index(fields=["month", "status"], name="kogaku_run_month")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(month__day=1), name="kogaku_run_month_first_day"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status__in=KOGAKU_RUN_OPEN, finished_at__isnull=True)
+                    | (~models.Q(status__in=KOGAKU_RUN_OPEN) & models.Q(finished_at__isnull=False))
+                ),
+                name="kogaku_run_finished_when_closed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in KOGAKU_RUN_OPEN
+
+
+class KogakuResult(models.Model):
+    """高額療養費 計算結果: one household's outcome for one 診療月 in one run.
+
+    `household_step_benefit` is what the household steps paid (steps 2, 3 and the 75歳
+    personal step): a month counts for 多数回 when it is above 0. `main_step` is the step
+    that paid most (the reason shown in summaries)."""
+
+    run = models.ForeignKey(
+        KogakuRun, verbose_name="月次計算", on_delete=models.PROTECT, related_name="results"
+    )
+    month = models.DateField("診療月")
+    household = models.ForeignKey(
+        Household, verbose_name="世帯", on_delete=models.PROTECT, related_name="kogaku_results"
+    )
+    benefit = models.PositiveIntegerField("支給額")
+    household_step_benefit = models.PositiveIntegerField("世帯単位の支給額")
+    many_times = models.BooleanField("多数回該当")
+    household_limit = models.PositiveIntegerField("世帯の自己負担限度額", null=True)
+    main_step = models.CharField("主な理由（手順）", max_length=4, blank=True)
+
+    class Meta:
+        verbose_name = "高額療養費 計算結果"
+        constraints = [
+            models.UniqueConstraint(fields=["run", "household"], name="kogaku_result_once"),
+            models.CheckConstraint(
+                condition=models.Q(household_step_benefit__lte=models.F("benefit")),
+                name="kogaku_result_steps_within_benefit",
+            ),
+        ]
+        indexes = [models.Index(fields=["household", "month"], name="kogaku_result_household")]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.month:%Y-%m} {self.benefit}"
+
+
+class KogakuPersonResult(models.Model):
+    """按分: a member's counted co-payment and share of the household's benefit."""
+
+    result = models.ForeignKey(
+        KogakuResult, verbose_name="計算結果", on_delete=models.CASCADE, related_name="persons"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name="被保険者", on_delete=models.PROTECT, related_name="kogaku_shares"
+    )
+    counted_copay = models.PositiveIntegerField("合算対象の一部負担金")
+    benefit = models.PositiveIntegerField("支給額（按分）")
+
+    class Meta:
+        verbose_name = "高額療養費 計算結果（個人）"
+        constraints = [
+            models.UniqueConstraint(fields=["result", "person"], name="kogaku_person_once"),
+            models.CheckConstraint(
+                condition=models.Q(benefit__lte=models.F("counted_copay")),
+                name="kogaku_person_within_copay",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.result_id}/{self.person_id} {self.benefit}"

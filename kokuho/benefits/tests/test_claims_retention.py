@@ -1,0 +1,96 @@
+"""Claims in the retention job (保管・消去): `claims.receipt.5y_after_service_month` erases
+the claims whose 診療年月 began before the cutoff, with a deletion record, and keeps the
+rest; a claim keeps the person (and the 記号・番号) it refers to until it goes itself."""
+
+import pytest
+
+from kokuho.accounts.permissions import Role
+from kokuho.benefits.models import Claim
+from kokuho.people.models import Household, Person
+from kokuho.retention.models import DataClass, DeletionRecord
+from kokuho.retention.selectors import retention_plan
+from kokuho.retention.services import retention_run
+from kokuho.retention.tests.builders import D, arrive, depart
+from kokuho.subject_requests.models import RequesterKind, RequestKind
+from kokuho.subject_requests.services import subject_request_receive
+from kokuho.testing import make_claim, make_staff
+
+pytestmark = pytest.mark.django_db(databases=["default", "vault"])
+
+AS_OF = D(2026, 3, 1)  # claims cutoff: 2021-03-01 (5 years); records cutoff: 2016-03-01
+
+
+@pytest.fixture(autouse=True)
+def private_paths(tmp_path, settings):
+    settings.KOKUHO_VAULT_KEY_FILE = tmp_path / "vault-keys.json"
+    settings.KOKUHO_UPLOAD_DIR = tmp_path / "uploads"
+    settings.KOKUHO_UPLOAD_DIR.mkdir()
+
+
+def test_claims_older_than_the_cutoff_are_erased_and_newer_kept():
+    person = arrive(moved_in=D(2015, 4, 1))
+    old = [make_claim(person=person, service_month=D(2021, m, 1)) for m in (1, 2)]
+    unmatched_old = make_claim(service_month=D(2020, 12, 1))
+    kept = make_claim(person=person, service_month=D(2021, 3, 1))
+    newest = make_claim(person=person, service_month=D(2026, 1, 1))
+    assert retention_plan(as_of=AS_OF).count(DataClass.CLAIMS) == 3
+
+    run = retention_run(as_of=AS_OF, chunk=2)
+
+    assert run.counts[DataClass.CLAIMS] == 3
+    remaining = set(Claim.objects.values_list("claim_id", flat=True))
+    assert remaining == {kept.claim_id, newest.claim_id}
+    assert not {c.claim_id for c in [*old, unmatched_old]} & remaining
+    records = DeletionRecord.objects.filter(run=run, data_class=DataClass.CLAIMS)
+    assert [r.count for r in records.order_by("pk")] == [2, 1]  # one record per chunk
+    assert {r.rule for r in records} == {"claims.receipt.5y_after_service_month"}
+    assert {r.cutoff for r in records} == {D(2021, 3, 1)}
+    assert sum(r.tables["benefits.Claim"] for r in records) == 3
+    # A second run finds nothing more.
+    again = retention_run(as_of=AS_OF)
+    assert again.counts[DataClass.CLAIMS] == 0
+    assert Claim.objects.count() == 2
+
+
+def test_a_pending_disclosure_request_holds_the_persons_claims():
+    person = arrive(moved_in=D(2015, 4, 1))
+    held = make_claim(person=person, service_month=D(2020, 6, 1))
+    other = make_claim(person=arrive(moved_in=D(2015, 4, 1)), service_month=D(2020, 6, 1))
+    subject_request_receive(
+        kind=RequestKind.DISCLOSURE,
+        atena_no=person.atena_no,
+        received_on=D(2026, 2, 20),
+        requester=RequesterKind.SELF,
+        identity_documents="マイナンバーカード",
+        details="国民健康保険に関して保有する自己の情報の全部",
+        actor=make_staff(role=Role.ELIGIBILITY),
+    )
+
+    run = retention_run(as_of=AS_OF)
+
+    assert run.counts[DataClass.CLAIMS] == 1
+    assert list(Claim.objects.values_list("pk", flat=True)) == [held.pk]
+    assert not Claim.objects.filter(pk=other.pk).exists()
+
+
+def test_a_claim_keeps_its_person_and_the_household_whose_number_it_quotes():
+    # Three former residents whose records are past the 10-year rule.
+    with_claim = depart(arrive(moved_in=D(2009, 4, 1)), on=D(2012, 4, 1))
+    number_quoted = depart(arrive(moved_in=D(2009, 4, 1)), on=D(2012, 4, 1))
+    nothing = depart(arrive(moved_in=D(2009, 4, 1)), on=D(2012, 4, 1))
+    make_claim(person=with_claim, service_month=D(2022, 5, 1))
+    # 資格喪失後受診 years later, on the old card with a 枝番 nobody holds: 番号不明, but it
+    # names the household's 記号・番号.
+    number = number_quoted.household.nhi_number
+    make_claim(service_month=D(2022, 5, 1), household_number=number, branch="09")
+
+    plan = retention_plan(as_of=AS_OF)
+    run = retention_run(as_of=AS_OF)
+
+    assert plan.count(DataClass.RECORDS) == 1
+    assert run.counts[DataClass.RECORDS] == 1
+    assert not Person.objects.filter(pk=nothing.pk).exists()
+    assert Person.objects.filter(pk=with_claim.pk).exists()
+    assert Person.objects.filter(pk=number_quoted.pk).exists()
+    assert Household.objects.filter(pk=number_quoted.household_id).exists()
+    assert Claim.objects.count() == 2
