@@ -8,7 +8,7 @@ the core stays plain SQL that another engine could run (docs/architecture.md).
 
 Input tables (created by the caller in the connection):
 - `k_members(hh, pid, ord, grp, cat, halved, sp75, out_ytd)` — one row per insured member
-  of the month: `grp` 'under70' | 'elderly' (高齢受給者); `cat` the band key of the
+  of the month, `pid` unique across the run (the engine joins on it alone): `grp` 'under70' | 'elderly' (高齢受給者); `cat` the band key of the
   member's 所得区分; `halved` the 75歳到達月 rule applies to them (§4.5); `sp75` they are a
   dependant who joined because their employee-insurance member turned 75 (their 21,000
   becomes 10,500); `out_ytd` 70–74 outpatient co-payments already borne in the cap year
@@ -19,10 +19,13 @@ Input tables (created by the caller in the connection):
   specific_disease, limit_applied)` — setting 'inpatient' | 'outpatient'; kind 'medical' |
   'dental' | 'pharmacy' | 'visiting_nurse'.
 
-Output tables: `k_units` (what was counted, per person × provider × setting × 医科/歯科),
-`k_steps` (one row per rule application: step, person or household, amount entering, the
-medical cost of the formula, limit, benefit), `k_shares` (the 按分 of each household
-step), `k_persons` and `k_results` (per household: benefit, 多数回, household limit).
+Outputs (tables, or views computed when read): `k_units` (what was counted, per person ×
+provider × setting × 医科/歯科), `k_steps` (one row per rule application: step, person or
+household, amount entering, the medical cost of the formula, limit, benefit), `k_shares`
+(the 按分 of each household step), `k_persons` and `k_results` (per household: benefit,
+多数回, household limit). Only what several readers need is materialised (`k_m`, `k_h`,
+the shares, `k_persons`); the monthly run at 1,000,000 insured is ~4–5× a bare grouped sum
+of its claims (bench/kogaku_month.py).
 """
 
 from collections.abc import Sequence
@@ -35,201 +38,220 @@ from kokuho.benefits.kogaku.rules import ELDERLY, UNDER70, MonthRules
 _PARAMETER_SQL = """
 CREATE OR REPLACE TEMP TABLE k_param AS SELECT
     CAST($agg AS BIGINT) AS agg_threshold,
-    CAST($rate AS DECIMAL(9, 6)) AS rate,
+    CAST($rate_num AS BIGINT) AS rate_num,
+    CAST($rate_den AS BIGINT) AS rate_den,
     CAST($sd AS BIGINT) AS sd_standard,
     CAST($sd_upper AS BIGINT) AS sd_upper,
-    CAST($half AS DECIMAL(9, 6)) AS half
+    CAST($half_num AS BIGINT) AS half_num,
+    CAST($half_den AS BIGINT) AS half_den
 """
 
+# Money in integers only: the 1% rate and the 75歳 ratio are exact fractions (rate_num /
+# rate_den, fn / fd), so a limit is one integer division rounded half up.
 # The limit of one band: 多数回 replaces the formula when it applies and the band has one;
-# the 1% term is on the medical cost above the threshold, never negative, half up to the yen.
-# `f` is 1, or the 75歳到達月 ratio applied to the fixed part, threshold and 多数回 alike.
+# the 1% term is on the medical cost above the threshold, never negative, half up to the
+# yen. fn / fd is 1, or the 75歳到達月 ratio applied to the fixed part, threshold and 多数回.
+#   limit = base·f + max(0, cost − threshold·f) · rate
+#         = (base·fn·rd + max(0, cost·fd − threshold·fn) · rn) / (fd·rd)
 _MACRO_SQL = """
-CREATE OR REPLACE TEMP MACRO k_limit(base, threshold, many, use_many, cost, f, rate) AS
+CREATE OR REPLACE TEMP MACRO k_half_up(num, den) AS (2 * (num) + (den)) // (2 * (den));
+CREATE OR REPLACE TEMP MACRO k_limit(base, threshold, many, use_many, cost, fn, fd, rn, rd) AS
     CASE WHEN use_many AND many IS NOT NULL
-        THEN CAST(floor(many * f + 0.5) AS BIGINT)
-        ELSE CAST(floor(base * f
-            + greatest(0, cost - coalesce(threshold * f, cost)) * rate + 0.5) AS BIGINT)
+        THEN k_half_up(many * fn, fd)
+        ELSE k_half_up(base * fn * rd
+                       + greatest(0, cost * fd - coalesce(threshold * fn, cost * fd)) * rn,
+                       fd * rd)
     END
 """
 
 _STEPS_SQL = """
--- §1, §6: a pharmacy claim joins its prescriber (dental when the prescriber's 点数表 digit is
--- 3); 訪問看護 counts as medical outpatient; a 特定疾病 claim enters at the provider's cap.
-CREATE OR REPLACE TEMP TABLE k_units AS
-WITH c AS (
-    SELECT c.hh, c.pid, c.seq,
-        CASE WHEN c.kind = 'pharmacy' THEN c.prescribed_by ELSE c.provider END AS unit_provider,
-        CASE WHEN c.kind IN ('pharmacy', 'visiting_nurse') THEN 'outpatient'
-             ELSE c.setting END AS setting,
-        CASE WHEN c.kind = 'dental'
-                  OR (c.kind = 'pharmacy' AND substr(c.prescribed_by, 3, 1) = '3')
-             THEN 'dental' ELSE 'medical' END AS branch,
-        c.points * 10 AS cost,
-        CASE WHEN c.specific_disease THEN least(c.copay,
-                 CASE WHEN b.dialysis_upper THEN p.sd_upper ELSE p.sd_standard END)
-             ELSE c.copay END AS copay,
-        c.specific_disease, c.limit_applied
-    FROM k_claims c
-    JOIN k_members m USING (hh, pid)
-    LEFT JOIN k_bands b ON b.grp = m.grp AND b.key = m.cat
-    CROSS JOIN k_param p
-)
-SELECT c.hh, c.pid, c.unit_provider, c.setting, c.branch,
-    sum(c.cost)::BIGINT AS cost, sum(c.copay)::BIGINT AS copay, count(*) AS claims,
-    min(c.seq) AS first_seq, bool_or(c.specific_disease) AS specific_disease,
-    bool_or(c.limit_applied) AS limit_applied,
-    m.grp = 'elderly' OR sum(c.copay) >= CASE WHEN m.sp75
-        THEN CAST(floor(p.agg_threshold * p.half + 0.5) AS BIGINT)
-        ELSE p.agg_threshold END AS counted
-FROM c JOIN k_members m USING (hh, pid) CROSS JOIN k_param p
-GROUP BY c.hh, c.pid, c.unit_provider, c.setting, c.branch, m.grp, m.sp75, p.agg_threshold,
-    p.half;
-
--- What each member brings: 70–74 every co-payment (outpatient and inpatient apart), under
--- 70 the counted units only, with the medical cost of the same claims for the 1% term.
-CREATE OR REPLACE TEMP TABLE k_m AS
-SELECT m.hh, m.pid, m.ord, m.grp, m.cat, m.halved, m.sp75, m.out_ytd,
-    coalesce(sum(u.copay) FILTER (WHERE u.setting = 'outpatient' AND m.grp = 'elderly'), 0)
-        AS out_amt,
-    coalesce(sum(u.copay) FILTER (WHERE u.setting = 'inpatient' AND m.grp = 'elderly'), 0)
-        AS in_amt,
-    coalesce(sum(u.copay) FILTER (WHERE u.counted), 0) AS counted_amt,
-    coalesce(sum(u.cost) FILTER (WHERE u.counted), 0) AS counted_cost,
-    CASE WHEN m.halved THEN p.half ELSE 1 END AS f
-FROM k_members m LEFT JOIN k_units u USING (hh, pid) CROSS JOIN k_param p
-GROUP BY ALL;
-
--- Step 1: 70–74 outpatient per person (一般・低所得 only), then the outpatient annual cap.
-CREATE OR REPLACE TEMP TABLE k_s1 AS
-SELECT m.*, b.outpatient, b.outpatient_annual,
-    CAST(floor(b.outpatient * m.f + 0.5) AS BIGINT) AS out_limit,
-    CASE WHEN b.outpatient IS NULL THEN 0
-         ELSE greatest(0, m.out_amt - CAST(floor(b.outpatient * m.f + 0.5) AS BIGINT))
-    END AS b1
-FROM k_m m LEFT JOIN k_bands b ON b.grp = m.grp AND b.key = m.cat
-WHERE m.grp = 'elderly';
-
-CREATE OR REPLACE TEMP TABLE k_s1a AS
-SELECT s.*,
-    CASE WHEN s.outpatient_annual IS NULL OR s.out_ytd IS NULL THEN 0
-         ELSE greatest(0, s.out_amt - s.b1 - greatest(0, s.outpatient_annual - s.out_ytd))
-    END AS b1a
-FROM k_s1 s;
-
--- Step 5: the 75歳到達月 member alone against the halved limit of their own band, before
--- the household steps (70–74: outpatient remainder + inpatient; under 70: counted units).
-CREATE OR REPLACE TEMP TABLE k_s5 AS
-SELECT m.hh, m.pid, m.grp,
-    CASE WHEN m.grp = 'elderly' THEN a.out_amt - a.b1 - a.b1a + m.in_amt
-         ELSE m.counted_amt END AS entering,
-    m.counted_cost AS cost,
-    k_limit(b.base, b.threshold, b.many, h.many, m.counted_cost, m.f, p.rate) AS lim,
-    h.many AND b.many IS NOT NULL AS many_applied
-FROM k_m m
+-- Each member with the attributes of their band, their household's 多数回, the 75歳 ratio
+-- and their 21,000 floor: every later step joins on `pid` alone (unique across households).
+CREATE OR REPLACE TEMP VIEW k_mx AS
+SELECT m.hh, m.pid, m.ord, m.grp, m.halved, m.sp75, m.out_ytd,
+    b.base, b.threshold, b.many AS many_amount, b.outpatient, b.outpatient_annual,
+    coalesce(b.dialysis_upper, false) AS dialysis_upper, h.many,
+    CASE WHEN m.halved THEN p.half_num ELSE 1 END AS fn,
+    CASE WHEN m.halved THEN p.half_den ELSE 1 END AS fd,
+    CASE WHEN m.sp75 THEN k_half_up(p.agg_threshold * p.half_num, p.half_den)
+         ELSE p.agg_threshold END AS floor_amount
+FROM k_members m
 JOIN k_households h USING (hh)
-JOIN k_bands b ON b.grp = m.grp AND b.key = m.cat
-LEFT JOIN k_s1a a USING (hh, pid)
-CROSS JOIN k_param p
-WHERE m.halved;
+LEFT JOIN k_bands b ON b.grp = m.grp AND b.key = m.cat
+CROSS JOIN k_param p;
 
-CREATE OR REPLACE TEMP TABLE k_after5 AS
-SELECT m.hh, m.pid, m.ord, m.grp,
-    CASE WHEN s.pid IS NOT NULL THEN s.entering - greatest(0, s.entering - s.lim)
-         WHEN m.grp = 'elderly' THEN a.out_amt - a.b1 - a.b1a + m.in_amt
-         ELSE m.counted_amt END AS amount,
-    coalesce(greatest(0, s.entering - s.lim), 0) AS b5
-FROM k_m m LEFT JOIN k_s5 s USING (hh, pid) LEFT JOIN k_s1a a USING (hh, pid);
+-- What the units need of a member (no household join): their group, cap and floor.
+CREATE OR REPLACE TEMP VIEW k_mu AS
+SELECT m.pid, m.grp, coalesce(b.dialysis_upper, false) AS dialysis_upper,
+    CASE WHEN m.sp75 THEN k_half_up(p.agg_threshold * p.half_num, p.half_den)
+         ELSE p.agg_threshold END AS floor_amount
+FROM k_members m
+LEFT JOIN k_bands b ON b.grp = m.grp AND b.key = m.cat
+CROSS JOIN k_param p;
 
--- Step 2: the 70–74 members' remainders against the 70–74 household limit.
-CREATE OR REPLACE TEMP TABLE k_s2 AS
-SELECT h.hh, sum(a.amount)::BIGINT AS entering, sum(m.counted_cost)::BIGINT AS cost,
-    k_limit(b.base, b.threshold, b.many, h.many, sum(m.counted_cost), 1, p.rate) AS lim,
-    h.many AND b.many IS NOT NULL AS many_applied
-FROM k_households h
-JOIN k_after5 a ON a.hh = h.hh AND a.grp = 'elderly'
-JOIN k_m m ON m.hh = a.hh AND m.pid = a.pid
-JOIN k_bands b ON b.grp = 'elderly' AND b.key = h.eld_cat
-CROSS JOIN k_param p
-GROUP BY h.hh, h.many, b.base, b.threshold, b.many, p.rate;
+-- §1, §6: a pharmacy claim joins its prescriber (dental when the prescriber's 点数表 digit is
+-- 3); 訪問看護 counts as medical outpatient. The claims are grouped into units first, with a
+-- 特定疾病 claim summed at both provider caps; the member's band picks one below.
+CREATE OR REPLACE TEMP MACRO k_unit_provider(kind, provider, prescribed_by) AS
+    CASE WHEN kind = 'pharmacy' THEN prescribed_by ELSE provider END;
+CREATE OR REPLACE TEMP MACRO k_inpatient(kind, setting) AS
+    setting = 'inpatient' AND kind NOT IN ('pharmacy', 'visiting_nurse');
+CREATE OR REPLACE TEMP MACRO k_dental(kind, prescribed_by) AS
+    kind = 'dental' OR (kind = 'pharmacy' AND substr(prescribed_by, 3, 1) = '3');
 
-CREATE OR REPLACE TEMP VIEW k_b2 AS SELECT hh, greatest(0, entering - lim) AS benefit FROM k_s2;
-CREATE OR REPLACE TEMP VIEW k_a2 AS SELECT hh, pid, ord, amount FROM k_after5 WHERE grp = 'elderly';
+CREATE OR REPLACE TEMP VIEW k_u0 AS
+SELECT pid, k_unit_provider(kind, provider, prescribed_by) AS unit_provider,
+    k_inpatient(kind, setting) AS inpatient, k_dental(kind, prescribed_by) AS dental,
+    sum(points)::BIGINT * 10 AS cost,
+    sum(CASE WHEN specific_disease THEN 0 ELSE copay END) AS plain,
+    sum(CASE WHEN specific_disease THEN least(copay, p.sd_standard) ELSE 0 END) AS sd_standard,
+    sum(CASE WHEN specific_disease THEN least(copay, p.sd_upper) ELSE 0 END) AS sd_upper
+FROM k_claims CROSS JOIN k_param p
+GROUP BY 1, 2, 3, 4;
+
+-- Per member, in one pass: what they bring (70–74 every co-payment, outpatient and
+-- inpatient apart; under 70 the units reaching the floor), then step 1 (70–74 outpatient,
+-- 一般・低所得), step 1a (the outpatient annual cap) and step 5 (the 75歳到達月 member alone
+-- against the ratio applied to their own band, before the household steps).
+CREATE OR REPLACE TEMP TABLE k_m AS
+WITH u AS (
+    SELECT u.pid, u.inpatient, u.cost,
+        u.plain + CASE WHEN x.dialysis_upper THEN u.sd_upper ELSE u.sd_standard END AS copay,
+        x.grp = 'elderly' OR copay >= x.floor_amount AS counted
+    FROM k_u0 u JOIN k_mu x USING (pid)
+), a AS (
+    SELECT pid,
+        sum(copay) FILTER (WHERE NOT inpatient) AS out_all,
+        sum(copay) FILTER (WHERE inpatient) AS in_all,
+        sum(copay) FILTER (WHERE counted) AS counted_amount,
+        sum(cost) FILTER (WHERE counted) AS counted_cost
+    FROM u GROUP BY pid
+)
+SELECT x.hh, x.pid, x.ord, x.grp, x.halved, x.out_ytd, x.outpatient_annual,
+    CASE WHEN x.grp = 'elderly' THEN coalesce(a.out_all, 0) ELSE 0 END AS out_amt,
+    CASE WHEN x.grp = 'elderly' THEN coalesce(a.in_all, 0) ELSE 0 END AS in_amt,
+    coalesce(a.counted_amount, 0)::BIGINT AS counted_amt,
+    coalesce(a.counted_cost, 0)::BIGINT AS counted_cost,
+    CASE WHEN x.grp = 'elderly' AND x.outpatient IS NOT NULL
+         THEN k_half_up(x.outpatient * x.fn, x.fd) END AS out_limit,
+    CASE WHEN out_limit IS NULL THEN 0 ELSE greatest(0, out_amt - out_limit) END AS b1,
+    CASE WHEN x.grp = 'elderly' AND x.outpatient_annual IS NOT NULL AND x.out_ytd IS NOT NULL
+         THEN greatest(0, out_amt - b1 - greatest(0, x.outpatient_annual - x.out_ytd))
+         ELSE 0 END AS b1a,
+    CASE WHEN x.grp = 'elderly' THEN out_amt - b1 - b1a + in_amt
+         ELSE counted_amt END AS own_amount,
+    CASE WHEN x.halved THEN k_limit(x.base, x.threshold, x.many_amount, x.many, counted_cost,
+                                    x.fn, x.fd, p.rate_num, p.rate_den) END AS lim5,
+    x.halved AND x.many AND x.many_amount IS NOT NULL AS many5,
+    CASE WHEN x.halved THEN greatest(0, own_amount - lim5) ELSE 0 END AS b5,
+    own_amount - b5 AS amount
+FROM k_mx x LEFT JOIN a USING (pid) CROSS JOIN k_param p;
+
+-- Steps 2 and 3 per household in one pass. Step 2: the 70–74 members' remainders against
+-- the 70–74 household limit. Step 3 (only with an under-70 member): everyone's remainder
+-- after step 2 — the members' amounts less step 2's benefit, which the 按分 hands back to
+-- them in full — against the under-70 limit of the household's category.
+CREATE OR REPLACE TEMP TABLE k_h AS
+WITH t AS (
+    SELECT hh,
+        sum(amount) FILTER (WHERE grp = 'elderly') AS entering2,
+        sum(counted_cost) FILTER (WHERE grp = 'elderly') AS cost2,
+        sum(amount) AS amount_all, sum(counted_cost) AS cost3,
+        sum(b1 + b1a + b5) AS personal, sum(b1a) AS annual, sum(b5) AS birthday
+    FROM k_m GROUP BY hh
+)
+SELECT t.hh, h.many,
+    t.entering2::BIGINT AS entering2, t.cost2::BIGINT AS cost2,
+    CASE WHEN h.eld_cat IS NOT NULL
+         THEN k_limit(e.base, e.threshold, e.many, h.many, t.cost2, 1, 1, p.rate_num,
+                      p.rate_den) END AS lim2,
+    coalesce(greatest(0, t.entering2 - lim2), 0)::BIGINT AS b2,
+    h.many AND e.many IS NOT NULL AS many2,
+    CASE WHEN h.u70_cat IS NOT NULL THEN t.amount_all - b2 END::BIGINT AS entering3,
+    t.cost3::BIGINT AS cost3,
+    CASE WHEN h.u70_cat IS NOT NULL
+         THEN k_limit(y.base, y.threshold, y.many, h.many, t.cost3, 1, 1, p.rate_num,
+                      p.rate_den) END AS lim3,
+    coalesce(greatest(0, entering3 - lim3), 0)::BIGINT AS b3,
+    h.many AND y.many IS NOT NULL AS many3,
+    t.personal::BIGINT AS personal, t.annual::BIGINT AS annual,
+    t.birthday::BIGINT AS birthday
+FROM t
+JOIN k_households h USING (hh)
+LEFT JOIN k_bands e ON e.grp = 'elderly' AND e.key = h.eld_cat
+LEFT JOIN k_bands y ON y.grp = 'under70' AND y.key = h.u70_cat
+CROSS JOIN k_param p;
+
+CREATE OR REPLACE TEMP VIEW k_b2 AS SELECT hh, b2 AS benefit FROM k_h WHERE b2 > 0;
+CREATE OR REPLACE TEMP VIEW k_a2 AS
+    SELECT hh, pid, ord, amount FROM k_m WHERE grp = 'elderly' AND hh IN (SELECT hh FROM k_b2);
 {split2}
 
--- Step 3: the whole household against the under-70 limit of its category (only when it
--- has an under-70 member); the 70–74 members enter with what step 2 left them.
-CREATE OR REPLACE TEMP TABLE k_in3 AS
-SELECT a.hh, a.pid, a.ord, a.amount - coalesce(s.share, 0) AS amount, m.counted_cost AS cost
-FROM k_after5 a
-JOIN k_m m USING (hh, pid)
-JOIN k_households h USING (hh)
-LEFT JOIN k_share2 s USING (hh, pid)
-WHERE h.u70_cat IS NOT NULL;
-
-CREATE OR REPLACE TEMP TABLE k_s3 AS
-SELECT h.hh, sum(i.amount)::BIGINT AS entering, sum(i.cost)::BIGINT AS cost,
-    k_limit(b.base, b.threshold, b.many, h.many, sum(i.cost), 1, p.rate) AS lim,
-    h.many AND b.many IS NOT NULL AS many_applied
-FROM k_households h
-JOIN k_in3 i USING (hh)
-JOIN k_bands b ON b.grp = 'under70' AND b.key = h.u70_cat
-CROSS JOIN k_param p
-GROUP BY h.hh, h.many, b.base, b.threshold, b.many, p.rate;
-
-CREATE OR REPLACE TEMP VIEW k_b3 AS SELECT hh, greatest(0, entering - lim) AS benefit FROM k_s3;
-CREATE OR REPLACE TEMP VIEW k_a3 AS SELECT hh, pid, ord, amount FROM k_in3;
+CREATE OR REPLACE TEMP VIEW k_b3 AS SELECT hh, b3 AS benefit FROM k_h WHERE b3 > 0;
+CREATE OR REPLACE TEMP VIEW k_a3 AS
+    SELECT m.hh, m.pid, m.ord, m.amount - coalesce(s.share, 0) AS amount
+    FROM k_m m LEFT JOIN k_share2 s USING (pid) WHERE m.hh IN (SELECT hh FROM k_b3);
 {split3}
 
-CREATE OR REPLACE TEMP TABLE k_steps AS
+-- What was counted, per person × provider × setting × 医科/歯科 (read by the 計算明細).
+CREATE OR REPLACE TEMP VIEW k_units AS
+SELECT *, grp = 'elderly' OR copay >= floor_amount AS counted
+FROM (
+    SELECT x.hh, c.pid, k_unit_provider(c.kind, c.provider, c.prescribed_by) AS unit_provider,
+        k_inpatient(c.kind, c.setting) AS inpatient, k_dental(c.kind, c.prescribed_by) AS dental,
+        sum(c.points)::BIGINT * 10 AS cost,
+        sum(CASE WHEN c.specific_disease
+                 THEN least(c.copay, CASE WHEN x.dialysis_upper THEN p.sd_upper
+                                          ELSE p.sd_standard END)
+                 ELSE c.copay END)::BIGINT AS copay,
+        count(*) AS claims, min(c.seq) AS first_seq,
+        bool_or(c.specific_disease) AS specific_disease,
+        bool_or(c.limit_applied) AS limit_applied,
+        any_value(x.grp) AS grp, any_value(x.floor_amount) AS floor_amount
+    FROM k_claims c JOIN k_mx x USING (pid) CROSS JOIN k_param p
+    GROUP BY x.hh, c.pid, 3, 4, 5
+);
+
+CREATE OR REPLACE TEMP VIEW k_steps AS
 SELECT hh, '1' AS step, pid, out_amt AS entering, NULL::BIGINT AS cost, out_limit AS lim,
     b1 AS benefit, false AS many_applied
-FROM k_s1 WHERE outpatient IS NOT NULL
+FROM k_m WHERE out_limit IS NOT NULL
 UNION ALL
 SELECT hh, '1a', pid, out_amt - b1, out_ytd, outpatient_annual - out_ytd, b1a, false
-FROM k_s1a WHERE outpatient_annual IS NOT NULL AND out_ytd IS NOT NULL
+FROM k_m WHERE grp = 'elderly' AND outpatient_annual IS NOT NULL AND out_ytd IS NOT NULL
 UNION ALL
-SELECT hh, '5', pid, entering, cost, lim, greatest(0, entering - lim), many_applied FROM k_s5
+SELECT hh, '5', pid, own_amount, counted_cost, lim5, b5, many5 FROM k_m WHERE halved
 UNION ALL
-SELECT hh, '2', NULL, entering, cost, lim, greatest(0, entering - lim), many_applied FROM k_s2
+SELECT hh, '2', NULL, entering2, cost2, lim2, b2, many2 FROM k_h WHERE lim2 IS NOT NULL
 UNION ALL
-SELECT hh, '3', NULL, entering, cost, lim, greatest(0, entering - lim), many_applied FROM k_s3;
+SELECT hh, '3', NULL, entering3, cost3, lim3, b3, many3 FROM k_h WHERE lim3 IS NOT NULL;
 
-CREATE OR REPLACE TEMP TABLE k_shares AS
+CREATE OR REPLACE TEMP VIEW k_shares AS
 SELECT '2' AS step, * FROM k_share2 UNION ALL SELECT '3', * FROM k_share3;
 
 CREATE OR REPLACE TEMP TABLE k_persons AS
 SELECT m.hh, m.pid, m.ord,
     CASE WHEN m.grp = 'elderly' THEN m.out_amt + m.in_amt ELSE m.counted_amt END
         AS counted_copay,
-    (coalesce(a.b1, 0) + coalesce(a.b1a, 0) + f.b5 + coalesce(s2.share, 0)
-        + coalesce(s3.share, 0))::BIGINT AS benefit,
-    coalesce(a.b1a, 0)::BIGINT AS annual_benefit
+    (m.b1 + m.b1a + m.b5 + coalesce(s2.share, 0) + coalesce(s3.share, 0))::BIGINT AS benefit,
+    m.b1a::BIGINT AS annual_benefit
 FROM k_m m
-JOIN k_after5 f USING (hh, pid)
-LEFT JOIN k_s1a a USING (hh, pid)
-LEFT JOIN k_share2 s2 USING (hh, pid)
-LEFT JOIN k_share3 s3 USING (hh, pid);
+LEFT JOIN k_share2 s2 USING (pid)
+LEFT JOIN k_share3 s3 USING (pid);
 
-CREATE OR REPLACE TEMP TABLE k_results AS
 -- The household's benefit is the sum of its steps' benefits; the persons' shares must add
 -- up to it (a property the tests check, not something assumed here).
-SELECT h.hh, coalesce(st.benefit, 0)::BIGINT AS benefit,
-    coalesce(st.annual_benefit, 0)::BIGINT AS annual_benefit,
-    coalesce(st.household_steps, 0)::BIGINT AS household_step_benefit,
-    coalesce(s3.many_applied, s2.many_applied, false) AS many_times,
-    coalesce(s3.lim, s2.lim) AS household_limit
-FROM k_households h
-LEFT JOIN (SELECT hh, sum(benefit) AS benefit,
-                  sum(benefit) FILTER (WHERE step = '1a') AS annual_benefit,
-                  sum(benefit) FILTER (WHERE step IN ('2', '3', '5')) AS household_steps
-           FROM k_steps GROUP BY hh) st USING (hh)
-LEFT JOIN k_s2 s2 USING (hh)
-LEFT JOIN k_s3 s3 USING (hh);
+CREATE OR REPLACE TEMP VIEW k_results AS
+SELECT hh, personal + b2 + b3 AS benefit, annual AS annual_benefit,
+    birthday + b2 + b3 AS household_step_benefit,
+    CASE WHEN lim3 IS NOT NULL THEN many3 ELSE coalesce(many2, false) END AS many_times,
+    coalesce(lim3, lim2) AS household_limit
+FROM k_h;
 """
 
 # §4.8 按分: in proportion to each person's amount entering the step, rounded down, the
-# remainder to the largest amount (first in input order on a tie). Integer arithmetic only.
+# remainder to the largest amount (first in input order on a tie). Integer arithmetic only;
+# only households the step pays are split (the others' shares are 0).
 _SPLIT_SQL = """
 CREATE OR REPLACE TEMP TABLE {out} AS
 WITH t AS (
@@ -281,16 +303,22 @@ def _band_table(rules: MonthRules) -> pa.Table:
 
 def engine_run(con: duckdb.DuckDBPyConnection, rules: MonthRules) -> None:
     """Compute the month for every household in `k_households` (see the module docstring)."""
+    # Row order is never relied on (every read says ORDER BY): let DuckDB write in parallel.
+    con.execute("SET preserve_insertion_order = false")
     bands = _band_table(rules)  # noqa: F841 — read by name in the SQL below
     con.execute("CREATE OR REPLACE TEMP TABLE k_bands AS SELECT * FROM bands")
+    rate_num, rate_den = rules.formula_rate.as_integer_ratio()
+    half_num, half_den = rules.birthday_75_ratio.as_integer_ratio()
     con.execute(
         _PARAMETER_SQL,
         {
             "agg": rules.aggregation_threshold,
-            "rate": rules.formula_rate,
+            "rate_num": rate_num,
+            "rate_den": rate_den,
             "sd": rules.specific_disease,
             "sd_upper": rules.specific_disease_dialysis_upper,
-            "half": rules.birthday_75_ratio,
+            "half_num": half_num,
+            "half_den": half_den,
         },
     )
     con.execute(_MACRO_SQL)

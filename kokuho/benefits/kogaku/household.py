@@ -107,15 +107,21 @@ def many_times_months(
     return tuple(sorted({m for m in prior if first <= m < month}))
 
 
+def person_key(hh: int, position: int) -> int:
+    """The engine's `pid` of the member at `position` (1…) of household `hh`: unique across
+    the households of one engine run, as the engine joins on it alone."""
+    return hh * 1000 + position
+
+
 def households_tables(
     households: list[HouseholdIn], rules: MonthRules
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """The engine's input tables for households numbered 1…n in list order; person ids are
-    the member's position in the household (the input order, for 按分 ties)."""
+    """The engine's input tables for households numbered 1…n in list order; `ord` is the
+    member's position in the household (the input order, for 按分 ties)."""
     members, heads, claims = [], [], []
     for hh, household in enumerate(households, start=1):
         counted_prior = many_times_months(household.month, household.prior_months, rules)
-        ids = {m.id: i for i, m in enumerate(household.members, start=1)}
+        ids = {m.id: person_key(hh, i) for i, m in enumerate(household.members, start=1)}
         u70 = [m for m in household.members if m.group == UNDER70]
         eld = [m for m in household.members if m.group == ELDERLY]
         heads.append(
@@ -130,7 +136,7 @@ def households_tables(
             {
                 "hh": hh,
                 "pid": ids[m.id],
-                "ord": ids[m.id],
+                "ord": ids[m.id] - person_key(hh, 0),
                 "grp": m.group,
                 "cat": m.band.key,
                 "halved": m.halved,
@@ -164,7 +170,7 @@ def households_tables(
 
 def household_compute(household: HouseholdIn, rules: MonthRules) -> Outcome:
     counted_prior = many_times_months(household.month, household.prior_months, rules)
-    ids = {m.id: i for i, m in enumerate(household.members, start=1)}
+    ids = {m.id: person_key(1, i) for i, m in enumerate(household.members, start=1)}
     members, households, claims = households_tables([household], rules)
     name = {i: m for m, i in ids.items()}
     with duckdb.connect() as con:
@@ -172,7 +178,7 @@ def household_compute(household: HouseholdIn, rules: MonthRules) -> Outcome:
         engine_run(con, rules)
         benefit, many_applied, limit = con.execute(
             "SELECT benefit, many_times, household_limit FROM k_results"
-        ).fetchone()
+        ).fetchall()[0]
         persons = {
             name[pid]: (int(counted), int(paid))
             for pid, counted, paid in con.execute(
@@ -182,8 +188,11 @@ def household_compute(household: HouseholdIn, rules: MonthRules) -> Outcome:
         units = [
             Unit(name[r[0]], *r[1:4], int(r[4]), int(r[5]), int(r[6]), *map(bool, r[7:10]))
             for r in con.execute(
-                "SELECT pid, unit_provider, setting, branch, cost, copay, claims, counted,"
-                " specific_disease, limit_applied FROM k_units ORDER BY first_seq"
+                "SELECT pid, unit_provider,"
+                " CASE WHEN inpatient THEN 'inpatient' ELSE 'outpatient' END,"
+                " CASE WHEN dental THEN 'dental' ELSE 'medical' END,"
+                " cost, copay, claims, counted, specific_disease, limit_applied"
+                " FROM k_units ORDER BY first_seq"
             ).fetchall()
         ]
         order = {"1": 0, "1a": 1, "5": 2, "2": 3, "3": 4}

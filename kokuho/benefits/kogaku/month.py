@@ -16,7 +16,6 @@ The order of work:
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
@@ -86,7 +85,7 @@ FROM a
 """
 
 _CLAIMS_SQL = """
-CREATE OR REPLACE TEMP TABLE m_claims AS
+CREATE OR REPLACE TEMP VIEW m_claims AS
 SELECT hh, pid, claim AS seq, provider,
     CASE setting WHEN 1 THEN 'inpatient' ELSE 'outpatient' END AS setting,
     CASE kind WHEN 1 THEN 'medical' WHEN 3 THEN 'dental' WHEN 4 THEN 'pharmacy'
@@ -97,44 +96,33 @@ FROM m_raw
 
 # Could the household be owed anything, whatever its category? (See the module docstring.)
 # The 特定疾病 cap is taken at its highest, and the 75歳 ratio always, so the test only ever
-# lets more households through.
+# lets more households through. Units first, then per person (total and largest unit).
 _CANDIDATES_SQL = """
 CREATE OR REPLACE TEMP TABLE m_candidates AS
-WITH c AS (
-    SELECT c.hh, c.pid, p.grp,
-        CASE WHEN c.kind = 'pharmacy' THEN c.prescribed_by ELSE c.provider END AS unit_provider,
-        CASE WHEN c.kind IN ('pharmacy', 'visiting_nurse') THEN 'outpatient'
-             ELSE c.setting END AS setting,
-        CASE WHEN c.kind = 'dental'
-                  OR (c.kind = 'pharmacy' AND substr(c.prescribed_by, 3, 1) = '3')
-             THEN 'dental' ELSE 'medical' END AS branch,
-        CASE WHEN c.specific_disease THEN least(c.copay, $sd_max) ELSE c.copay END AS copay
-    FROM m_claims c JOIN m_people p USING (hh, pid)
-), u AS (
-    SELECT hh, pid, grp, sum(copay) AS copay FROM c
-    GROUP BY hh, pid, grp, unit_provider, setting, branch
+WITH u AS (
+    SELECT pid,
+        sum(CASE WHEN specific_disease THEN least(copay, $sd_max) ELSE copay END) AS copay
+    FROM m_claims
+    GROUP BY pid, CASE WHEN kind = 'pharmacy' THEN prescribed_by ELSE provider END,
+        setting = 'inpatient' AND kind NOT IN ('pharmacy', 'visiting_nurse'),
+        kind = 'dental' OR (kind = 'pharmacy' AND substr(prescribed_by, 3, 1) = '3')
+), person AS (
+    SELECT pid, sum(copay) AS total, max(copay) AS top FROM u GROUP BY pid
 )
-SELECT hh FROM u
+SELECT hh FROM person JOIN m_people USING (pid)
 GROUP BY hh
-HAVING coalesce(sum(copay) FILTER (WHERE grp = 'elderly'), 0) > $elderly_min
-    OR bool_or(grp = 'under70' AND copay >= $u70_min)
+HAVING coalesce(sum(total) FILTER (WHERE grp = 'elderly'), 0) > $elderly_min
+    OR bool_or(grp = 'under70' AND top >= $u70_min)
 """
 
-
-@dataclass
-class MonthInputs:
-    """What the run hands the engine, and what it learnt on the way."""
-
-    claims_read: int = 0
-    households: int = 0  # households with claims
-    candidates: int = 0
-    category_unknown: list[int] = field(default_factory=list)  # household ids
+CATEGORY_SCHEMA = pa.schema([("hh", pa.int64()), ("grp", pa.string()), ("cat", pa.string())])
+MANY_SCHEMA = pa.schema([("hh", pa.int64())])
 
 
 def claims_load(con: duckdb.DuckDBPyConnection, rows: pa.Table, month: dt.date) -> None:
     """The month's claim rows (`RAW_SCHEMA`) → `m_raw`, `m_people`, `m_claims`."""
-    raw = rows.cast(RAW_SCHEMA)  # noqa: F841 — read by name in the SQL
-    con.execute("CREATE OR REPLACE TEMP TABLE m_raw AS SELECT * FROM raw")
+    # Registered, not copied: DuckDB scans the Arrow buffers where they are.
+    con.register("m_raw", rows.cast(RAW_SCHEMA))
     ages = parameters().at(month)
     con.execute(
         _MEMBERS_SQL,
@@ -165,43 +153,39 @@ def candidates_find(con: duckdb.DuckDBPyConnection, rules: MonthRules) -> list[i
 
 
 def engine_tables_load(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    categories: dict[tuple[int, str], str],
-    many: set[int],
+    con: duckdb.DuckDBPyConnection, *, categories: pa.Table, many: pa.Table
 ) -> None:
-    """Engine inputs for the candidate households whose categories are known.
+    """Engine inputs for the candidate households whose categories are all known.
 
-    `categories` maps (household, group) → band key; `many` the 多数回 households."""
-    keys = list(categories.items())
-    cats = pa.table(  # noqa: F841 — read by name in the SQL
-        {
-            "hh": pa.array([hh for (hh, _), _ in keys], pa.int64()),
-            "grp": pa.array([g for (_, g), _ in keys], pa.string()),
-            "cat": pa.array([c for _, c in keys], pa.string()),
-        }
+    `categories` (`CATEGORY_SCHEMA`): household, age group, band key — one row per age group
+    present in the household; `many` (`MANY_SCHEMA`): the 多数回 households."""
+    con.register("m_categories", categories.cast(CATEGORY_SCHEMA))
+    con.register("m_many", many.cast(MANY_SCHEMA))
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE m_ready AS
+        SELECT p.hh FROM m_people p
+        JOIN m_candidates USING (hh)
+        LEFT JOIN m_categories c USING (hh, grp)
+        GROUP BY p.hh HAVING bool_and(c.cat IS NOT NULL)
+        """
     )
-    manys = pa.table({"hh": pa.array(sorted(many), pa.int64())})  # noqa: F841
     members = con.sql(
         """
         SELECT p.hh, p.pid, p.ord::INTEGER AS ord, p.grp, c.cat, p.halved,
             false AS sp75, NULL::BIGINT AS out_ytd
-        FROM m_people p JOIN m_candidates USING (hh) JOIN cats c USING (hh, grp)
-        WHERE p.hh NOT IN (SELECT hh FROM m_people p2 WHERE NOT EXISTS (
-            SELECT 1 FROM cats c2 WHERE c2.hh = p2.hh AND c2.grp = p2.grp))
+        FROM m_people p SEMI JOIN m_ready r USING (hh) JOIN m_categories c USING (hh, grp)
         """
     ).to_arrow_table()
     households = con.sql(
         """
-        SELECT DISTINCT m.hh, m.hh IN (SELECT hh FROM manys) AS many,
-            (SELECT cat FROM cats c WHERE c.hh = m.hh AND c.grp = 'under70') AS u70_cat,
-            (SELECT cat FROM cats c WHERE c.hh = m.hh AND c.grp = 'elderly') AS eld_cat
-        FROM members m
+        SELECT r.hh, r.hh IN (SELECT hh FROM m_many) AS many,
+            max(c.cat) FILTER (WHERE c.grp = 'under70') AS u70_cat,
+            max(c.cat) FILTER (WHERE c.grp = 'elderly') AS eld_cat
+        FROM m_ready r JOIN m_categories c USING (hh) GROUP BY r.hh
         """
     ).to_arrow_table()
-    claims = con.sql(
-        "SELECT c.* FROM m_claims c WHERE c.hh IN (SELECT hh FROM members)"
-    ).to_arrow_table()
+    claims = con.sql("SELECT * FROM m_claims SEMI JOIN m_ready USING (hh)").to_arrow_table()
     engine_inputs_load(
         con,
         members=members.cast(MEMBER_SCHEMA),
@@ -216,10 +200,11 @@ def many_window(month: dt.date, rules: MonthRules) -> tuple[dt.date, dt.date]:
 
 
 __all__ = [
+    "CATEGORY_SCHEMA",
     "ELDERLY",
+    "MANY_SCHEMA",
     "RAW_SCHEMA",
     "UNDER70",
-    "MonthInputs",
     "candidates_find",
     "claims_load",
     "engine_tables_load",

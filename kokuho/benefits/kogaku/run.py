@@ -26,6 +26,8 @@ from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.benefits.kogaku.engine import engine_run
 from kokuho.benefits.kogaku.month import (
+    CATEGORY_SCHEMA,
+    MANY_SCHEMA,
     RAW_SCHEMA,
     candidates_find,
     claims_load,
@@ -247,12 +249,19 @@ def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> dict[str,
     unmatched = Claim.objects.filter(service_month=month).exclude(match=ClaimMatch.MATCHED)
     with duckdb.connect() as con:
         claims_load(con, rows, month)
-        (households,) = con.execute("SELECT count(DISTINCT hh) FROM m_people").fetchone()
+        (households,) = con.execute("SELECT count(DISTINCT hh) FROM m_people").fetchall()[0]
         candidates = candidates_find(con, rules)
         categories, unknown = _categories(con, month, rules, progress)
         many = _many_households(candidates, month, rules)
         progress("計算", 0, 1)
-        engine_tables_load(con, categories=categories, many=many)
+        engine_tables_load(
+            con,
+            categories=pa.Table.from_pylist(
+                [{"hh": hh, "grp": grp, "cat": cat} for (hh, grp), cat in categories.items()],
+                schema=CATEGORY_SCHEMA,
+            ),
+            many=pa.Table.from_pylist([{"hh": hh} for hh in sorted(many)], schema=MANY_SCHEMA),
+        )
         engine_run(con, rules)
         results = con.execute(
             """

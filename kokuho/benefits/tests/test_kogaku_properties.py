@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from kokuho.benefits.kogaku.calc_input import calc_input_parse
 from kokuho.benefits.kogaku.engine import engine_inputs_load, engine_run
-from kokuho.benefits.kogaku.household import household_compute, households_tables
+from kokuho.benefits.kogaku.household import household_compute, households_tables, person_key
 from kokuho.benefits.kogaku.rules import ELDERLY, UNDER70, month_rules
 from kokuho.benefits.tests.reference import reference_compute
 from kokuho.eligibility.burden import is_elderly_on
@@ -170,8 +170,8 @@ def test_many_households_in_one_run_equal_each_computed_alone(cases):
     for hh, household in enumerate(parsed, start=1):
         alone = household_compute(household, rules)
         assert together[hh] == alone.benefit
-        for pid, member in enumerate(household.members, start=1):
-            assert people[(hh, pid)] == alone.persons[member.id]
+        for position, member in enumerate(household.members, start=1):
+            assert people[(hh, person_key(hh, position))] == alone.persons[member.id]
 
 
 def test_the_reference_itself_gives_the_spec_worked_examples():
