@@ -8,11 +8,12 @@ the core stays plain SQL that another engine could run (docs/architecture.md).
 
 Input tables (created by the caller in the connection):
 - `k_members(hh, pid, ord, grp, cat, halved, sp75, out_ytd)` — one row per insured member
-  of the month, `pid` unique across the run (the engine joins on it alone): `grp` 'under70' | 'elderly' (高齢受給者); `cat` the band key of the
-  member's 所得区分; `halved` the 75歳到達月 rule applies to them (§4.5); `sp75` they are a
-  dependant who joined because their employee-insurance member turned 75 (their 21,000
-  becomes 10,500); `out_ytd` 70–74 outpatient co-payments already borne in the cap year
-  (Aug–Jul), NULL when unknown; `ord` the input order (按分 ties).
+  of the month, `pid` unique across the run (the engine joins on it alone): `grp`
+  'under70' | 'elderly' (高齢受給者); `cat` the band key of the member's 所得区分; `halved`
+  the 75歳到達月 rule applies to them (§4.5); `sp75` they are a dependant who joined because
+  their employee-insurance member turned 75 (their 21,000 becomes 10,500); `out_ytd` 70–74
+  outpatient co-payments already borne in the cap year (Aug–Jul), NULL when unknown; `ord`
+  the input order (按分 ties).
 - `k_households(hh, many, u70_cat, eld_cat)` — 多数回 from the household's paid months;
   the band keys of its under-70 and 70–74 members (NULL when it has none).
 - `k_claims(hh, pid, seq, provider, setting, kind, prescribed_by, points, copay,
