@@ -60,6 +60,10 @@ class EventType(models.TextChoices):
     # Account administration
     ACCOUNT_UNLOCKED = "account_unlocked", "ログイン停止の解除"
     KOGAKU_RUN = "kogaku_run", "高額療養費の月次計算"
+    KOGAKU_APPLICATION = "kogaku_application", "高額療養費の支給申請の受付"
+    KOGAKU_SIMPLIFICATION = "kogaku_simplification", "高額療養費の申請簡素化の届出"
+    KOGAKU_DECIDED = "kogaku_decided", "高額療養費の支給決定"
+    KOGAKU_PAID = "kogaku_paid", "高額療養費の支払の記録"
 
 
 class SubjectType(models.TextChoices):

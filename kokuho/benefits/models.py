@@ -214,6 +214,9 @@ class KogakuResult(models.Model):
     many_times = models.BooleanField("多数回該当")
     household_limit = models.PositiveIntegerField("世帯の自己負担限度額", null=True)
     main_step = models.CharField("主な理由（手順）", max_length=4, blank=True)
+    # 計算明細 of a paid household as the engine left it (members, units, steps, shares, the
+    # 多数回 months): what notices and screens word, without computing again.
+    explanation = models.JSONField("計算の内訳", null=True, blank=True)
 
     class Meta:
         verbose_name = "高額療養費 計算結果"
@@ -254,3 +257,195 @@ class KogakuPersonResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.result_id}/{self.person_id} {self.benefit}"
+
+
+class AccountType(models.IntegerChoices):
+    ORDINARY = 1, "普通"
+    CURRENT = 2, "当座"
+
+
+class BankAccount(models.Model):
+    """振込先口座 (bank transfer) as the application or consent gives it."""
+
+    bank_code = models.CharField("金融機関コード", max_length=4)
+    branch_code = models.CharField("店舗コード", max_length=3)
+    account_type = models.PositiveSmallIntegerField("預金種目", choices=AccountType.choices)
+    account_number = models.CharField("口座番号", max_length=7)
+    holder_kana = models.CharField("口座名義（カナ）", max_length=60)
+
+    class Meta:
+        abstract = True
+
+    def masked_account(self) -> str:
+        """The account as notices and lists show it: the number's last three digits only."""
+        return (
+            f"{self.bank_code}-{self.branch_code} {self.get_account_type_display()} "
+            f"****{self.account_number[-3:]} {self.holder_kana}"
+        )
+
+
+class KogakuSimplification(BankAccount):
+    """申請簡素化: the 世帯主's consent that later 高額療養費 of the household is decided and
+    paid to this account without a new application, until withdrawn."""
+
+    household = models.ForeignKey(
+        Household, verbose_name="世帯", on_delete=models.PROTECT, related_name="+"
+    )
+    head = models.ForeignKey(
+        Person, verbose_name="届出者（世帯主）", on_delete=models.PROTECT, related_name="+"
+    )
+    consented_on = models.DateField("届出日")
+    withdrawn_on = models.DateField("取下げ日", null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="受付者", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("記録日時")
+
+    class Meta:
+        verbose_name = "高額療養費 申請簡素化"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=models.Q(withdrawn_on__isnull=True),
+                name="kogaku_one_open_simplification",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.consented_on}"
+
+
+class KogakuApplication(BankAccount):
+    """高額療養費支給申請: the head's application for one household and 診療月."""
+
+    household = models.ForeignKey(
+        Household, verbose_name="世帯", on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField("診療月")
+    applicant = models.ForeignKey(
+        Person, verbose_name="申請者（世帯主）", on_delete=models.PROTECT, related_name="+"
+    )
+    received_on = models.DateField("受付日")
+    simplification = models.ForeignKey(
+        KogakuSimplification,
+        verbose_name="同時に届け出た申請簡素化",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="受付者", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("記録日時")
+
+    class Meta:
+        verbose_name = "高額療養費 支給申請"
+        constraints = [
+            models.UniqueConstraint(fields=["household", "month"], name="kogaku_one_application"),
+            models.CheckConstraint(
+                condition=models.Q(month__day=1), name="kogaku_application_month_first_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.month:%Y-%m}"
+
+
+class KogakuInvitation(models.Model):
+    """申請勧奨: a household the run found owed something, asked to apply."""
+
+    result = models.OneToOneField(
+        KogakuResult, verbose_name="計算結果", on_delete=models.PROTECT, related_name="invitation"
+    )
+    household = models.ForeignKey(
+        Household, verbose_name="世帯", on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField("診療月")
+    first_time = models.BooleanField("初回（申請簡素化の案内あり）")
+    created_at = models.DateTimeField("作成日時")
+    printed_at = models.DateTimeField("通知書の印刷日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "高額療養費 申請勧奨"
+        constraints = [
+            models.UniqueConstraint(fields=["household", "month"], name="kogaku_one_invitation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.month:%Y-%m}"
+
+
+class DecisionKind(models.TextChoices):
+    APPLICATION = "application", "申請による決定"
+    SIMPLIFIED = "simplified", "申請簡素化による決定"
+
+
+class KogakuDecision(BankAccount):
+    """高額療養費支給決定: the amount decided for a household and 診療月, the account it is
+    paid to (copied from the application or consent), and the 計算明細 as decided."""
+
+    household = models.ForeignKey(
+        Household, verbose_name="世帯", on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField("診療月")
+    result = models.ForeignKey(
+        KogakuResult, verbose_name="計算結果", on_delete=models.PROTECT, related_name="decisions"
+    )
+    kind = models.CharField("決定の種類", max_length=12, choices=DecisionKind.choices)
+    application = models.OneToOneField(
+        KogakuApplication,
+        verbose_name="申請",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="decision",
+    )
+    simplification = models.ForeignKey(
+        KogakuSimplification,
+        verbose_name="申請簡素化",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    amount = models.PositiveIntegerField("支給額")
+    decided_on = models.DateField("決定日")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="決定者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    steps = models.JSONField("計算明細", default=list)
+    paid_on = models.DateField("支払日", null=True, blank=True)
+    created_at = models.DateTimeField("記録日時")
+
+    class Meta:
+        verbose_name = "高額療養費 支給決定"
+        constraints = [
+            models.UniqueConstraint(fields=["household", "month"], name="kogaku_one_decision"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="kogaku_decision_paid"),
+            # A decision rests on an application, or on the household's consent (簡素化).
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        kind=DecisionKind.APPLICATION,
+                        application__isnull=False,
+                        simplification__isnull=True,
+                    )
+                    | models.Q(
+                        kind=DecisionKind.SIMPLIFIED,
+                        application__isnull=True,
+                        simplification__isnull=False,
+                    )
+                ),
+                name="kogaku_decision_basis",
+            ),
+        ]
+        indexes = [models.Index(fields=["paid_on", "decided_on"], name="kogaku_decision_unpaid")]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.month:%Y-%m} {self.amount}"

@@ -8,12 +8,21 @@ records rule, a pending 開示等請求 of the person holds their claims (decisi
 """
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
-from kokuho.benefits.models import Claim, KogakuPersonResult, KogakuResult
+from kokuho.benefits.models import (
+    Claim,
+    KogakuApplication,
+    KogakuDecision,
+    KogakuInvitation,
+    KogakuPersonResult,
+    KogakuResult,
+    KogakuSimplification,
+)
 from kokuho.subject_requests.models import RequestStatus, SubjectRequest
 
 
@@ -38,6 +47,48 @@ def _results_due(cutoff: dt.date) -> QuerySet[KogakuResult]:
     return KogakuResult.objects.filter(month__lt=cutoff).exclude(Exists(held))
 
 
+def _results_erase(ids: list[int]) -> Counter[str]:
+    """Results with what rests on them: decisions and invitations first, then the
+    applications of the same household and month, then the results (their shares cascade)."""
+    removed: Counter[str] = Counter()
+    results = KogakuResult.objects.filter(pk__in=ids)
+    months = list(results.values_list("household_id", "month"))
+    for queryset in (
+        KogakuDecision.objects.filter(result__in=ids),
+        KogakuInvitation.objects.filter(result__in=ids),
+    ):
+        removed.update(queryset.delete()[1])
+    for household_id, month in months:
+        removed.update(
+            KogakuApplication.objects.filter(
+                household_id=household_id, month=month, decision__isnull=True
+            ).delete()[1]
+        )
+    removed.update(results.delete()[1])
+    return removed
+
+
+def _workflow_leftovers_erase(cutoff: dt.date) -> Counter[str]:
+    """Applications of months past retention that were never computed, and 申請簡素化
+    consents withdrawn before the cutoff that nothing refers to any more."""
+    removed: Counter[str] = Counter()
+    held = KogakuResult.objects.filter(household=OuterRef("household"), month=OuterRef("month"))
+    removed.update(
+        KogakuApplication.objects.filter(month__lt=cutoff, decision__isnull=True)
+        .exclude(Exists(held))
+        .delete()[1]
+    )
+    referenced = KogakuApplication.objects.filter(simplification=OuterRef("pk"))
+    decided = KogakuDecision.objects.filter(simplification=OuterRef("pk"))
+    removed.update(
+        KogakuSimplification.objects.filter(withdrawn_on__lt=cutoff)
+        .exclude(Exists(referenced))
+        .exclude(Exists(decided))
+        .delete()[1]
+    )
+    return removed
+
+
 def claims_erase(*, cutoff: dt.date, chunk: int) -> Iterator[tuple[int, dict[str, int]]]:
     """Erase the claims past retention, oldest first, at most `chunk` per transaction; after
     each commit yield the claims erased and the rows removed per table. The 高額療養費
@@ -49,7 +100,11 @@ def claims_erase(*, cutoff: dt.date, chunk: int) -> Iterator[tuple[int, dict[str
             )
             if not ids:
                 break
-            _, per_model = KogakuResult.objects.filter(pk__in=ids).delete()
+            per_model = _results_erase(ids)
+        yield 0, {label: n for label, n in per_model.items() if n}
+    with transaction.atomic():
+        per_model = _workflow_leftovers_erase(cutoff)
+    if any(per_model.values()):
         yield 0, {label: n for label, n in per_model.items() if n}
     while True:
         with transaction.atomic():

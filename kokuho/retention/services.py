@@ -265,7 +265,9 @@ def _claims_erase(*, run: RetentionRun, rule: Rule, cutoff: dt.date, chunk: int)
     yield 0, total
     # The benefits app commits each chunk; the record follows it (as for My Number).
     for erased, tables in source.claims_erase(cutoff=cutoff, chunk=chunk):
-        if erased:
+        # A chunk of what rests on claims (高額療養費 results, decisions) erases no claim
+        # itself but is recorded all the same: nothing goes without a deletion record.
+        if erased or tables:
             with transaction.atomic():
                 _record(run=run, rule=rule, cutoff=cutoff, count=erased, tables=tables)
         yield erased, total

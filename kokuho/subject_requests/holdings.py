@@ -26,7 +26,15 @@ from django.utils import timezone
 
 from kokuho.accounts.permissions import Role
 from kokuho.audit.models import AuditEvent, EventType, SubjectType
-from kokuho.benefits.models import Claim, KogakuPersonResult, KogakuResult
+from kokuho.benefits.models import (
+    Claim,
+    KogakuApplication,
+    KogakuDecision,
+    KogakuInvitation,
+    KogakuPersonResult,
+    KogakuResult,
+    KogakuSimplification,
+)
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.models import (
     BranchNumber,
@@ -147,6 +155,28 @@ HOLDINGS: tuple[Holding, ...] = (
         lambda p, hh: KogakuPersonResult.objects.filter(person=p).order_by("result__month", "pk"),
     ),
     Holding(
+        "高額療養費の申請勧奨",
+        KogakuInvitation,
+        lambda p, hh: KogakuInvitation.objects.filter(household__in=hh).order_by("month"),
+    ),
+    Holding(
+        "高額療養費の支給申請",
+        KogakuApplication,
+        lambda p, hh: KogakuApplication.objects.filter(household__in=hh).order_by("month"),
+    ),
+    Holding(
+        "高額療養費の申請簡素化",
+        KogakuSimplification,
+        lambda p, hh: KogakuSimplification.objects.filter(household__in=hh).order_by(
+            "consented_on"
+        ),
+    ),
+    Holding(
+        "高額療養費の支給決定",
+        KogakuDecision,
+        lambda p, hh: KogakuDecision.objects.filter(household__in=hh).order_by("month"),
+    ),
+    Holding(
         "取込の保留行（連携ファイルのうち未反映の行）",
         QuarantinedRow,
         lambda p, hh: QuarantinedRow.objects.filter(raw__atena_no=p.atena_no).order_by("pk"),
@@ -171,6 +201,11 @@ _SKIPPED_FIELDS = {
     "file",
     "import_file",
     "resolved_by",
+    # 高額療養費: the engine's internal rows (the 計算明細 is disclosed as the decision's
+    # steps) and the staff who recorded or decided (in the access record instead).
+    "explanation",
+    "recorded_by",
+    "decided_by",
 }
 
 

@@ -46,5 +46,6 @@ urlpatterns = [
     path("incidents/<int:incident_id>/mark/", views_audit.incident_mark, name="incident_mark"),
     path("", include("kokuho.web.urls_inspection")),
     path("", include("kokuho.web.urls_privacy")),
+    path("", include("kokuho.web.urls_benefits")),
     path("healthz", views.healthz, name="healthz"),
 ]

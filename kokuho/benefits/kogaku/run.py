@@ -35,6 +35,8 @@ from kokuho.benefits.kogaku.month import (
     many_window,
 )
 from kokuho.benefits.kogaku.rules import MonthRules, MonthUnconfirmed, month_rules
+from kokuho.benefits.kogaku.stored import explanations_read
+from kokuho.benefits.kogaku.workflow import kogaku_followups
 from kokuho.benefits.models import (
     Claim,
     ClaimMatch,
@@ -220,7 +222,11 @@ def kogaku_current_run(*, month: dt.date) -> KogakuRun | None:
     )
 
 
-def _many_households(households: list[int], month: dt.date, rules: MonthRules) -> set[int]:
+def _paid_months(
+    households: list[int], month: dt.date, rules: MonthRules
+) -> dict[int, list[dt.date]]:
+    """The months of the 多数回 window in which each household was paid by a household step
+    (current runs only)."""
     first, last = many_window(month, rules)
     newest = (
         KogakuRun.objects.filter(status=KogakuRunStatus.DONE, month__range=(first, last))
@@ -228,17 +234,14 @@ def _many_households(households: list[int], month: dt.date, rules: MonthRules) -
         .annotate(latest=Max("pk"))
         .values_list("latest", flat=True)
     )
-    paid = Counter(
-        hh
-        for hh, _ in KogakuResult.objects.filter(
-            run_id__in=list(newest),
-            household_id__in=households,
-            household_step_benefit__gt=0,
-        )
-        .values_list("household_id", "month")
-        .distinct()
-    )
-    return {hh for hh, n in paid.items() if n >= rules.many_min_prior_months}
+    paid: dict[int, set[dt.date]] = {}
+    for hh, paid_month in KogakuResult.objects.filter(
+        run_id__in=list(newest),
+        household_id__in=households,
+        household_step_benefit__gt=0,
+    ).values_list("household_id", "month"):
+        paid.setdefault(hh, set()).add(paid_month)
+    return {hh: sorted(months) for hh, months in paid.items()}
 
 
 def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> dict[str, Any]:
@@ -252,7 +255,8 @@ def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> dict[str,
         (households,) = con.execute("SELECT count(DISTINCT hh) FROM m_people").fetchall()[0]
         candidates = candidates_find(con, rules)
         categories, unknown = _categories(con, month, rules, progress)
-        many = _many_households(candidates, month, rules)
+        prior = _paid_months(candidates, month, rules)
+        many = {hh for hh, months in prior.items() if len(months) >= rules.many_min_prior_months}
         progress("計算", 0, 1)
         engine_tables_load(
             con,
@@ -276,8 +280,10 @@ def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> dict[str,
         persons = con.execute(
             "SELECT hh, pid, counted_copay, benefit FROM k_persons ORDER BY hh, pid"
         ).fetchall()
+        explanations = explanations_read(con, prior)
         progress("計算", 1, 1)
-    _store(run, results, persons, progress)
+    _store(run, results, persons, explanations, progress)
+    followups = kogaku_followups(run=run)
     paid = [r for r in results if r[1] > 0]
     reasons = Counter(STEP_REASONS[r[5]] for r in paid)
     counts = {
@@ -291,6 +297,9 @@ def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> dict[str,
         "total_benefit": sum(r[1] for r in paid),
         "many_times": sum(1 for r in paid if r[3]),
         "reasons": dict(reasons.most_common()),
+        "invitations": followups["invited"],
+        "automatic_decisions": followups["decided"],
+        "already_decided": followups["already_decided"],
     }
     audit_event_record(
         actor=run.requested_by,
@@ -303,7 +312,13 @@ def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> dict[str,
     return counts
 
 
-def _store(run: KogakuRun, results: list, persons: list, progress: Progress) -> None:
+def _store(
+    run: KogakuRun,
+    results: list,
+    persons: list,
+    explanations: dict[int, dict[str, Any]],
+    progress: Progress,
+) -> None:
     by_household: dict[int, list] = {}
     for hh, pid, counted, benefit in persons:
         by_household.setdefault(hh, []).append((pid, counted, benefit))
@@ -322,6 +337,7 @@ def _store(run: KogakuRun, results: list, persons: list, progress: Progress) -> 
                         many_times=many,
                         household_limit=limit,
                         main_step=step or "",
+                        explanation=explanations.get(hh),
                     )
                     for hh, benefit, household_steps, many, limit, step in chunk
                 ]
@@ -356,6 +372,15 @@ def kogaku_run_summary(run: KogakuRun) -> str:
         f"  支給対象 {c.get('paid', 0):,} 世帯・支給額 合計 {c.get('total_benefit', 0):,} 円"
         f"（うち多数回該当 {c.get('many_times', 0):,} 世帯）",
     ]
+    lines.append(
+        f"  申請勧奨 {c.get('invitations', 0):,} 世帯・申請簡素化による支給決定 "
+        f"{c.get('automatic_decisions', 0):,} 世帯"
+        + (
+            f"（決定済みのため対象外 {c['already_decided']:,} 世帯）"
+            if c.get("already_decided")
+            else ""
+        )
+    )
     if c.get("category_unknown"):
         lines.append(f"  所得区分を判定できず計算しなかった世帯 {c['category_unknown']:,}")
     reasons = c.get("reasons") or {}

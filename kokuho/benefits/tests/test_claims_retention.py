@@ -94,3 +94,49 @@ def test_a_claim_keeps_its_person_and_the_household_whose_number_it_quotes():
     assert Person.objects.filter(pk=number_quoted.pk).exists()
     assert Household.objects.filter(pk=number_quoted.household_id).exists()
     assert Claim.objects.count() == 2
+
+
+def test_kogaku_results_and_their_decisions_go_with_the_claims_of_their_month():
+    """A decided 2021-01 month (result, invitation, application, decision) is erased with
+    its claims; 2021-03 is kept whole."""
+    import datetime as dt
+
+    from kokuho.benefits.kogaku.run import kogaku_run_create, kogaku_run_execute
+    from kokuho.benefits.kogaku.workflow import (
+        AccountIn,
+        kogaku_application_register,
+        kogaku_decide,
+    )
+    from kokuho.benefits.models import KogakuApplication, KogakuDecision, KogakuResult
+
+    person = arrive(moved_in=D(2015, 4, 1))
+    staff = make_staff(role=Role.BENEFITS)
+    for month in (D(2021, 1, 1), D(2021, 3, 1)):
+        make_claim(
+            person=person,
+            service_month=month,
+            provider="3810000011",
+            setting=1,
+            points=100000,
+            copay=300000,
+        )
+        kogaku_run_execute(run_id=kogaku_run_create(month=month, actor=None).pk)
+        application = kogaku_application_register(
+            household=person.household,
+            month=month,
+            applicant=person,
+            received_on=month + dt.timedelta(days=40),
+            account=AccountIn("0001", "001", 1, "1234567", "キュウフ タロウ"),
+            simplify=False,
+            actor=staff,
+        )
+        kogaku_decide(application=application, actor=staff)
+
+    run = retention_run(as_of=AS_OF)
+
+    assert set(KogakuResult.objects.values_list("month", flat=True)) == {D(2021, 3, 1)}
+    assert set(KogakuDecision.objects.values_list("month", flat=True)) == {D(2021, 3, 1)}
+    assert set(KogakuApplication.objects.values_list("month", flat=True)) == {D(2021, 3, 1)}
+    records = DeletionRecord.objects.filter(run=run, data_class=DataClass.CLAIMS)
+    tables = {t for r in records for t in r.tables}
+    assert {"benefits.KogakuDecision", "benefits.KogakuResult", "benefits.Claim"} <= tables
