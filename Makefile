@@ -55,6 +55,7 @@ bench: setup pg-up
 	$(VENV)/bin/python bench/demo_city.py
 	$(VENV)/bin/python bench/import_changes.py
 	$(VENV)/bin/python bench/kogaku_month.py
+	$(VENV)/bin/python bench/notices_pdf.py
 
 clean:
 	rm -rf var

@@ -1,5 +1,40 @@
-"""高額療養費 screens (給付担当): runs, results, applications, decisions, notices."""
+"""高額療養費 screens (給付担当): runs, results, applications, decisions, notices.
 
-from django.urls import path  # noqa: F401 — the screens' routes are added here
+Pages are GET with 給付の閲覧; every change is a POST to its own URL with 給付の決定."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from kokuho.web import views_benefits
+
+urlpatterns = [
+    path("kogaku/", views_benefits.kogaku_runs, name="kogaku_runs"),
+    path("kogaku/runs/new/", views_benefits.kogaku_run_start, name="kogaku_run_start"),
+    path("kogaku/runs/<int:run_id>/", views_benefits.kogaku_run_detail, name="kogaku_run_detail"),
+    path(
+        "kogaku/runs/<int:run_id>/invitations.pdf",
+        views_benefits.kogaku_invitations_pdf,
+        name="kogaku_invitations_pdf",
+    ),
+    path(
+        "kogaku/results/<int:result_id>/",
+        views_benefits.kogaku_result_detail,
+        name="kogaku_result_detail",
+    ),
+    path(
+        "kogaku/results/<int:result_id>/application/",
+        views_benefits.kogaku_application_new,
+        name="kogaku_application_new",
+    ),
+    path(
+        "kogaku/results/<int:result_id>/decision/",
+        views_benefits.kogaku_decision_new,
+        name="kogaku_decision_new",
+    ),
+    path("kogaku/decisions/", views_benefits.kogaku_decisions, name="kogaku_decisions"),
+    path("kogaku/decisions/paid/", views_benefits.kogaku_paid_new, name="kogaku_paid_new"),
+    path(
+        "kogaku/decisions/<int:decision_id>/notice.pdf",
+        views_benefits.kogaku_decision_notice,
+        name="kogaku_decision_notice",
+    ),
+]

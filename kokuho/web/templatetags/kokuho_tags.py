@@ -32,3 +32,9 @@ def reason(code: str | None) -> str:
 def day_after(value: date | None) -> date | None:
     """喪失日 = the day after the last insured day (forms print 喪失年月日)."""
     return value + timedelta(days=1) if value else None
+
+
+@register.filter
+def wareki_month(value: date | None) -> str:
+    """診療月 as `令和8年7月` (the month of a date, without the day)."""
+    return format_wareki(value).rsplit("月", 1)[0] + "月" if value else ""

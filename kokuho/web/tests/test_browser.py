@@ -260,3 +260,47 @@ def test_the_supervisor_signs_off_the_months_self_inspection(live_server, page):
     signed = SelfInspection.objects.get(pk=inspection.pk)
     assert signed.signed_by_id == chief.pk
     assert signed.checklist[items[-1].value]["answer"] == "action"
+
+
+def test_benefits_staff_register_an_application_and_decide_it(live_server, page):
+    from kokuho.benefits.kogaku.run import kogaku_run_create, kogaku_run_execute
+    from kokuho.testing import make_claim, make_insured
+
+    july = date(2026, 7, 1)
+    insured = make_insured(birth_date=date(1970, 1, 10))
+    make_claim(person=insured, service_month=july, setting=1, points=100000, copay=300000)
+    run = kogaku_run_execute(run_id=kogaku_run_create(month=july, actor=None).pk)
+    household_no = insured.household.household_no
+    staff = make_staff(role=Role.BENEFITS, username="kyufu")
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", staff.username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.click("a.nav:has-text('高額療養費')")
+    page.wait_for_url("**/kogaku/")
+    page.click(f"#runs a[href$='/kogaku/runs/{run.pk}/']")
+    page.wait_for_url(f"**/kogaku/runs/{run.pk}/")
+    assert "勧奨済" in page.inner_text("#households")
+    page.click(f"#households >> text={household_no}")
+    page.wait_for_url("**/kogaku/results/*/")
+    assert "世帯全体の合算" in page.inner_text("#steps")
+
+    form = page.locator("#application-form")
+    assert form.locator("#id_applicant").input_value() == str(insured.pk)  # the head
+    form.locator("#id_received_on").fill("R8.9.1")
+    form.locator("#id_bank_code").fill("0001")
+    form.locator("#id_branch_code").fill("001")
+    form.locator("#id_account_number").fill("1234567")
+    form.locator("#id_holder_kana").fill("キュウフ タロウ")
+    form.locator("button[type=submit]").click()
+    page.locator("#decide-form").wait_for()
+    assert "申請受付" in page.inner_text("#status")
+
+    page.locator("#decide-form #id_decided_on").fill("R8.9.5")
+    page.locator("#decide-form button[type=submit]").click()
+    page.locator("#decide-form").wait_for(state="detached")
+    decision = page.inner_text("#decision")
+    assert "45,820 円" in decision and "令和8年9月5日" in decision
+    assert page.inner_text("#status") == "決定済"
