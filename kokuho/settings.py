@@ -199,6 +199,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # The municipality this installation serves (demo: a fictitious insurer in Ehime).
 KOKUHO_MUNICIPALITY_NAME = os.environ.get("KOKUHO_MUNICIPALITY_NAME", "みかん市")
 KOKUHO_INSURER_NUMBER = os.environ.get("KOKUHO_INSURER_NUMBER", "389999")
+# The prefecture whose 国民健康保険審査会 hears appeals (the 教示 of decisions; 国保法91条).
+KOKUHO_PREFECTURE_NAME = os.environ.get("KOKUHO_PREFECTURE_NAME", "愛媛県")
 # Set by `kokuho scenario …` together with in-memory databases (kokuho/cli.py).
 KOKUHO_SCENARIO_MODE = os.environ.get("KOKUHO_SCENARIO_MODE") == "1"
 # 記号 of the 記号・番号 (the city's district code; one code until districts are configured).

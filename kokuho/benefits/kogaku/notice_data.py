@@ -134,7 +134,9 @@ def decision_notice_pdf(
     """支給決定通知書 of one decision as PDF; showing it is recorded like opening the household.
     Raises ValueError (nothing recorded) when the notice cannot be drawn."""
     notice = decision_notice(decision, issued_on=on or timezone.localdate())
-    content = decision_notices_pdf([notice], municipality=_municipality())
+    content = decision_notices_pdf(
+        [notice], municipality=_municipality(), prefecture=settings.KOKUHO_PREFECTURE_NAME
+    )
     audit_event_record(
         event_type=EventType.HOUSEHOLD_VIEWED,
         actor=actor,

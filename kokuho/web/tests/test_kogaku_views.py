@@ -247,6 +247,7 @@ def test_payment_is_recorded_for_the_selected_decisions_and_the_notice_is_a_pdf(
     assert "45,820円" in text and "申請による決定" in text and "****567" in text
     assert f"K202607-{first.pk:06d}" in text
     assert a.name.split()[0] in text
+    assert "愛媛県国民健康保険審査会" in text.replace("\n", "")  # KOKUHO_PREFECTURE_NAME
 
     missing = client.post(reverse("kogaku_paid_new"), {"paid_on": "R8.9.20"})
     assert "支払った決定を選んでください" in missing.content.decode()
