@@ -18,7 +18,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 from django.db import transaction
-from django.db.models import Max
 from django.tasks import task
 from django.utils import timezone
 
@@ -36,7 +35,10 @@ from kokuho.benefits.kogaku.month import (
 )
 from kokuho.benefits.kogaku.rules import MonthRules, MonthUnconfirmed, month_rules
 from kokuho.benefits.kogaku.stored import explanations_read
-from kokuho.benefits.kogaku.workflow import kogaku_followups
+from kokuho.benefits.kogaku.workflow import (
+    kogaku_current_runs,
+    kogaku_followups,
+)
 from kokuho.benefits.models import (
     Claim,
     ClaimMatch,
@@ -213,30 +215,16 @@ def kogaku_latest_confirmed_month(*, before: dt.date) -> dt.date:
     raise MonthUnconfirmed(f"{before:%Y-%m} より前の3年間に限度額の確定した月がありません")
 
 
-def kogaku_current_run(*, month: dt.date) -> KogakuRun | None:
-    """The newest finished run of the month (the one decisions and 多数回 read)."""
-    return (
-        KogakuRun.objects.filter(month=month.replace(day=1), status=KogakuRunStatus.DONE)
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
-
-
 def _paid_months(
     households: list[int], month: dt.date, rules: MonthRules
 ) -> dict[int, list[dt.date]]:
     """The months of the 多数回 window in which each household was paid by a household step
     (current runs only)."""
     first, last = many_window(month, rules)
-    newest = (
-        KogakuRun.objects.filter(status=KogakuRunStatus.DONE, month__range=(first, last))
-        .values("month")
-        .annotate(latest=Max("pk"))
-        .values_list("latest", flat=True)
-    )
+    current = kogaku_current_runs(first=first, last=last)
     paid: dict[int, set[dt.date]] = {}
     for hh, paid_month in KogakuResult.objects.filter(
-        run_id__in=list(newest),
+        run_id__in=list(current.values()),
         household_id__in=households,
         household_step_benefit__gt=0,
     ).values_list("household_id", "month"):

@@ -18,8 +18,9 @@ from django.shortcuts import get_object_or_404
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.benefits.kogaku.explain import outcome_steps
-from kokuho.benefits.kogaku.run import STEP_REASONS, kogaku_current_run
+from kokuho.benefits.kogaku.run import STEP_REASONS
 from kokuho.benefits.kogaku.stored import result_outcome
+from kokuho.benefits.kogaku.workflow import kogaku_current_run
 from kokuho.benefits.models import (
     KOGAKU_RUN_OPEN,
     KogakuApplication,

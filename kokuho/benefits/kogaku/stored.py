@@ -65,9 +65,15 @@ def explanations_read(
 _ORDER = {"1": 0, "1a": 1, "5": 2, "2": 3, "3": 4}
 
 
-def _labels(pids: list[int]) -> dict[int, str]:
-    """Members as notices name them: 氏名, numbered when two share a name."""
-    people = Person.objects.in_bulk(pids)
+def _labels(result: KogakuResult, pids: list[int]) -> dict[int, str]:
+    """Members as notices name them: 氏名, numbered when two share a name. Read from the
+    result's prefetched persons when the caller loaded them (a batch of notices), else in
+    one query."""
+    prefetched = getattr(result, "_prefetched_objects_cache", {}).get("persons")
+    if prefetched is not None:
+        people = {p.person_id: p.person for p in prefetched}
+    else:
+        people = Person.objects.in_bulk(pids)
     labels: dict[int, str] = {}
     seen: dict[str, int] = {}
     for pid in pids:
@@ -84,7 +90,7 @@ def result_outcome(result: KogakuResult) -> Outcome:
         raise ValueError(f"計算の内訳が保存されていない結果です: {result.pk}")
     rules = month_rules(result.month)
     members_data = sorted(data["members"], key=lambda m: m["ord"])
-    label = _labels([m["pid"] for m in members_data])
+    label = _labels(result, [m["pid"] for m in members_data])
     members = tuple(
         MemberIn(
             id=label[m["pid"]],

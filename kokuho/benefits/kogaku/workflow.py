@@ -86,13 +86,31 @@ def _account_of(source: KogakuSimplification | KogakuApplication) -> dict[str, A
     }
 
 
-def kogaku_current_result(*, household: Household, month: dt.date) -> KogakuResult | None:
-    """The household's result in the month's current (newest finished) run."""
-    run = (
-        KogakuRun.objects.filter(month=month.replace(day=1), status=KogakuRunStatus.DONE)
-        .order_by("-finished_at", "-pk")
-        .first()
+def _finished_runs() -> QuerySet[KogakuRun]:
+    # The current run of a month is its newest finished one: last to finish, then last made.
+    return KogakuRun.objects.filter(status=KogakuRunStatus.DONE).order_by(
+        "month", "-finished_at", "-pk"
     )
+
+
+def kogaku_current_run(*, month: dt.date) -> KogakuRun | None:
+    """The month's current run: the one decisions, screens and 多数回 read."""
+    return _finished_runs().filter(month=month.replace(day=1)).first()
+
+
+def kogaku_current_runs(*, first: dt.date, last: dt.date) -> dict[dt.date, int]:
+    """The current run of every month from `first` to `last` that has one (month → run id)."""
+    current: dict[dt.date, int] = {}
+    for month, run_id in (
+        _finished_runs().filter(month__range=(first, last)).values_list("month", "pk")
+    ):
+        current.setdefault(month, run_id)
+    return current
+
+
+def kogaku_current_result(*, household: Household, month: dt.date) -> KogakuResult | None:
+    """The household's result in the month's current run."""
+    run = kogaku_current_run(month=month)
     if run is None:
         return None
     return KogakuResult.objects.filter(run=run, household=household).first()
@@ -145,7 +163,11 @@ def kogaku_followups(*, run: KogakuRun, on: dt.date | None = None) -> dict[str, 
     """申請勧奨 and 申請簡素化 decisions for the households `run` pays (see the module
     docstring). Households already decided for the month are left alone."""
     on = on or timezone.localdate()
-    paid = KogakuResult.objects.filter(run=run, benefit__gt=0).order_by("household_id")
+    paid = (
+        KogakuResult.objects.filter(run=run, benefit__gt=0)
+        .order_by("household_id")
+        .prefetch_related("persons__person")  # the 計算明細 names members
+    )
     decided = set(
         KogakuDecision.objects.filter(month=run.month).values_list("household_id", flat=True)
     )

@@ -11,11 +11,11 @@ from django.core.management import call_command
 
 from kokuho.audit.models import AuditEvent, EventType
 from kokuho.benefits.kogaku.run import (
-    kogaku_current_run,
     kogaku_run_create,
     kogaku_run_execute,
     kogaku_run_submit,
 )
+from kokuho.benefits.kogaku.workflow import kogaku_current_run
 from kokuho.benefits.models import KogakuResult, KogakuRun, KogakuRunStatus
 from kokuho.interfaces.tests.worker import worker_batch_run
 from kokuho.testing import make_claim, make_insured, make_staff

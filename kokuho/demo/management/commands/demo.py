@@ -15,12 +15,12 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from kokuho.benefits.kogaku.run import (
-    kogaku_current_run,
     kogaku_latest_confirmed_month,
     kogaku_run_create,
     kogaku_run_execute,
     kogaku_run_summary,
 )
+from kokuho.benefits.kogaku.workflow import kogaku_current_run
 from kokuho.core.wareki import format_both, parse_date
 from kokuho.demo.changes import changes_generate
 from kokuho.demo.city import city_exists, city_generate, city_load
