@@ -20,13 +20,14 @@ Input tables (created by the caller in the connection):
   specific_disease, limit_applied)` — setting 'inpatient' | 'outpatient'; kind 'medical' |
   'dental' | 'pharmacy' | 'visiting_nurse'.
 
-Outputs (tables, or views computed when read): `k_units` (what was counted, per person ×
-provider × setting × 医科/歯科), `k_steps` (one row per rule application: step, person or
-household, amount entering, the medical cost of the formula, limit, benefit), `k_shares`
-(the 按分 of each household step), `k_persons` and `k_results` (per household: benefit,
-多数回, household limit). Only what several readers need is materialised (`k_m`, `k_h`,
-the shares, `k_persons`); the monthly run at 1,000,000 insured is ~4–5× a bare grouped sum
-of its claims (bench/kogaku_month.py).
+Outputs (views computed when read): `k_units` (what was counted, per person × provider ×
+setting × 医科/歯科), `k_steps` (one row per rule application: step, person or household,
+amount entering, the medical cost of the formula, limit, benefit), `k_shares` (the 按分 of
+each household step), `k_persons` and `k_results` (per household: benefit, 多数回,
+household limit). Materialised are only the members with a counted amount (`k_a`, `k_m`:
+about a sixth of a month's insured), the households (`k_h`) and the shares; a member without
+a counted amount is computed with zeros when a view is read. At 1,000,000 insured the whole
+run is about 2–3× a bare grouped sum of its claims (bench/kogaku_month.py).
 """
 
 from collections.abc import Sequence
@@ -81,14 +82,16 @@ JOIN k_households h USING (hh)
 LEFT JOIN k_bands b ON b.grp = m.grp AND b.key = m.cat
 CROSS JOIN k_param p;
 
--- What the units need of a member (no household join): their group, cap and floor.
+-- The members whose units are not the common case (under 70, the 21,000 floor, the standard
+-- 特定疾病 cap): 70–74, a special_75_dependent, a band with the higher dialysis cap.
 CREATE OR REPLACE TEMP VIEW k_mu AS
 SELECT m.pid, m.grp, coalesce(b.dialysis_upper, false) AS dialysis_upper,
     CASE WHEN m.sp75 THEN k_half_up(p.agg_threshold * p.half_num, p.half_den)
          ELSE p.agg_threshold END AS floor_amount
 FROM k_members m
 LEFT JOIN k_bands b ON b.grp = m.grp AND b.key = m.cat
-CROSS JOIN k_param p;
+CROSS JOIN k_param p
+WHERE m.grp = 'elderly' OR m.sp75 OR b.dialysis_upper;
 
 -- §1, §6: a pharmacy claim joins its prescriber (dental when the prescriber's 点数表 digit is
 -- 3); 訪問看護 counts as medical outpatient. The claims are grouped into units first, with a
@@ -110,28 +113,32 @@ SELECT pid, k_unit_provider(kind, provider, prescribed_by) AS unit_provider,
 FROM k_claims CROSS JOIN k_param p
 GROUP BY 1, 2, 3, 4;
 
--- Per member, in one pass: what they bring (70–74 every co-payment, outpatient and
--- inpatient apart; under 70 the units reaching the floor), then step 1 (70–74 outpatient,
--- 一般・低所得), step 1a (the outpatient annual cap) and step 5 (the 75歳到達月 member alone
--- against the ratio applied to their own band, before the household steps).
-CREATE OR REPLACE TEMP TABLE k_m AS
+-- Per member with a counted unit (70–74: every unit; under 70: the units reaching the floor):
+-- what they bring, outpatient and inpatient apart. A member without one brings nothing to
+-- any step, so the materialised tables below hold only these (a fraction of the month).
+CREATE OR REPLACE TEMP TABLE k_a AS
 WITH u AS (
     SELECT u.pid, u.inpatient, u.cost,
-        u.plain + CASE WHEN x.dialysis_upper THEN u.sd_upper ELSE u.sd_standard END AS copay,
-        x.grp = 'elderly' OR copay >= x.floor_amount AS counted
-    FROM k_u0 u JOIN k_mu x USING (pid)
-), a AS (
-    SELECT pid,
-        sum(copay) FILTER (WHERE NOT inpatient) AS out_all,
-        sum(copay) FILTER (WHERE inpatient) AS in_all,
-        sum(copay) FILTER (WHERE counted) AS counted_amount,
-        sum(cost) FILTER (WHERE counted) AS counted_cost
-    FROM u GROUP BY pid
+        u.plain + CASE WHEN x.dialysis_upper THEN u.sd_upper ELSE u.sd_standard END AS copay
+    FROM k_u0 u LEFT JOIN k_mu x USING (pid) CROSS JOIN k_param p
+    WHERE x.grp = 'elderly' OR copay >= coalesce(x.floor_amount, p.agg_threshold)
 )
+SELECT pid,
+    coalesce(sum(copay) FILTER (WHERE NOT inpatient), 0)::BIGINT AS out_all,
+    coalesce(sum(copay) FILTER (WHERE inpatient), 0)::BIGINT AS in_all,
+    sum(cost)::BIGINT AS counted_cost
+FROM u GROUP BY pid;
+
+-- Per member (every member, computed when read), in one pass: what they bring (70–74 every
+-- co-payment, outpatient and inpatient apart; under 70 the units reaching the floor), then
+-- step 1 (70–74 outpatient, 一般・低所得), step 1a (the outpatient annual cap) and step 5
+-- (the 75歳到達月 member alone against the ratio applied to their own band, before the
+-- household steps).
+CREATE OR REPLACE TEMP VIEW k_mall AS
 SELECT x.hh, x.pid, x.ord, x.grp, x.halved, x.out_ytd, x.outpatient_annual,
     CASE WHEN x.grp = 'elderly' THEN coalesce(a.out_all, 0) ELSE 0 END AS out_amt,
     CASE WHEN x.grp = 'elderly' THEN coalesce(a.in_all, 0) ELSE 0 END AS in_amt,
-    coalesce(a.counted_amount, 0)::BIGINT AS counted_amt,
+    coalesce(a.out_all + a.in_all, 0)::BIGINT AS counted_amt,
     coalesce(a.counted_cost, 0)::BIGINT AS counted_cost,
     CASE WHEN x.grp = 'elderly' AND x.outpatient IS NOT NULL
          THEN k_half_up(x.outpatient * x.fn, x.fd) END AS out_limit,
@@ -146,12 +153,18 @@ SELECT x.hh, x.pid, x.ord, x.grp, x.halved, x.out_ytd, x.outpatient_annual,
     x.halved AND x.many AND x.many_amount IS NOT NULL AS many5,
     CASE WHEN x.halved THEN greatest(0, own_amount - lim5) ELSE 0 END AS b5,
     own_amount - b5 AS amount
-FROM k_mx x LEFT JOIN a USING (pid) CROSS JOIN k_param p;
+FROM k_mx x LEFT JOIN k_a a USING (pid) CROSS JOIN k_param p;
 
--- Steps 2 and 3 per household in one pass. Step 2: the 70–74 members' remainders against
--- the 70–74 household limit. Step 3 (only with an under-70 member): everyone's remainder
--- after step 2 — the members' amounts less step 2's benefit, which the 按分 hands back to
--- them in full — against the under-70 limit of the household's category.
+-- Only what the household pass, the 按分 and `k_persons` read.
+CREATE OR REPLACE TEMP TABLE k_m AS
+SELECT hh, pid, ord, grp, out_amt, in_amt, counted_amt, counted_cost, b1, b1a, b5, amount
+FROM k_mall WHERE pid IN (SELECT pid FROM k_a);
+
+-- Steps 2 and 3 for every household in one pass (a household that brought nothing still
+-- has its limits reported). Step 2: the 70–74 members' remainders against the 70–74
+-- household limit. Step 3 (only with an under-70 member): everyone's remainder after step 2
+-- — the members' amounts less step 2's benefit, which the 按分 hands back to them in full —
+-- against the under-70 limit of the household's category.
 CREATE OR REPLACE TEMP TABLE k_h AS
 WITH t AS (
     SELECT hh,
@@ -161,24 +174,26 @@ WITH t AS (
         sum(b1 + b1a + b5) AS personal, sum(b1a) AS annual, sum(b5) AS birthday
     FROM k_m GROUP BY hh
 )
-SELECT t.hh, h.many,
-    t.entering2::BIGINT AS entering2, t.cost2::BIGINT AS cost2,
+SELECT h.hh, h.many,
+    CASE WHEN h.eld_cat IS NOT NULL THEN coalesce(t.entering2, 0) END::BIGINT AS entering2,
+    CASE WHEN h.eld_cat IS NOT NULL THEN coalesce(t.cost2, 0) END::BIGINT AS cost2,
     CASE WHEN h.eld_cat IS NOT NULL
-         THEN k_limit(e.base, e.threshold, e.many, h.many, t.cost2, 1, 1, p.rate_num,
+         THEN k_limit(e.base, e.threshold, e.many, h.many, cost2, 1, 1, p.rate_num,
                       p.rate_den) END AS lim2,
-    coalesce(greatest(0, t.entering2 - lim2), 0)::BIGINT AS b2,
+    coalesce(greatest(0, entering2 - lim2), 0)::BIGINT AS b2,
     h.many AND e.many IS NOT NULL AS many2,
-    CASE WHEN h.u70_cat IS NOT NULL THEN t.amount_all - b2 END::BIGINT AS entering3,
-    t.cost3::BIGINT AS cost3,
+    CASE WHEN h.u70_cat IS NOT NULL THEN coalesce(t.amount_all, 0) - b2 END::BIGINT
+        AS entering3,
+    coalesce(t.cost3, 0)::BIGINT AS cost3,
     CASE WHEN h.u70_cat IS NOT NULL
-         THEN k_limit(y.base, y.threshold, y.many, h.many, t.cost3, 1, 1, p.rate_num,
+         THEN k_limit(y.base, y.threshold, y.many, h.many, cost3, 1, 1, p.rate_num,
                       p.rate_den) END AS lim3,
     coalesce(greatest(0, entering3 - lim3), 0)::BIGINT AS b3,
     h.many AND y.many IS NOT NULL AS many3,
-    t.personal::BIGINT AS personal, t.annual::BIGINT AS annual,
-    t.birthday::BIGINT AS birthday
-FROM t
-JOIN k_households h USING (hh)
+    coalesce(t.personal, 0)::BIGINT AS personal, coalesce(t.annual, 0)::BIGINT AS annual,
+    coalesce(t.birthday, 0)::BIGINT AS birthday
+FROM k_households h
+LEFT JOIN t USING (hh)
 LEFT JOIN k_bands e ON e.grp = 'elderly' AND e.key = h.eld_cat
 LEFT JOIN k_bands y ON y.grp = 'under70' AND y.key = h.u70_cat
 CROSS JOIN k_param p;
@@ -216,12 +231,12 @@ FROM (
 CREATE OR REPLACE TEMP VIEW k_steps AS
 SELECT hh, '1' AS step, pid, out_amt AS entering, NULL::BIGINT AS cost, out_limit AS lim,
     b1 AS benefit, false AS many_applied
-FROM k_m WHERE out_limit IS NOT NULL
+FROM k_mall WHERE out_limit IS NOT NULL
 UNION ALL
 SELECT hh, '1a', pid, out_amt - b1, out_ytd, outpatient_annual - out_ytd, b1a, false
-FROM k_m WHERE grp = 'elderly' AND outpatient_annual IS NOT NULL AND out_ytd IS NOT NULL
+FROM k_mall WHERE grp = 'elderly' AND outpatient_annual IS NOT NULL AND out_ytd IS NOT NULL
 UNION ALL
-SELECT hh, '5', pid, own_amount, counted_cost, lim5, b5, many5 FROM k_m WHERE halved
+SELECT hh, '5', pid, own_amount, counted_cost, lim5, b5, many5 FROM k_mall WHERE halved
 UNION ALL
 SELECT hh, '2', NULL, entering2, cost2, lim2, b2, many2 FROM k_h WHERE lim2 IS NOT NULL
 UNION ALL
@@ -230,13 +245,16 @@ SELECT hh, '3', NULL, entering3, cost3, lim3, b3, many3 FROM k_h WHERE lim3 IS N
 CREATE OR REPLACE TEMP VIEW k_shares AS
 SELECT '2' AS step, * FROM k_share2 UNION ALL SELECT '3', * FROM k_share3;
 
-CREATE OR REPLACE TEMP TABLE k_persons AS
-SELECT m.hh, m.pid, m.ord,
-    CASE WHEN m.grp = 'elderly' THEN m.out_amt + m.in_amt ELSE m.counted_amt END
-        AS counted_copay,
-    (m.b1 + m.b1a + m.b5 + coalesce(s2.share, 0) + coalesce(s3.share, 0))::BIGINT AS benefit,
-    m.b1a::BIGINT AS annual_benefit
-FROM k_m m
+-- A member outside `k_m` brought nothing and got nothing.
+CREATE OR REPLACE TEMP VIEW k_persons AS
+SELECT x.hh, x.pid, x.ord,
+    coalesce(CASE WHEN x.grp = 'elderly' THEN m.out_amt + m.in_amt ELSE m.counted_amt END,
+             0)::BIGINT AS counted_copay,
+    coalesce(m.b1 + m.b1a + m.b5 + coalesce(s2.share, 0) + coalesce(s3.share, 0), 0)::BIGINT
+        AS benefit,
+    coalesce(m.b1a, 0)::BIGINT AS annual_benefit
+FROM k_members x
+LEFT JOIN k_m m USING (pid)
 LEFT JOIN k_share2 s2 USING (pid)
 LEFT JOIN k_share3 s3 USING (pid);
 
@@ -302,6 +320,12 @@ def _band_table(rules: MonthRules) -> pa.Table:
     )
 
 
+def _engine_sql() -> str:
+    return _STEPS_SQL.replace(
+        "{split2}", _SPLIT_SQL.format(out="k_share2", amounts="k_a2", benefits="k_b2") + ";"
+    ).replace("{split3}", _SPLIT_SQL.format(out="k_share3", amounts="k_a3", benefits="k_b3") + ";")
+
+
 def engine_run(con: duckdb.DuckDBPyConnection, rules: MonthRules) -> None:
     """Compute the month for every household in `k_households` (see the module docstring)."""
     # Row order is never relied on (every read says ORDER BY): let DuckDB write in parallel.
@@ -323,13 +347,7 @@ def engine_run(con: duckdb.DuckDBPyConnection, rules: MonthRules) -> None:
         },
     )
     con.execute(_MACRO_SQL)
-    con.execute(
-        _STEPS_SQL.replace(
-            "{split2}", _SPLIT_SQL.format(out="k_share2", amounts="k_a2", benefits="k_b2") + ";"
-        ).replace(
-            "{split3}", _SPLIT_SQL.format(out="k_share3", amounts="k_a3", benefits="k_b3") + ";"
-        )
-    )
+    con.execute(_engine_sql())
 
 
 MEMBER_SCHEMA = pa.schema(
