@@ -64,6 +64,14 @@ class EventType(models.TextChoices):
     KOGAKU_SIMPLIFICATION = "kogaku_simplification", "高額療養費の申請簡素化の届出"
     KOGAKU_DECIDED = "kogaku_decided", "高額療養費の支給決定"
     KOGAKU_PAID = "kogaku_paid", "高額療養費の支払の記録"
+    KOGAKU_CARRIED = "kogaku_carried", "高額療養費の該当月の引継ぎ（県内の転居）"
+    MYNA_STATUS_CHANGED = "myna_status_changed", "マイナ保険証の登録状況の更新"
+    CERTIFICATE_ISSUED = "certificate_issued", "資格確認書・認定証等の交付"
+    CERTIFICATE_INVALIDATED = "certificate_invalidated", "資格確認書・認定証等の無効"
+    CERTIFICATE_RETURNED = "certificate_returned", "資格確認書・認定証等の返還の記録"
+    CERTIFICATE_APPLICATION = "certificate_application", "認定証の申請の受付・審査"
+    CERTIFICATE_RENEWAL = "certificate_renewal", "資格確認書等の一斉更新"
+    CERTIFICATE_PRINTED = "certificate_printed", "資格確認書・認定証等の印刷"
 
 
 class SubjectType(models.TextChoices):
