@@ -35,6 +35,7 @@ from kokuho.benefits.models import (
     KogakuResult,
     KogakuSimplification,
 )
+from kokuho.certificates.models import CertificateApplication, IssuedDocument, MynaRegistration
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.models import (
     BranchNumber,
@@ -177,6 +178,21 @@ HOLDINGS: tuple[Holding, ...] = (
         lambda p, hh: KogakuDecision.objects.filter(household__in=hh).order_by("month"),
     ),
     Holding(
+        "マイナ保険証の登録状況・資格確認書の交付申請",
+        MynaRegistration,
+        lambda p, hh: MynaRegistration.objects.filter(person=p),
+    ),
+    Holding(
+        "認定証の交付申請",
+        CertificateApplication,
+        lambda p, hh: CertificateApplication.objects.filter(person=p).order_by("applied_on", "pk"),
+    ),
+    Holding(
+        "交付した資格確認書・資格情報のお知らせ・認定証（記載事項を含む）",
+        IssuedDocument,
+        lambda p, hh: IssuedDocument.objects.filter(person=p).order_by("issued_on", "pk"),
+    ),
+    Holding(
         "取込の保留行（連携ファイルのうち未反映の行）",
         QuarantinedRow,
         lambda p, hh: QuarantinedRow.objects.filter(raw__atena_no=p.atena_no).order_by("pk"),
@@ -206,6 +222,10 @@ _SKIPPED_FIELDS = {
     "explanation",
     "recorded_by",
     "decided_by",
+    # Documents: the renewal run, mailing batch and issuing staff are internal bookkeeping.
+    "issued_by",
+    "renewal",
+    "batch",
 }
 
 
