@@ -56,6 +56,7 @@ bench: setup pg-up
 	$(VENV)/bin/python bench/import_changes.py
 	$(VENV)/bin/python bench/kogaku_month.py
 	$(VENV)/bin/python bench/notices_pdf.py
+	$(VENV)/bin/python bench/certificates.py
 
 clean:
 	rm -rf var

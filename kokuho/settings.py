@@ -201,6 +201,19 @@ WHITENOISE_AUTOREFRESH = DEBUG
 KOKUHO_MUNICIPALITY_NAME = os.environ.get("KOKUHO_MUNICIPALITY_NAME", "みかん市")
 KOKUHO_INSURER_NUMBER = os.environ.get("KOKUHO_INSURER_NUMBER", "389999")
 # The prefecture whose 国民健康保険審査会 hears appeals (the 教示 of decisions; 国保法91条).
+# Documents (証・通知): the yearly renewal date (MM-DD; 08-01 matches the 所得区分 switch),
+# the 暫定運用 that sends a 資格確認書 to every insured person, where mailing PDFs are
+# written, and the contact line printed on them.
+KOKUHO_DOCUMENT_RENEWAL = os.environ.get("KOKUHO_DOCUMENT_RENEWAL", "08-01")
+KOKUHO_DOCUMENTS_KAKUNINSHO_TO_ALL = (
+    os.environ.get("KOKUHO_DOCUMENTS_KAKUNINSHO_TO_ALL", "0") == "1"
+)
+KOKUHO_MAILING_BATCH_SIZE = int(os.environ.get("KOKUHO_MAILING_BATCH_SIZE", 1000))
+KOKUHO_DOCUMENT_DIR = Path(os.environ.get("KOKUHO_DOCUMENT_DIR", VAR_DIR / "documents"))
+KOKUHO_INSURER_CONTACT = os.environ.get(
+    "KOKUHO_INSURER_CONTACT",
+    f"{KOKUHO_MUNICIPALITY_NAME}役所 保険年金課 国保係 電話 089-000-0000（平日 8時30分〜17時15分）",
+)
 KOKUHO_PREFECTURE_NAME = os.environ.get("KOKUHO_PREFECTURE_NAME", "愛媛県")
 # Set by `kokuho scenario …` together with in-memory databases (kokuho/cli.py).
 KOKUHO_SCENARIO_MODE = os.environ.get("KOKUHO_SCENARIO_MODE") == "1"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the product needs: a Japanese font (PDFs, screenshots) and Chromium (UI tests).
+# Debian packages the product needs: a Japanese font (PDFs, screenshots), Chromium (UI tests)
+# and poppler-utils (pdftoppm: the document tests render pages to PNG).
 # Installs only what is missing; 'apt-get update' once, before the install.
 set -euo pipefail
-packages=(fonts-ipaexfont chromium)
+packages=(fonts-ipaexfont chromium poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

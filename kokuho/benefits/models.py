@@ -449,3 +449,63 @@ class KogakuDecision(BankAccount):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.month:%Y-%m} {self.amount}"
+
+
+class KogakuCarriedMonth(models.Model):
+    """高額該当の引継ぎ: a 診療月 in which a former municipality of the same prefecture paid
+    the household 高額療養費 by a household step, as the 国保情報集約システム reports after a
+    move within the prefecture (県内転居) when the household continues (世帯の継続性).
+
+    It counts for 多数回 like a month this city paid (the same month once). A wrong entry is
+    withdrawn with a reason (`withdrawn_at`), never deleted: results computed while it
+    stood keep what they rested on. At most one standing entry per household and month."""
+
+    household = models.ForeignKey(
+        Household, verbose_name="世帯", on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField("診療月")  # the first day of the month
+    former_insurer_number = models.CharField("前住所地の保険者番号", max_length=6)
+    basis = models.CharField("根拠（国保情報集約システムの照会等）", max_length=200)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="記録者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField("記録日時", auto_now_add=True)
+    withdrawn_at = models.DateTimeField("取消日時", null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="取消者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    withdrawn_reason = models.CharField("取消の理由", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "高額療養費 該当月の引継ぎ"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "month"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="kogaku_carried_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(month__day=1), name="kogaku_carried_month_first_day"
+            ),
+            # A withdrawal always says why; a standing entry has no reason.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(withdrawn_at__isnull=True, withdrawn_reason="")
+                    | (models.Q(withdrawn_at__isnull=False) & ~models.Q(withdrawn_reason=""))
+                ),
+                name="kogaku_carried_withdrawn_with_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.month:%Y-%m} {self.former_insurer_number}"

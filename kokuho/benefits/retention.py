@@ -17,12 +17,14 @@ from django.db.models import Exists, OuterRef, QuerySet
 from kokuho.benefits.models import (
     Claim,
     KogakuApplication,
+    KogakuCarriedMonth,
     KogakuDecision,
     KogakuInvitation,
     KogakuPersonResult,
     KogakuResult,
     KogakuSimplification,
 )
+from kokuho.people.models import Person
 from kokuho.subject_requests.models import RequestStatus, SubjectRequest
 
 
@@ -68,10 +70,23 @@ def _results_erase(ids: list[int]) -> Counter[str]:
     return removed
 
 
+def _carried_due(cutoff: dt.date) -> QuerySet[KogakuCarriedMonth]:
+    """高額該当の引継ぎ of the same months (standing or withdrawn): they count for 多数回
+    with the results of their month and are kept as long. A pending 開示等請求 of a member of
+    the household holds them, as it holds the household's results."""
+    pending = SubjectRequest.objects.filter(
+        status=RequestStatus.RECEIVED, atena_no=OuterRef("atena_no")
+    )
+    held = Person.objects.filter(household=OuterRef("household")).filter(Exists(pending))
+    return KogakuCarriedMonth.objects.filter(month__lt=cutoff).exclude(Exists(held))
+
+
 def _workflow_leftovers_erase(cutoff: dt.date) -> Counter[str]:
-    """Applications of months past retention that were never computed, and 申請簡素化
-    consents withdrawn before the cutoff that nothing refers to any more."""
+    """Applications of months past retention that were never computed, 申請簡素化
+    consents withdrawn before the cutoff that nothing refers to any more, and the months
+    carried over from a former city (高額該当の引継ぎ) past retention."""
     removed: Counter[str] = Counter()
+    removed.update(_carried_due(cutoff).delete()[1])
     held = KogakuResult.objects.filter(household=OuterRef("household"), month=OuterRef("month"))
     removed.update(
         KogakuApplication.objects.filter(month__lt=cutoff, decision__isnull=True)
@@ -92,7 +107,8 @@ def _workflow_leftovers_erase(cutoff: dt.date) -> Counter[str]:
 def claims_erase(*, cutoff: dt.date, chunk: int) -> Iterator[tuple[int, dict[str, int]]]:
     """Erase the claims past retention, oldest first, at most `chunk` per transaction; after
     each commit yield the claims erased and the rows removed per table. The 高額療養費
-    results of those months go with them (counted as rows, not as claims)."""
+    results of those months go with them, and the months carried over from a former city
+    (高額該当の引継ぎ) (counted as rows, not as claims)."""
     while True:
         with transaction.atomic():
             ids = list(

@@ -114,6 +114,7 @@ class RenewalRun(models.Model):
     total = models.PositiveIntegerField("全体", default=0)
     counts = models.JSONField("件数", default=dict)
     error = models.TextField("エラー", blank=True)
+    task_id = models.CharField("タスクID", max_length=64, blank=True)
 
     class Meta:
         verbose_name = "一斉更新"
@@ -224,8 +225,9 @@ class IssuedDocument(models.Model):
     )
     return_requested_on = models.DateField("返還を求めた日", null=True, blank=True)
     returned_on = models.DateField("返還日", null=True, blank=True)
+    # SET_NULL: erasing an old document at the end of its retention leaves its successor.
     replaces = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by"
     )
     application = models.ForeignKey(
         CertificateApplication,
@@ -276,3 +278,32 @@ class IssuedDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.serial} {self.doc_type}"
+
+
+class DocumentSerial(models.Model):
+    """The last 交付番号 taken per type prefix and year (e.g. "KA2026")."""
+
+    key = models.CharField(max_length=10, primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "交付番号の採番"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.last}"
+
+
+class DailyRun(models.Model):
+    """日次処理 of documents: which day it covered and what it found since the one before."""
+
+    on = models.DateField("処理日")
+    ran_at = models.DateTimeField("実行日時")
+    since = models.DateTimeField("前回の実行日時", null=True, blank=True)
+    counts = models.JSONField("件数", default=dict)
+
+    class Meta:
+        verbose_name = "証・通知の日次処理"
+        ordering = ["-ran_at"]
+
+    def __str__(self) -> str:
+        return f"日次 {self.on}"

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from django.db import transaction
 
+from kokuho.certificates.services import documents_reconcile
 from kokuho.eligibility.derivation import Period
 from kokuho.eligibility.models import EligibilityVersion, KeptKind
 from kokuho.eligibility.selectors import eligibility_periods
@@ -168,6 +169,8 @@ def event_apply(
                 versions.append(version)
             if numbers_needed(periods, event.date):
                 numbers_ensure(person=person, on=event.date)
+        # 証・通知: 資格喪失 invalidates the documents, a changed printed item reissues them.
+        documents_reconcile(persons=touched, on=event.date, actor=actor)
     return EventResult(versions, late)
 
 

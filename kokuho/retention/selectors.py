@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from kokuho.audit.models import AuditEvent
+from kokuho.certificates.models import CertificateApplication, IssuedDocument, MynaRegistration
 from kokuho.eligibility.models import (
     BranchNumber,
     CurrentEligibility,
@@ -69,9 +70,13 @@ PERSON_RELATIONS = frozenset(
         KijunApplication,
         EligibilityNotice,
         Household,  # Household.head: the head's household is erased with them or not at all
+        # 証・通知 go with the person's records (decision 139).
+        IssuedDocument,
+        CertificateApplication,
+        MynaRegistration,
     }
 )
-HOUSEHOLD_RELATIONS = frozenset({Person, HouseholdHistory, HouseholdNumber})
+HOUSEHOLD_RELATIONS = frozenset({Person, HouseholdHistory, HouseholdNumber, IssuedDocument})
 # A household's 記号・番号 goes with it; anything else referring to the number (a claim that
 # quoted it with an unknown 枝番) keeps the household.
 HOUSEHOLD_NUMBER_RELATIONS = frozenset({BranchNumber})

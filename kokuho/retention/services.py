@@ -26,6 +26,7 @@ from django.utils import timezone
 from kokuho.audit.models import AuditCheckpoint, AuditEvent, EventType, SubjectType
 from kokuho.audit.selectors import audit_checkpoint_newest, audit_retention_until
 from kokuho.audit.services import audit_event_record
+from kokuho.certificates.models import CertificateApplication, IssuedDocument, MynaRegistration
 from kokuho.core.mynumber import mask_my_numbers_in
 from kokuho.eligibility.models import (
     BranchNumber,
@@ -201,6 +202,10 @@ def _records_delete(persons: list[int], households: list[int], done: _Chunk) -> 
     """Everything the records class holds about these persons and households, children
     first (every relation is PROTECT: Django refuses if anything is left that refers)."""
     by_person = Q(person_id__in=persons)
+    # 証・通知 are records of the 資格 事務: they go with the person (decision 139).
+    done.delete(IssuedDocument.objects.filter(by_person | Q(household_id__in=households)))
+    for model in (CertificateApplication, MynaRegistration):
+        done.delete(model.objects.filter(by_person))
     done.delete(CurrentEligibility.objects.filter(by_person))
     done.delete(EligibilityPeriod.objects.filter(version__person_id__in=persons))
     for model in (EligibilityVersion, EligibilityNotice, KijunApplication, KeptInsured):

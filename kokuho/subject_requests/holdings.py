@@ -29,6 +29,7 @@ from kokuho.audit.models import AuditEvent, EventType, SubjectType
 from kokuho.benefits.models import (
     Claim,
     KogakuApplication,
+    KogakuCarriedMonth,
     KogakuDecision,
     KogakuInvitation,
     KogakuPersonResult,
@@ -178,6 +179,11 @@ HOLDINGS: tuple[Holding, ...] = (
         lambda p, hh: KogakuDecision.objects.filter(household__in=hh).order_by("month"),
     ),
     Holding(
+        "高額療養費の該当月の引継ぎ（県内の転居）",
+        KogakuCarriedMonth,
+        lambda p, hh: KogakuCarriedMonth.objects.filter(household__in=hh).order_by("month", "pk"),
+    ),
+    Holding(
         "マイナ保険証の登録状況・資格確認書の交付申請",
         MynaRegistration,
         lambda p, hh: MynaRegistration.objects.filter(person=p),
@@ -222,6 +228,7 @@ _SKIPPED_FIELDS = {
     "explanation",
     "recorded_by",
     "decided_by",
+    "withdrawn_by",
     # Documents: the renewal run, mailing batch and issuing staff are internal bookkeeping.
     "issued_by",
     "renewal",

@@ -37,4 +37,20 @@ urlpatterns = [
         views_benefits.kogaku_decision_notice,
         name="kogaku_decision_notice",
     ),
+    path("kogaku/households/", views_benefits.kogaku_carried_open, name="kogaku_carried_open"),
+    path(
+        "kogaku/households/<str:household_no>/carried/",
+        views_benefits.kogaku_carried,
+        name="kogaku_carried",
+    ),
+    path(
+        "kogaku/households/<str:household_no>/carried/new/",
+        views_benefits.kogaku_carried_new,
+        name="kogaku_carried_new",
+    ),
+    path(
+        "kogaku/households/<str:household_no>/carried/<int:carried_id>/withdraw/",
+        views_benefits.kogaku_carried_withdraw,
+        name="kogaku_carried_withdraw",
+    ),
 ]

@@ -1,5 +1,6 @@
 """高額療養費 screens (給付担当; 窓口担当 reads): monthly runs, a run's paid households, one
-household's result with its application and decision, decisions awaiting payment, notices.
+household's result with its application and decision, decisions awaiting payment, notices,
+and a household's months carried over from another city of the prefecture (高額該当の引継ぎ).
 
 Thin: forms parse 和暦 or 西暦 dates; `benefits.kogaku` services decide and write the audit
 events; every state change is a POST to its own URL that needs 給付の決定, while the pages
@@ -19,6 +20,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from kokuho.accounts.decorators import requires
 from kokuho.accounts.permissions import Perm
+from kokuho.benefits.kogaku.carried import (
+    kogaku_carried_month_record,
+    kogaku_carried_month_withdraw,
+    kogaku_carried_view,
+)
 from kokuho.benefits.kogaku.notice_data import (
     decision_notice_pdf,
     invitations_unprinted,
@@ -49,6 +55,7 @@ from kokuho.benefits.kogaku.workflow import (
 from kokuho.benefits.models import (
     AccountType,
     KogakuApplication,
+    KogakuCarriedMonth,
     KogakuDecision,
     KogakuResult,
     KogakuRun,
@@ -56,6 +63,7 @@ from kokuho.benefits.models import (
 )
 from kokuho.core.purposes import Purpose
 from kokuho.core.wareki import WarekiError, format_wareki, parse_date
+from kokuho.people.models import Household
 from kokuho.web.views_audit import DATE_HELP
 
 MONTH_HELP = "例: R8.7 / 令和8年7月 / 2026-07"
@@ -167,6 +175,38 @@ class PaidForm(forms.Form):
 
     def clean_paid_on(self) -> dt.date:
         return _day(self.cleaned_data["paid_on"], required="支払日を入力してください。")
+
+
+class CarriedForm(forms.Form):
+    month = forms.CharField(
+        label="診療月（前住所地で高額療養費が支給された月）",
+        max_length=30,
+        help_text=MONTH_HELP,
+        error_messages={"required": "診療月を入力してください。"},
+    )
+    former_insurer_number = forms.CharField(
+        label="前住所地の保険者番号",
+        max_length=8,
+        help_text="6桁（県内の市町村）",
+        error_messages={"required": "前住所地の保険者番号を入力してください。"},
+    )
+    basis = forms.CharField(
+        label="根拠",
+        max_length=200,
+        help_text="例: 国保情報集約システム 高額該当情報 照会番号 …",
+        error_messages={"required": "根拠（国保情報集約システムの照会番号等）を入力してください。"},
+    )
+
+    def clean_month(self) -> dt.date:
+        return parse_month(self.cleaned_data["month"])
+
+
+class CarriedWithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="取消の理由",
+        max_length=200,
+        error_messages={"required": "取消の理由を入力してください。"},
+    )
 
 
 # --- 月次計算 -----------------------------------------------------------------------------
@@ -415,3 +455,107 @@ def kogaku_decision_notice(request: HttpRequest, decision_id: int) -> HttpRespon
     response["Content-Disposition"] = f'inline; filename="{file_name}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- 高額該当の引継ぎ（県内の転居） ---------------------------------------------------------
+
+
+def _carried_page(
+    request: HttpRequest,
+    household_no: str,
+    *,
+    form: CarriedForm | None = None,
+    withdrawing: tuple[int, CarriedWithdrawForm] | None = None,
+) -> HttpResponse:
+    state = kogaku_carried_view(
+        household_no=household_no, actor=request.user, screen="kogaku_carried"
+    )
+    failed_id, failed_form = withdrawing or (None, None)
+    rows = [
+        (
+            entry,
+            failed_form
+            if entry.pk == failed_id
+            else (CarriedWithdrawForm() if entry.withdrawn_at is None else None),
+        )
+        for entry in state.entries
+    ]
+    context = {
+        "household": state.household,
+        "rows": rows,
+        "form": form or CarriedForm(),
+        "purpose": Purpose.NHI_BENEFITS,
+    }
+    return render(request, "web/kogaku_carried.html", context)
+
+
+@require_safe
+@requires(Perm.BENEFITS_VIEW)
+def kogaku_carried_open(request: HttpRequest) -> HttpResponse:
+    """世帯番号 typed on the runs page → that household's carried months."""
+    household_no = unicodedata.normalize("NFKC", request.GET.get("household_no", "")).strip()
+    if not Household.objects.filter(household_no=household_no).exists():
+        messages.error(request, f"世帯番号「{household_no}」の世帯が見つかりません。")
+        return redirect("kogaku_runs")
+    return redirect("kogaku_carried", household_no=household_no)
+
+
+@require_safe
+@requires(Perm.BENEFITS_VIEW)
+def kogaku_carried(request: HttpRequest, household_no: str) -> HttpResponse:
+    """The household's months carried over from another city of the prefecture (and, for
+    給付担当, recording and withdrawing them)."""
+    return _carried_page(request, household_no)
+
+
+@require_POST
+@requires(Perm.BENEFITS_DECIDE)
+def kogaku_carried_new(request: HttpRequest, household_no: str) -> HttpResponse:
+    household = get_object_or_404(Household, household_no=household_no)
+    form = CarriedForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            carried = kogaku_carried_month_record(
+                household=household,
+                month=data["month"],
+                former_insurer_number=data["former_insurer_number"],
+                basis=data["basis"],
+                actor=request.user,
+            )
+        except KogakuError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                f"{format_wareki(carried.month)[:-2]}診療分を引継ぎとして記録しました"
+                "（計算済みの月への反映は、その月の月次計算をやり直してください）。",
+            )
+            return redirect("kogaku_carried", household_no=household.household_no)
+    return _carried_page(request, household.household_no, form=form)
+
+
+@require_POST
+@requires(Perm.BENEFITS_DECIDE)
+def kogaku_carried_withdraw(
+    request: HttpRequest, household_no: str, carried_id: int
+) -> HttpResponse:
+    carried = get_object_or_404(
+        KogakuCarriedMonth.objects.select_related("household"),
+        pk=carried_id,
+        household__household_no=household_no,
+    )
+    form = CarriedWithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            kogaku_carried_month_withdraw(
+                carried=carried, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except KogakuError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, f"{format_wareki(carried.month)[:-2]}診療分の引継ぎを取り消しました。"
+            )
+            return redirect("kogaku_carried", household_no=household_no)
+    return _carried_page(request, household_no, withdrawing=(carried.pk, form))

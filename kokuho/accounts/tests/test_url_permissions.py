@@ -100,6 +100,7 @@ def _sample_kwargs(route: str, pattern: URLPattern, person) -> dict[str, object]
         "household_no": person.household.household_no,
         "fmt": "json",
         "username": "nobody-here",
+        "serial": "KA2026-9999999",
     }
     kwargs: dict[str, object] = {}
     for name, converter in pattern.pattern.converters.items():

@@ -3,6 +3,7 @@
 Only wording happens here; every number comes from the engine's output tables.
 """
 
+import datetime as dt
 from typing import Any
 
 from kokuho.benefits.kogaku.household import Outcome, Step
@@ -28,6 +29,14 @@ def _limit_text(band: Band, step: Step, ratio: float, rate_percent: str) -> str:
         f"{_yen(step.limit)}（{band.label}: {base:,} + ({step.cost:,} − {threshold:,})"
         f" × {rate_percent} = {step.limit:,}）"
     )
+
+
+def _paid_month(month: dt.date, carried: dict[dt.date, str]) -> str:
+    """A 多数回 month as the 計算明細 lists it; one paid by the former city of the prefecture
+    names its 保険者番号 (高額該当の引継ぎ)."""
+    if month in carried:
+        return f"{month:%Y-%m}（前住所地 保険者番号 {carried[month]}）"
+    return f"{month:%Y-%m}"
 
 
 def outcome_steps(outcome: Outcome) -> list[str]:
@@ -76,7 +85,7 @@ def outcome_steps(outcome: Outcome) -> list[str]:
         lines.append(head + (f"（{'、'.join(extra)}）" if extra else "") + f" → {verdict}")
     window = rules.many_window_months - 1
     if outcome.counted_prior:
-        months = "、".join(f"{m:%Y-%m}" for m in outcome.counted_prior)
+        months = "、".join(_paid_month(m, outcome.carried) for m in outcome.counted_prior)
         lines.append(
             f"多数回: 直前{window}か月の支給月 {len(outcome.counted_prior)} 回（{months}）→ "
             + ("該当" if len(outcome.counted_prior) >= rules.many_min_prior_months else "非該当")

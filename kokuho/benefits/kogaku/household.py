@@ -92,6 +92,9 @@ class Outcome:
     units: list[Unit] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     shares: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)
+    # Paid months counted only as carried over from a former city of the prefecture
+    # (高額該当の引継ぎ) → its 保険者番号; the calc JSON path lists every month as its own.
+    carried: dict[dt.date, str] = field(default_factory=dict)
 
 
 def months_back(month: dt.date, n: int) -> dt.date:

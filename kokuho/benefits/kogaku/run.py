@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
+from kokuho.benefits.kogaku.carried import kogaku_carried_insurers
 from kokuho.benefits.kogaku.engine import engine_run
 from kokuho.benefits.kogaku.month import (
     CATEGORY_SCHEMA,
@@ -217,9 +218,11 @@ def kogaku_latest_confirmed_month(*, before: dt.date) -> dt.date:
 
 def _paid_months(
     households: list[int], month: dt.date, rules: MonthRules
-) -> dict[int, list[dt.date]]:
-    """The months of the 多数回 window in which each household was paid by a household step
-    (current runs only)."""
+) -> tuple[dict[int, list[dt.date]], dict[int, dict[dt.date, str]]]:
+    """The months of the 多数回 window in which each household was paid by a household step:
+    here (current runs only), or at a former city of the prefecture (高額該当の引継ぎ, standing
+    entries only) — a month both here and carried counts once. Also the months counted only
+    because they were carried, with the former city's 保険者番号 (for the 計算明細)."""
     first, last = many_window(month, rules)
     current = kogaku_current_runs(first=first, last=last)
     paid: dict[int, set[dt.date]] = {}
@@ -229,7 +232,17 @@ def _paid_months(
         household_step_benefit__gt=0,
     ).values_list("household_id", "month"):
         paid.setdefault(hh, set()).add(paid_month)
-    return {hh: sorted(months) for hh, months in paid.items()}
+    carried: dict[int, dict[dt.date, str]] = {}
+    for hh, months in kogaku_carried_insurers(
+        household_ids=households, first=first, last=last
+    ).items():
+        own = paid.setdefault(hh, set())
+        carried[hh] = {m: insurer for m, insurer in months.items() if m not in own}
+        own.update(months)
+    return (
+        {hh: sorted(months) for hh, months in paid.items() if months},
+        {hh: months for hh, months in carried.items() if months},
+    )
 
 
 def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> dict[str, Any]:
@@ -243,7 +256,7 @@ def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> dict[str,
         (households,) = con.execute("SELECT count(DISTINCT hh) FROM m_people").fetchall()[0]
         candidates = candidates_find(con, rules)
         categories, unknown = _categories(con, month, rules, progress)
-        prior = _paid_months(candidates, month, rules)
+        prior, carried = _paid_months(candidates, month, rules)
         many = {hh for hh, months in prior.items() if len(months) >= rules.many_min_prior_months}
         progress("計算", 0, 1)
         engine_tables_load(
@@ -268,7 +281,7 @@ def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> dict[str,
         persons = con.execute(
             "SELECT hh, pid, counted_copay, benefit FROM k_persons ORDER BY hh, pid"
         ).fetchall()
-        explanations = explanations_read(con, prior)
+        explanations = explanations_read(con, prior, carried)
         progress("計算", 1, 1)
     _store(run, results, persons, explanations, progress)
     followups = kogaku_followups(run=run)

@@ -48,10 +48,15 @@ _PARTS = {
 
 
 def explanations_read(
-    con: duckdb.DuckDBPyConnection, prior: dict[int, list[dt.date]]
+    con: duckdb.DuckDBPyConnection,
+    prior: dict[int, list[dt.date]],
+    carried: dict[int, dict[dt.date, str]] | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Per paid household of the engine run in `con`: its members, units, steps, shares and
-    the paid months that made (or did not make) it 多数回 — JSON-ready."""
+    the paid months that made (or did not make) it 多数回 — JSON-ready. `carried` names the
+    months among them counted only as carried over from a former city of the prefecture,
+    with that city's 保険者番号 (高額該当の引継ぎ)."""
+    carried = carried or {}
     explanations: dict[int, dict[str, Any]] = {}
     for part, sql in _PARTS.items():
         for hh, rows in con.execute(sql).fetchall():
@@ -59,6 +64,8 @@ def explanations_read(
     for hh, found in explanations.items():
         found.setdefault("shares", [])
         found["prior"] = [m.isoformat() for m in prior.get(hh, [])]
+        if carried.get(hh):
+            found["carried"] = {m.isoformat(): n for m, n in sorted(carried[hh].items())}
     return explanations
 
 
@@ -103,6 +110,7 @@ def result_outcome(result: KogakuResult) -> Outcome:
         for m in members_data
     )
     prior = tuple(dt.date.fromisoformat(m) for m in data.get("prior", []))
+    carried = {dt.date.fromisoformat(m): n for m, n in data.get("carried", {}).items()}
     steps = sorted(
         (
             Step(
@@ -132,6 +140,7 @@ def result_outcome(result: KogakuResult) -> Outcome:
         household=HouseholdIn(month=result.month, members=members, claims=(), prior_months=prior),
         many_times=result.many_times,
         counted_prior=many_times_months(result.month, prior, rules),
+        carried=carried,
         benefit=result.benefit,
         household_limit=result.household_limit,
         persons=persons,

@@ -153,7 +153,7 @@ def _decision_create(
         event_type=EventType.KOGAKU_DECIDED,
         purpose=Purpose.NHI_BENEFITS,
         subject_type=SubjectType.HOUSEHOLD,
-        subject_id=str(result.household_id),
+        subject_id=result.household.household_no,
         extra={"month": f"{result.month:%Y-%m}", "amount": result.benefit, "kind": kind.value},
     )
     return decision
@@ -253,7 +253,7 @@ def kogaku_application_register(
                 event_type=EventType.KOGAKU_SIMPLIFICATION,
                 purpose=Purpose.NHI_BENEFITS,
                 subject_type=SubjectType.HOUSEHOLD,
-                subject_id=str(household.pk),
+                subject_id=household.household_no,
             )
         application = KogakuApplication.objects.create(
             household=household,
@@ -270,7 +270,7 @@ def kogaku_application_register(
             event_type=EventType.KOGAKU_APPLICATION,
             purpose=Purpose.NHI_BENEFITS,
             subject_type=SubjectType.HOUSEHOLD,
-            subject_id=str(household.pk),
+            subject_id=household.household_no,
             extra={"month": f"{month:%Y-%m}"},
         )
     return application

@@ -90,7 +90,10 @@ def test_an_application_is_decided_on_the_current_result_with_its_explanation(ci
     assert any("手順3 世帯全体の合算: 300,000円 − 限度額 254,180円" in s for s in decision.steps)
     assert decision.steps[-1] == "支給額 45,820円"
     assert list(kogaku_decisions_awaiting_payment()) == [decision]
-    assert AuditEvent.objects.filter(event_type=EventType.KOGAKU_DECIDED).count() == 1
+    # Household events name the 世帯番号, as disclosure and the inspection look them up.
+    for event_type in (EventType.KOGAKU_APPLICATION, EventType.KOGAKU_DECIDED):
+        event = AuditEvent.objects.get(event_type=event_type)
+        assert event.subject_id == a.household.household_no
     with pytest.raises(KogakuError, match="決定済み"):
         kogaku_decide(application=application, actor=staff)
     assert kogaku_paid_record(decisions=[decision], paid_on=dt.date(2026, 9, 20), actor=staff) == 1

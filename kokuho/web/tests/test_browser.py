@@ -68,6 +68,18 @@ def _drop_server_thread_connections() -> None:
         )
 
 
+def _login_with_second_factor(live_server, page, staff) -> None:
+    """Password, then the TOTP code as the authenticator app shows it, to the home page."""
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", staff.username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/account/mfa/**")
+    page.fill("#id_token", totp_code(staff))
+    page.click("#mfa button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
 def test_counter_staff_logs_in_searches_kana_and_opens_a_household(live_server, page):
     household = make_household(household_no="5000000001")
     make_person(
@@ -191,15 +203,8 @@ def test_eligibility_staff_uploads_a_file_and_sees_the_import_finish(
     csv_file.write_text(csv_text(rows, CHANGES_HEADER), encoding="utf-8")
     staff = make_staff(role=Role.ELIGIBILITY, username="shikaku")
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", staff.username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("button[type=submit]")
     # 資格担当 may reveal My Numbers: the second factor, typed as from the authenticator app.
-    page.wait_for_url("**/account/mfa/**")
-    page.fill("#id_token", totp_code(staff))
-    page.click("#mfa button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    _login_with_second_factor(live_server, page, staff)
 
     page.click("header >> text=取込")
     page.wait_for_url("**/imports/")
@@ -304,3 +309,40 @@ def test_benefits_staff_register_an_application_and_decide_it(live_server, page)
     decision = page.inner_text("#decision")
     assert "45,820 円" in decision and "令和8年9月5日" in decision
     assert page.inner_text("#status") == "決定済"
+
+
+def test_eligibility_staff_issue_a_card_at_the_counter_and_print_it(live_server, page):
+    from kokuho.certificates.models import DocumentStatus, IssuedDocument
+    from kokuho.testing import make_insured
+
+    person = make_insured(birth_date=date(1980, 5, 10))
+    staff = make_staff(role=Role.ELIGIBILITY, username="shikaku")
+
+    _login_with_second_factor(live_server, page, staff)
+
+    page.goto(f"{live_server.url}/people/{person.atena_no}/")
+    page.click("#documents-link")
+    page.wait_for_url(f"**/people/{person.atena_no}/documents/")
+    assert "登録状況の連絡がありません" in page.inner_text("#myna-status")
+    form = page.locator("#issue-form")
+    form.locator("#id_reason").select_option("new")
+    form.locator("#id_delivery").select_option("counter")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(f"**/people/{person.atena_no}/documents/")
+    document = IssuedDocument.objects.get(person=person)
+    assert document.status == DocumentStatus.VALID
+    row = page.inner_text("#documents")
+    assert document.serial in row and "資格確認書" in row and "窓口交付" in row
+    # The print link serves the recorded document as a PDF.
+    response = page.request.get(f"{live_server.url}/documents/{document.serial}/pdf/")
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.body()[:5] == b"%PDF-"
+
+    # A second 新規 is refused on the page with the reason; nothing is issued.
+    form = page.locator("#issue-form")
+    form.locator("#id_reason").select_option("new")
+    form.locator("button[type=submit]").click()
+    page.locator("#issue-error").wait_for()
+    assert "再交付か記載事項変更" in page.inner_text("#issue-error")
+    assert IssuedDocument.objects.filter(person=person).count() == 1

@@ -21,10 +21,17 @@ from kokuho.benefits.kogaku.run import (
     kogaku_run_summary,
 )
 from kokuho.benefits.kogaku.workflow import kogaku_current_run
+from kokuho.certificates.daily import documents_daily
+from kokuho.certificates.management.commands.certificates import renewal_summary
+from kokuho.certificates.renewal import renewal_run_create, renewal_run_execute
+from kokuho.certificates.rules import renewal_dates
+from kokuho.certificates.selectors import documents_count_summary
+from kokuho.certificates.services import renewal_month_day
 from kokuho.core.wareki import format_both, parse_date
 from kokuho.demo.changes import changes_generate
 from kokuho.demo.city import city_exists, city_generate, city_load
 from kokuho.demo.claims import claims_csv_write
+from kokuho.demo.documents import demo_myna_statuses
 from kokuho.demo.numbers import demo_my_numbers_link
 from kokuho.demo.report import city_summary, format_summary
 from kokuho.demo.staff import demo_staff_ensure, logins_file
@@ -68,6 +75,7 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(eligibility_overview(on=today).format())
         self._kogaku_month(today, seed, progress=not opts["no_progress"])
+        self._documents(today, seed)
         self.stdout.write("")
         logins = demo_staff_ensure(today=today)
         self.stdout.write(f"デモ用ログイン（{logins_file()} にも保存）:")
@@ -107,6 +115,26 @@ class Command(BaseCommand):
             run = kogaku_run_execute(run_id=kogaku_run_create(month=month, actor=None).pk)
         self.stdout.write("")
         self.stdout.write(kogaku_run_summary(run))
+
+    def _documents(self, today: date, seed: int) -> None:
+        """The current period's 資格確認書 / 資格情報のお知らせ: the yearly renewal on its date
+        (once: a re-run issues nothing twice), then today's daily job, which invalidates the
+        documents of those who left NHI since and reissues changed ones."""
+        start, _ = renewal_dates(today, renewal_month_day())
+        if written := demo_myna_statuses(on=start, seed=seed):
+            self.stdout.write("")
+            self.stdout.write(f"マイナ保険証の登録状況（デモ）を {written:,} 人分記録しました。")
+        run = renewal_run_execute(run_id=renewal_run_create(renewal_date=start, actor=None).pk)
+        self.stdout.write("")
+        self.stdout.write(renewal_summary(start, run.counts))
+        daily = documents_daily(on=today)
+        self.stdout.write(
+            f"証・通知の日次処理 {today}: 確認 {daily.counts['persons_checked']:,}人、"
+            f"資格喪失等による無効 {daily.counts['invalidated']:,}件"
+            f"（返還請求 {daily.counts['return_requested']:,}件）、"
+            f"記載事項変更の再交付 {daily.counts['reissued']:,}件"
+        )
+        self.stdout.write(documents_count_summary())
 
     def _registry_month(self, today: date, seed: int, *, progress: bool) -> None:
         """Last month's 住基異動, generated once and fed through the real importer (a re-run

@@ -1,0 +1,267 @@
+"""一斉更新: the yearly renewal of every insured person's 資格確認書 / 資格情報のお知らせ.
+
+`kokuho certificates renew --date YYYY-MM-DD` (or the screen, through the task worker):
+
+1. the persons insured on the renewal date (one query over the current periods);
+2. for each, in chunks of `CHUNK` in one transaction each, what the rules give them
+   (`services.basic_request`) — issued with reason 更新, by post, the previous 資格確認書
+   simply expiring the day before;
+3. the run's documents not yet printed, in mailing order (postal code, address, household),
+   rendered into PDFs of `KOKUHO_MAILING_BATCH_SIZE` documents under
+   `KOKUHO_DOCUMENT_DIR/renewal-<date>/`, each recorded as a `MailingBatch` with its SHA-256.
+
+Idempotent: a person who already has a document of a renewal for the same date is skipped,
+and printed documents are not printed again — re-running a renewal (after a failure, or by
+mistake) issues nothing twice. Persons who cannot be issued (no 記号・番号 yet, a rule that
+refuses) are counted with the reason and left for the counter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from itertools import batched
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.tasks import task
+from django.utils import timezone
+
+from kokuho.audit.models import EventType, SubjectType
+from kokuho.audit.services import audit_event_record
+from kokuho.certificates.models import (
+    Delivery,
+    DocumentStatus,
+    IssuedDocument,
+    IssueReason,
+    MailingBatch,
+    RenewalRun,
+    RenewalStatus,
+)
+from kokuho.certificates.printing import batch_file_write, documents_render, mailing_order
+from kokuho.certificates.services import (
+    BASIC_TYPES,
+    DocumentError,
+    basic_request,
+    documents_issue,
+    person_documents,
+)
+from kokuho.core.mynumber import mask_my_numbers_in
+from kokuho.core.purposes import Purpose
+from kokuho.eligibility.models import CurrentEligibility, EligibilityPeriod
+from kokuho.people.models import Person
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]
+CHUNK = 200
+
+
+def insured_on(day: dt.date) -> list[int]:
+    """Persons insured on `day` by their current eligibility version (one query)."""
+    return sorted(
+        set(
+            EligibilityPeriod.objects.filter(
+                version__in=CurrentEligibility.objects.values("version_id"), start__lte=day
+            )
+            .filter(Q(end__isnull=True) | Q(end__gte=day))
+            .values_list("version__person_id", flat=True)
+        )
+    )
+
+
+def renewal_run_create(*, renewal_date: dt.date, actor: Any | None) -> RenewalRun:
+    return RenewalRun.objects.create(renewal_date=renewal_date, requested_by=actor)
+
+
+def renewal_run_submit(*, renewal_date: dt.date, actor: Any) -> RenewalRun:
+    """Queue a renewal for the background worker (the screen's path)."""
+    with transaction.atomic():
+        run = renewal_run_create(renewal_date=renewal_date, actor=actor)
+        result = renewal_run_task.enqueue(run_id=run.pk)
+        RenewalRun.objects.filter(pk=run.pk).update(task_id=str(result.id))
+    return run
+
+
+@task()
+def renewal_run_task(*, run_id: int) -> str:
+    """The worker's task (thin; the work is `renewal_run_execute`)."""
+    return renewal_run_execute(run_id=run_id).status
+
+
+def _progress(run_id: int, on_progress: Progress | None) -> Progress:
+    def report(stage: str, done: int, total: int) -> None:
+        RenewalRun.objects.filter(pk=run_id).update(stage=stage, done=done, total=total)
+        if on_progress:
+            on_progress(stage, done, total)
+
+    return report
+
+
+def renewal_run_execute(*, run_id: int, on_progress: Progress | None = None) -> RenewalRun:
+    """Run a queued renewal; the run as it ended. A run no longer queued is left alone."""
+    claimed = RenewalRun.objects.filter(pk=run_id, status=RenewalStatus.QUEUED).update(
+        status=RenewalStatus.RUNNING, started_at=timezone.now()
+    )
+    run = RenewalRun.objects.get(pk=run_id)
+    if not claimed:
+        return run
+    try:
+        counts = _renew(run, _progress(run_id, on_progress))
+    except BaseException as error:
+        logger.exception("renewal run %s failed", run_id)
+        RenewalRun.objects.filter(pk=run_id).update(
+            status=RenewalStatus.FAILED,
+            finished_at=timezone.now(),
+            error=mask_my_numbers_in(f"{type(error).__name__}: {error}"),
+        )
+        if not isinstance(error, Exception):
+            raise
+        return RenewalRun.objects.get(pk=run_id)
+    RenewalRun.objects.filter(pk=run_id).update(
+        status=RenewalStatus.DONE, finished_at=timezone.now(), counts=counts
+    )
+    return RenewalRun.objects.get(pk=run_id)
+
+
+def _renew(run: RenewalRun, progress: Progress) -> dict[str, Any]:
+    day = run.renewal_date
+    insured = insured_on(day)
+    done_before = set(
+        IssuedDocument.objects.filter(
+            renewal__renewal_date=day, doc_type__in=BASIC_TYPES
+        ).values_list("person_id", flat=True)
+    )
+    todo = [pk for pk in insured if pk not in done_before]
+    issued: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
+    progress("交付の判定", 0, len(todo))
+    for i, chunk in enumerate(batched(todo, CHUNK)):
+        people = Person.objects.in_bulk(list(chunk))
+        requests = []
+        for pk in chunk:
+            found = person_documents(person=people[pk], on=day)
+            if not found.printed.get("number"):
+                skipped["記号・番号が未付番"] += 1
+                continue
+            try:
+                requests.append(basic_request(found))
+            except DocumentError as refused:
+                skipped[str(refused)] += 1
+        documents = documents_issue(
+            requests,
+            reason=IssueReason.RENEWAL,
+            delivery=Delivery.MAIL,
+            actor=run.requested_by,
+            renewal=run,
+            audit_each=False,
+        )
+        issued.update(d.doc_type for d in documents)
+        progress("交付の判定", min((i + 1) * CHUNK, len(todo)), len(todo))
+    unprintable: dict[str, str] = {}
+    batches = _print(run, progress, unprintable)
+    counts = {
+        "insured": len(insured),
+        "already_renewed": len(done_before),
+        "issued": dict(issued),
+        "skipped": dict(skipped),
+        "batches": batches,
+        "unprintable": unprintable,
+    }
+    audit_event_record(
+        event_type=EventType.CERTIFICATE_RENEWAL,
+        actor=run.requested_by,
+        subject_type=SubjectType.SYSTEM,
+        subject_id=f"renewal:{day.isoformat()}",
+        purpose=Purpose.NHI_ELIGIBILITY,
+        extra={
+            "insured": len(insured),
+            "issued": sum(issued.values()),
+            "skipped": sum(skipped.values()),
+        },
+    )
+    return counts
+
+
+def _print(run: RenewalRun, progress: Progress, unprintable: dict[str, str]) -> int:
+    """Print the run's documents not in a batch yet; the number of batches written."""
+    pending = IssuedDocument.objects.filter(
+        renewal=run, batch__isnull=True, status=DocumentStatus.VALID
+    )
+    directory = settings.KOKUHO_DOCUMENT_DIR / f"renewal-{run.renewal_date.isoformat()}"
+    seq = MailingBatch.objects.filter(renewal__renewal_date=run.renewal_date).count() + 1
+    return mailing_batches_print(
+        pending,
+        directory=directory,
+        name=f"run{run.pk}",
+        renewal=run,
+        first_seq=seq,
+        progress=progress,
+        unprintable=unprintable,
+    )
+
+
+def mailing_batches_print(
+    documents: Iterable[IssuedDocument],
+    *,
+    directory: Path,
+    name: str,
+    renewal: RenewalRun | None,
+    first_seq: int,
+    progress: Progress,
+    unprintable: dict[str, str] | None = None,
+) -> int:
+    """Render documents in mailing order into PDFs of `KOKUHO_MAILING_BATCH_SIZE`, each
+    recorded as a `MailingBatch` (file written first, then the rows in one transaction, so a
+    failure leaves the documents unprinted, to be printed by the next run). A document the
+    renderer refuses is left out with its reason in `unprintable` (serial → reason)."""
+    if unprintable is None:
+        unprintable = {}
+    pending = mailing_order(documents)
+    size = settings.KOKUHO_MAILING_BATCH_SIZE
+    written = 0
+    progress("印刷", 0, len(pending))
+    for offset in range(0, len(pending), size):
+        group = pending[offset : offset + size]
+        seq = first_seq + written
+        try:
+            content = documents_render(group, mailed=True)
+        except ValueError:
+            # One document the renderer refuses must not hold back the others: it stays
+            # unprinted (listed by the caller) and the rest of the group is printed.
+            group = [d for d in group if _printable(d, unprintable)]
+            if not group:
+                continue
+            content = documents_render(group, mailed=True)
+        path, digest = batch_file_write(directory, f"{name}-batch{seq:04d}.pdf", content)
+        with transaction.atomic():
+            batch = MailingBatch.objects.create(
+                renewal=renewal,
+                seq=seq,
+                document_count=len(group),
+                pages=len(group),
+                postal_from=group[0].printed.get("postal_code") or "",
+                postal_to=group[-1].printed.get("postal_code") or "",
+                path=str(path),
+                sha256=digest,
+            )
+            IssuedDocument.objects.filter(pk__in=[d.pk for d in group]).update(batch=batch)
+        written += 1
+        progress("印刷", min(offset + size, len(pending)), len(pending))
+    return written
+
+
+def _printable(document: IssuedDocument, unprintable: dict[str, str]) -> bool:
+    try:
+        documents_render([document], mailed=True)
+    except ValueError as refused:
+        unprintable[document.serial] = mask_my_numbers_in(str(refused))
+        logger.warning(
+            "document %s not printable: %s", document.serial, unprintable[document.serial]
+        )
+        return False
+    return True

@@ -1,0 +1,176 @@
+"""The yearly renewal (一斉更新) and the daily catch-up, end to end: rules, records, PDFs."""
+
+import datetime as dt
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from pypdf import PdfReader
+
+from kokuho.audit.models import AuditEvent, EventType
+from kokuho.certificates.daily import documents_daily
+from kokuho.certificates.models import (
+    DailyRun,
+    Delivery,
+    DocumentStatus,
+    DocumentType,
+    InvalidReason,
+    IssuedDocument,
+    IssueReason,
+    MailingBatch,
+    MynaStatus,
+    RenewalStatus,
+)
+from kokuho.certificates.renewal import renewal_run_create, renewal_run_execute
+from kokuho.certificates.services import basic_document_issue, myna_status_record
+from kokuho.eligibility.events import ChangeEvent, ChangeType, event_apply
+from kokuho.people.registry import ChangeContext, resident_relocate
+from kokuho.testing import make_insured
+
+pytestmark = pytest.mark.django_db
+
+AUG1 = dt.date(2026, 8, 1)
+
+
+@pytest.fixture(autouse=True)
+def _documents_dir(settings, tmp_path):
+    settings.KOKUHO_DOCUMENT_DIR = tmp_path / "documents"
+    settings.KOKUHO_MAILING_BATCH_SIZE = 2
+
+
+def _renew(day=AUG1):
+    return renewal_run_execute(run_id=renewal_run_create(renewal_date=day, actor=None).pk)
+
+
+def _postal(person, code):
+    person.postal_code = code
+    person.save(update_fields=["postal_code"])
+    return person
+
+
+@pytest.fixture
+def city():
+    a = _postal(make_insured(birth_date=dt.date(1980, 1, 5)), "799-0300")
+    b = _postal(make_insured(birth_date=dt.date(1954, 6, 1)), "799-0100")  # 72: 2割 … or 3割
+    c = _postal(make_insured(birth_date=dt.date(1990, 9, 9)), "799-0200")
+    gone = make_insured(moved_in=dt.date(2020, 4, 1), moved_out=dt.date(2026, 3, 31))
+    myna_status_record(person=c, status=MynaStatus.REGISTERED, as_of=AUG1, actor=None)
+    return a, b, c, gone
+
+
+def test_renewal_issues_by_the_rules_and_prints_by_postal_code(city):
+    a, b, c, _gone = city
+    run = _renew()
+    assert run.status == RenewalStatus.DONE, run.error
+    documents = {d.person_id: d for d in IssuedDocument.objects.filter(renewal=run)}
+    assert set(documents) == {a.pk, b.pk, c.pk}  # the moved-out person gets nothing
+    assert documents[a.pk].doc_type == DocumentType.KAKUNINSHO
+    assert documents[b.pk].doc_type == DocumentType.KAKUNINSHO
+    assert documents[c.pk].doc_type == DocumentType.OSHIRASE
+    assert documents[a.pk].valid_from == AUG1
+    assert documents[a.pk].valid_until == dt.date(2027, 7, 31)
+    assert documents[c.pk].valid_until is None
+    for document in documents.values():
+        assert document.reason == IssueReason.RENEWAL
+        assert document.delivery == Delivery.MAIL
+        assert document.batch is not None
+    assert run.counts["issued"] == {"kakuninsho": 2, "oshirase": 1}
+    batches = list(MailingBatch.objects.filter(renewal=run).order_by("seq"))
+    assert [b.document_count for b in batches] == [2, 1]  # batch size 2 in this test
+    assert (batches[0].postal_from, batches[-1].postal_to) == ("799-0100", "799-0300")
+    texts = []
+    for batch in batches:
+        content = Path(batch.path).read_bytes()
+        assert hashlib.sha256(content).hexdigest() == batch.sha256
+        reader = PdfReader(io.BytesIO(content))
+        assert len(reader.pages) == batch.document_count
+        texts += [page.extract_text() for page in reader.pages]
+    # In postal-code order, one page per document, each with its own serial.
+    order = [documents[p.pk].serial for p in (b, c, a)]
+    assert [next(s for s in order if s in text) for text in texts] == order
+    event = AuditEvent.objects.get(event_type=EventType.CERTIFICATE_RENEWAL)
+    assert event.extra["issued"] == 3
+
+
+def test_running_the_same_renewal_again_issues_nothing_twice(city):
+    _renew()
+    before = IssuedDocument.objects.count()
+    second = _renew()
+    assert second.status == RenewalStatus.DONE
+    assert IssuedDocument.objects.count() == before
+    assert second.counts["already_renewed"] == 3
+    assert second.counts["issued"] == {}
+    assert second.counts["batches"] == 0
+
+
+def test_renewal_command_prints_a_summary(city, capsys):
+    call_command("certificates", "renew", "--date", "2026-08-01", "--no-progress")
+    out = capsys.readouterr().out
+    assert "一斉更新 2026-08-01: 被保険者 3人、交付 3件" in out
+    assert "資格確認書 2件" in out
+
+
+def test_a_person_who_moves_out_after_renewal_has_the_card_invalidated(city):
+    a, *_ = city
+    _renew()
+    card = IssuedDocument.objects.get(person=a, renewal__isnull=False)
+    event_apply(
+        ChangeEvent(ChangeType.MOVE_OUT, dt.date(2026, 9, 10), dt.date(2026, 9, 10), a.atena_no),
+        recorded_at=timezone.now(),
+        actor=None,
+    )
+    card.refresh_from_db()
+    assert card.status == DocumentStatus.INVALID
+    assert card.invalid_reason == InvalidReason.LOST_ELIGIBILITY
+    assert card.invalid_from == dt.date(2026, 9, 10)
+    assert card.return_requested_on == timezone.localdate()
+
+
+def test_daily_catches_up_a_change_made_by_a_bulk_path(city):
+    a, *_ = city
+    card = basic_document_issue(
+        person=a,
+        on=timezone.localdate(),
+        reason=IssueReason.NEW,
+        delivery=Delivery.COUNTER,
+        actor=None,
+    )
+    first = documents_daily(on=timezone.localdate())
+    assert first.counts["reissued"] == 0
+    # The 住基異動 importer changes the registry without touching documents.
+    ctx = ChangeContext(
+        timezone.localdate(), timezone.localdate(), timezone.now(), "住基異動", None
+    )
+    resident_relocate(person=a, address="みかん市港町9-9", postal_code="799-0999", ctx=ctx)
+    second = documents_daily(on=timezone.localdate())
+    assert second.counts["reissued"] == 1
+    assert second.counts["batches"] == 1
+    card.refresh_from_db()
+    assert card.status == DocumentStatus.INVALID
+    new = IssuedDocument.objects.get(replaces=card)
+    assert new.printed["address"] == "みかん市港町9-9"
+    assert new.batch is not None and new.batch.renewal is None
+    third = documents_daily(on=timezone.localdate())
+    assert third.counts["persons_checked"] == 0
+    assert DailyRun.objects.count() == 3
+
+
+def test_daily_issues_the_successor_after_the_70_switch(settings):
+    # 70th birthday 2026-08-20 → 高齢受給者 from 2026-09-01: the renewal's card ends 08-31.
+    person = make_insured(birth_date=dt.date(1956, 8, 20))
+    run = _renew()
+    card = IssuedDocument.objects.get(renewal=run, person=person)
+    assert card.valid_until == dt.date(2026, 8, 31)
+    assert card.printed["copay_rate"] == "3割"
+    daily = documents_daily(on=dt.date(2026, 9, 1))
+    assert daily.counts["successors"] == 1
+    successor = IssuedDocument.objects.exclude(pk=card.pk).get(person=person)
+    assert successor.valid_from == dt.date(2026, 9, 1)
+    assert successor.printed["copay_rate"] in ("2割", "3割")
+    assert successor.printed["copay_from"] == "2026-09-01"
+    # Nothing twice.
+    again = documents_daily(on=dt.date(2026, 9, 1))
+    assert again.counts["successors"] == 0
