@@ -224,6 +224,7 @@ class IssuedDocument(models.Model):
         "無効事由", max_length=20, choices=InvalidReason.choices, blank=True
     )
     return_requested_on = models.DateField("返還を求めた日", null=True, blank=True)
+    return_letter_on = models.DateField("返還のお願いの送付日", null=True, blank=True)
     returned_on = models.DateField("返還日", null=True, blank=True)
     # SET_NULL: erasing an old document at the end of its retention leaves its successor.
     replaces = models.ForeignKey(

@@ -55,6 +55,7 @@ __all__ = [
     "DocumentPrint",
     "InsurerInfo",
     "documents_pdf",
+    "font_covers",
 ]
 
 KAKUNINSHO = "kakuninsho"
@@ -158,6 +159,11 @@ def _widths(font: str) -> _Widths:
     fonts_register()
     face = pdfmetrics.getFont(font).face
     return _Widths((chr(code), width) for code, width in face.charWidths.items())
+
+
+def font_covers(char: str) -> bool:
+    """Whether the embedded fonts have the character (both IPAex faces cover the same)."""
+    return char in _widths(MINCHO)
 
 
 def _units(text: str, font: str) -> float:

@@ -59,7 +59,7 @@ def document_print(document: IssuedDocument, *, mailed: bool) -> DocumentPrint:
         address=p["address"],
         copay_rate=p.get("copay_rate"),
         copay_from=_date(p.get("copay_from")),
-        category=p.get("category") if document.doc_type in _CATEGORY_TYPES else None,
+        category=p.get("category") if _shows_category(document) else None,
         long_stay_from=_date(p.get("long_stay_from")),
         disease=p.get("disease"),
         limit_amount=p.get("limit_amount"),
@@ -67,8 +67,14 @@ def document_print(document: IssuedDocument, *, mailed: bool) -> DocumentPrint:
     )
 
 
-# The 区分 is printed on the 認定証 only (on a 資格確認書 only when asked for: not modelled).
+# The 区分 is printed on the 認定証, and on a 資格確認書 when the person asked for it.
 _CATEGORY_TYPES = ("gendogaku", "gengaku")
+
+
+def _shows_category(document: IssuedDocument) -> bool:
+    if document.doc_type in _CATEGORY_TYPES:
+        return True
+    return document.doc_type == "kakuninsho" and bool(document.printed.get("show_category"))
 
 
 def mailing_order(documents: Iterable[IssuedDocument]) -> list[IssuedDocument]:

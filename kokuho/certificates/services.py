@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
+from kokuho.certificates.glyphs import printable
 from kokuho.certificates.models import (
     CERTIFICATE_TYPES,
     RETURN_REQUIRED_TYPES,
@@ -170,6 +171,16 @@ def printed_items(*, person: Person, on: dt.date, state: PersonState) -> dict[st
         items["copay_rate"] = f"{int(state.copay.value) // 10}割"
         if is_elderly_band(person.birth_date, on):
             items["copay_from"] = max(on, elderly_from(person.birth_date, on)).isoformat()
+    # 代替字: a character outside the font is printed as its substitute; the original is
+    # kept beside it (documents.md).
+    originals = {}
+    for key in ("name", "head_name", "address"):
+        shown, changed = printable(items[key])
+        if changed:
+            originals[key] = items[key]
+            items[key] = shown
+    if originals:
+        items["originals"] = originals
     return items
 
 
@@ -367,21 +378,45 @@ def documents_issue(
     return created
 
 
-def basic_request(found: PersonDocuments) -> IssueRequest:
-    """The 資格確認書 or 資格情報のお知らせ the rules give the person on `found.on`."""
+def basic_request(found: PersonDocuments, *, show_category: bool | None = None) -> IssueRequest:
+    """The 資格確認書 or 資格情報のお知らせ the rules give the person on `found.on`.
+
+    `show_category`: print the 限度額適用区分 on a 資格確認書 (on the person's request,
+    documents.md); None carries the choice of their previous 資格確認書 over."""
     if not found.facts.insured:
         raise DocumentError(f"{found.on:%Y-%m-%d} に国民健康保険の資格がありません")
     doc_type = basic_document_type(found.facts, issue_to_all=issue_to_all())
     until = basic_validity(doc_type, found.facts, on=found.on, renewal=renewal_month_day())
-    return IssueRequest(found.person, doc_type, found.on, until, found.printed)
+    if until is not None and until < found.on:
+        # Periods show what has happened by now: a 75th birthday or the end of a residence
+        # period before a future day has not closed the period yet, but no document is due.
+        raise DocumentError("有効期間が始まる前に終わります（75歳到達・在留期間の満了など）")
+    printed = dict(found.printed)
+    if show_category is None:
+        previous = (
+            IssuedDocument.objects.filter(person=found.person, doc_type=DocumentType.KAKUNINSHO)
+            .order_by("-valid_from", "-pk")
+            .values_list("printed", flat=True)
+            .first()
+        )
+        show_category = bool(previous and previous.get("show_category"))
+    if show_category and doc_type == DocumentType.KAKUNINSHO and printed.get("category"):
+        printed["show_category"] = True
+    return IssueRequest(found.person, doc_type, found.on, until, printed)
 
 
 def basic_document_issue(
-    *, person: Person, on: dt.date, reason: IssueReason, delivery: Delivery, actor: Any
+    *,
+    person: Person,
+    on: dt.date,
+    reason: IssueReason,
+    delivery: Delivery,
+    actor: Any,
+    show_category: bool | None = None,
 ) -> IssuedDocument:
     """Counter issuance of the person's 資格確認書 / 資格情報のお知らせ (新規・再交付・変更)."""
     found = person_documents(person=person, on=on)
-    request = basic_request(found)
+    request = basic_request(found, show_category=show_category)
     current = list(valid_documents(person=person, types=BASIC_TYPES))
     if reason == IssueReason.NEW and current:
         raise DocumentError(
@@ -563,6 +598,8 @@ class ReconcileCounts:
 
 def _changed(document: IssuedDocument, printed: dict[str, Any]) -> list[str]:
     keys = CHANGE_KEYS["certificate" if document.doc_type in CERTIFICATE_TYPES else "basic"]
+    if document.printed.get("show_category"):
+        keys = (*keys, "category")  # the 区分 printed on request
     return [k for k in keys if document.printed.get(k) != printed.get(k)]
 
 
@@ -622,7 +659,7 @@ def documents_reconcile(*, persons: Iterable[Person], on: dt.date, actor: Any) -
                 counts.return_requested += 1
                 continue
             printed = dict(found.printed)
-            for key in ("long_stay_from", "disease", "limit_amount"):
+            for key in ("long_stay_from", "disease", "limit_amount", "show_category"):
                 if key in document.printed:
                     printed[key] = document.printed[key]
             valid_from = max(on, document.valid_from)

@@ -32,7 +32,12 @@ from kokuho.core.purposes import Purpose
 from kokuho.interfaces.importer import ImportSummary, ProgressCallback
 from kokuho.interfaces.layout import ImportRejected
 from kokuho.interfaces.models import ImportFile, ImportJob, ImportJobStatus, ImportKind
-from kokuho.interfaces.services import import_claims, import_income, import_residents_changes
+from kokuho.interfaces.services import (
+    import_claims,
+    import_income,
+    import_myna_status,
+    import_residents_changes,
+)
 
 __all__ = [
     "ImportJobError",
@@ -178,6 +183,14 @@ def _import(job: ImportJob, path: Path, on_progress: ProgressCallback) -> Import
     if job.kind == ImportKind.CLAIMS:
         # 受付日 (a 診療年月 after its month is refused) is the day of the upload too.
         return import_claims(
+            path=path,
+            actor=job.submitted_by,
+            reported_on=timezone.localdate(job.created_at),
+            on_progress=on_progress,
+        )
+    if job.kind == ImportKind.MYNA_STATUS:
+        # 受付日 (a 基準日 after it is refused) is the day of the upload.
+        return import_myna_status(
             path=path,
             actor=job.submitted_by,
             reported_on=timezone.localdate(job.created_at),

@@ -17,6 +17,7 @@ class ImportKind(models.TextChoices):
     RESIDENTS_CHANGES = "residents_changes", "住基異動"
     INCOME = "income", "所得"
     CLAIMS = "claims", "レセプト"
+    MYNA_STATUS = "myna_status", "マイナ保険証の利用登録状況"
 
 
 class ImportErrorCode(models.TextChoices):
@@ -32,6 +33,7 @@ class ImportErrorCode(models.TextChoices):
     TOO_LONG = "too_long", "桁数の超過"
     UNKNOWN_RESIDENT = "unknown_resident", "住民が見つからない"
     UNKNOWN_HOUSEHOLD = "unknown_household", "世帯が見つからない"
+    UNKNOWN_NUMBER = "unknown_number", "番号不明"
     OTHER_INSURER = "other_insurer", "他保険者のレセプト"
     CONFLICT = "conflict", "レコードIDの競合"
     REJECTED = "rejected", "登録内容と矛盾"

@@ -17,7 +17,7 @@ from django.utils import timezone
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.core.purposes import Purpose
-from kokuho.interfaces import claims, income, residents_changes
+from kokuho.interfaces import claims, income, myna, residents_changes
 from kokuho.interfaces.importer import (
     ROW_ERRORS,
     ApplyContext,
@@ -44,6 +44,7 @@ __all__ = [
     "ResubmitStatus",
     "import_claims",
     "import_income",
+    "import_myna_status",
     "import_residents_changes",
     "quarantine_discard",
     "quarantine_resubmit",
@@ -53,6 +54,7 @@ IMPORTERS: dict[ImportKind, Importer] = {
     ImportKind.RESIDENTS_CHANGES: residents_changes.IMPORTER,
     ImportKind.INCOME: income.IMPORTER,
     ImportKind.CLAIMS: claims.IMPORTER,
+    ImportKind.MYNA_STATUS: myna.IMPORTER,
 }
 
 
@@ -105,6 +107,27 @@ def import_claims(
     today) is the day of receipt: a 診療年月 after its month is refused."""
     return file_import(
         claims.IMPORTER,
+        path=Path(path),
+        actor=actor,
+        progress=progress,
+        reported_on=reported_on,
+        on_progress=on_progress,
+    )
+
+
+def import_myna_status(
+    *,
+    path: Path,
+    actor: Any | None,
+    progress: bool = False,
+    reported_on: dt.date | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ImportSummary:
+    """マイナ保険証の利用登録状況ファイルの取込. A 基準日 older than the recorded one is taken
+    but not applied (reported in the summary, not quarantined); `reported_on` (default
+    today) is the day of receipt: a 基準日 after it is refused."""
+    return file_import(
+        myna.IMPORTER,
         path=Path(path),
         actor=actor,
         progress=progress,

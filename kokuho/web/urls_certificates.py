@@ -16,6 +16,11 @@ urlpatterns = [
         name="documents_certificate",
     ),
     path("documents/returns/", v.documents_returns, name="documents_returns"),
+    path(
+        "documents/returns/letters/",
+        v.documents_return_letters,
+        name="documents_return_letters",
+    ),
     path("documents/renewals/", v.documents_renewals, name="documents_renewals"),
     path("documents/renewals/start/", v.documents_renewal_start, name="documents_renewal_start"),
     path(

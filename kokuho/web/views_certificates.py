@@ -33,6 +33,11 @@ from kokuho.certificates.models import (
 )
 from kokuho.certificates.printing import documents_render
 from kokuho.certificates.renewal import renewal_run_submit
+from kokuho.certificates.return_letters import (
+    RETURN_LETTER_BATCH,
+    return_letters_due_count,
+    return_letters_print,
+)
 from kokuho.certificates.selectors import (
     person_documents_view,
     renewal_runs_recent,
@@ -295,12 +300,34 @@ def document_pdf(request: HttpRequest, serial: str) -> HttpResponse:
 def documents_returns(request: HttpRequest) -> HttpResponse:
     """返還未済の一覧."""
     rows = list(returns_outstanding()[:500])
+    letters_due = return_letters_due_count()
     context = {
         "rows": rows,
         "return_form": ReturnForm(initial={"returned_on": format_wareki(timezone.localdate())}),
         "can_change": request.user.has_perm(Perm.ELIGIBILITY_CHANGE),
+        "letters_due": letters_due,
+        "letters_batch": min(letters_due, RETURN_LETTER_BATCH),
     }
     return render(request, "web/documents_returns.html", context)
+
+
+@require_POST
+@requires(Perm.ELIGIBILITY_CHANGE)
+def documents_return_letters(request: HttpRequest) -> HttpResponse:
+    """返還のお願い: the due letters as one PDF, their documents marked as written to."""
+    try:
+        content, count = return_letters_print(actor=request.user)
+    except (DocumentError, ValueError) as error:
+        messages.error(request, str(error))
+        return redirect("documents_returns")
+    if not count:
+        messages.info(request, "印刷する返還のお願いはありません。")
+        return redirect("documents_returns")
+    name = f"henkan-onegai-{timezone.localdate():%Y%m%d}.pdf"
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _default_renewal() -> str:

@@ -174,3 +174,14 @@ def test_daily_issues_the_successor_after_the_70_switch(settings):
     # Nothing twice.
     again = documents_daily(on=dt.date(2026, 9, 1))
     assert again.counts["successors"] == 0
+
+
+def test_a_future_renewal_skips_who_turns_75_before_it():
+    # Insured today; the period stays open until the 75th birthday happens (eligibility.md),
+    # but a renewal dated after it has nothing to issue.
+    person = make_insured(birth_date=dt.date(1952, 7, 10))  # 75 on 2027-07-10
+    run = _renew(dt.date(2027, 8, 1))
+    assert run.status == RenewalStatus.DONE, run.error
+    assert not IssuedDocument.objects.filter(person=person, renewal=run).exists()
+    assert sum(run.counts["skipped"].values()) == 1
+    assert "75歳到達" in next(iter(run.counts["skipped"]))

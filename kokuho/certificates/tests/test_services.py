@@ -2,9 +2,11 @@
 the real 届出 path (`event_apply`)."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.utils import timezone
+from pypdf import PdfReader
 
 from kokuho.audit.models import AuditEvent, EventType
 from kokuho.certificates.models import (
@@ -336,3 +338,43 @@ def test_older_myna_status_does_not_overwrite_a_newer_one():
             as_of=TODAY() - dt.timedelta(days=3),
             actor=None,
         )
+
+
+def test_a_name_outside_the_font_prints_its_substitute_and_keeps_the_original():
+    person = make_insured()
+    # 𠮷 has a usual 代替字; a 外字 of the registry's private area (U+E000) has none: 〓.
+    person.name = "𠮷田 \ue000太郎"
+    person.save(update_fields=["name"])
+    card = _issue(person)
+    assert card.printed["name"] == "吉田 〓太郎"
+    # They head their own household: the 世帯主 line is substituted too.
+    assert card.printed["head_name"] == "吉田 〓太郎"
+    assert card.printed["originals"] == {"name": "𠮷田 \ue000太郎", "head_name": "𠮷田 \ue000太郎"}
+    from kokuho.certificates.printing import documents_render
+
+    text = "".join(
+        page.extract_text()
+        for page in PdfReader(io.BytesIO(documents_render([card], mailed=False))).pages
+    )
+    assert "吉田 〓太郎" in text
+
+
+def test_the_category_is_printed_on_request_and_carried_over():
+    person = make_insured()
+    card = basic_document_issue(
+        person=person,
+        on=TODAY(),
+        reason=IssueReason.NEW,
+        delivery=Delivery.COUNTER,
+        actor=None,
+        show_category=True,
+    )
+    assert card.printed["show_category"] is True
+    assert card.printed["category"] == "ア"  # no income reported: ア
+    again = _issue(person, reason=IssueReason.REISSUE)  # no choice given: carried over
+    assert again.printed.get("show_category") is True
+    from kokuho.certificates.printing import document_print
+
+    assert document_print(again, mailed=False).category == "ア"
+    plain = make_insured()
+    assert document_print(_issue(plain), mailed=False).category is None

@@ -1,5 +1,5 @@
 """`kokuho import residents-changes FILE` / `kokuho import income FILE` /
-`kokuho import claims FILE` (interfaces.md).
+`kokuho import claims FILE` / `kokuho import myna-status FILE` (interfaces.md).
 
 Progress on stderr, the summary on stdout; exit 1 with the reason when the file is
 rejected whole. The actor is the batch itself (no staff member): the audit event says so.
@@ -16,12 +16,13 @@ from kokuho.interfaces.services import (
     ImportRejected,
     import_claims,
     import_income,
+    import_myna_status,
     import_residents_changes,
 )
 
 
 class Command(BaseCommand):
-    help = "連携ファイル（住基異動・所得・レセプト）を取り込みます。"
+    help = "連携ファイル（住基異動・所得・レセプト・マイナ保険証の利用登録状況）を取り込みます。"
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="kind", required=True)
@@ -42,6 +43,16 @@ class Command(BaseCommand):
             default=None,
             help="受付日（これより後の月の診療年月は保留します。既定: 今日）",
         )
+        myna = sub.add_parser(
+            "myna-status", help="マイナ保険証の利用登録状況（国から提供されるファイル）の取込"
+        )
+        myna.add_argument("file", type=Path)
+        myna.add_argument("--no-progress", action="store_true", help="進捗を表示しない")
+        myna.add_argument(
+            "--reported-on",
+            default=None,
+            help="受付日（これより後の基準日は保留します。既定: 今日）",
+        )
 
     def handle(self, *args: Any, kind: str, file: Path, no_progress: bool, **opts: Any) -> None:
         try:
@@ -53,6 +64,11 @@ class Command(BaseCommand):
             elif kind == "claims":
                 reported_on = parse_date(opts["reported_on"]) if opts["reported_on"] else None
                 summary = import_claims(
+                    path=file, actor=None, progress=not no_progress, reported_on=reported_on
+                )
+            elif kind == "myna-status":
+                reported_on = parse_date(opts["reported_on"]) if opts["reported_on"] else None
+                summary = import_myna_status(
                     path=file, actor=None, progress=not no_progress, reported_on=reported_on
                 )
             else:
