@@ -9,7 +9,8 @@ documents; this job catches up once a day, for the holders of a valid document o
 2. a 資格確認書 / お知らせ that ended yesterday for a reason other than the yearly renewal
    (the 70歳 switch to 高齢受給者, a residence period, a 修学中の特例 that goes on) gets its
    successor when the person is still insured today;
-3. what the job issued by post is printed into the day's mailing batches.
+3. what the job issued by post is printed into the day's mailing batches, and the 返還のお願い
+   of documents asked back since into the day's letters file.
 
 The first run reconciles every holder. Running a day twice finds nothing new the second time.
 """
@@ -32,7 +33,9 @@ from kokuho.certificates.models import (
     IssueReason,
     MailingBatch,
 )
+from kokuho.certificates.printing import batch_file_write
 from kokuho.certificates.renewal import insured_on, mailing_batches_print
+from kokuho.certificates.return_letters import return_letters_print
 from kokuho.certificates.rules import ONE_DAY, renewal_dates
 from kokuho.certificates.services import (
     BASIC_TYPES,
@@ -43,6 +46,7 @@ from kokuho.certificates.services import (
     person_documents,
     renewal_month_day,
 )
+from kokuho.core.mynumber import mask_my_numbers_in
 from kokuho.eligibility.models import EligibilityVersion
 from kokuho.people.models import HouseholdHistory, Income, Person, PersonHistory
 
@@ -96,6 +100,20 @@ def _successors_due(on: dt.date) -> list[Person]:
     return list(Person.objects.filter(pk__in=sorted(insured)).order_by("pk"))
 
 
+def _return_letters(on: dt.date, actor: Any | None) -> tuple[int, str]:
+    """The day's 返還のお願い, written next to the day's mailing batches (a letter that cannot
+    be drawn stops only the letters: reported, nothing marked, tried again the next day)."""
+    try:
+        content, letters = return_letters_print(actor=actor, on=on)
+    except ValueError as refused:
+        return 0, mask_my_numbers_in(str(refused))
+    if letters:
+        batch_file_write(
+            settings.KOKUHO_DOCUMENT_DIR / "daily", f"return-letters-{on.isoformat()}.pdf", content
+        )
+    return letters, ""
+
+
 def documents_daily(
     *, on: dt.date, actor: Any | None = None, progress: Progress | None = None
 ) -> DailyRun:
@@ -138,6 +156,7 @@ def documents_daily(
         first_seq=seq,
         progress=report,
     )
+    letters, letters_error = _return_letters(on, actor)
     counts = {
         "persons_checked": len(changed),
         **reconciled.as_dict(),
@@ -145,6 +164,8 @@ def documents_daily(
         "successors_skipped": skipped,
         "batches": batches,
         "unprintable": unprintable,
+        "return_letters": letters,
+        "return_letters_error": letters_error,
         "run_on": started_day.isoformat(),
     }
     return DailyRun.objects.create(on=on, ran_at=started, since=since, counts=counts)

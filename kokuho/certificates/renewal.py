@@ -139,6 +139,7 @@ def _renew(run: RenewalRun, progress: Progress) -> dict[str, Any]:
     todo = [pk for pk in insured if pk not in done_before]
     issued: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
+    replaced = 0  # documents still valid on the day, invalidated by their successor
     progress("交付の判定", 0, len(todo))
     for i, chunk in enumerate(batched(todo, CHUNK)):
         people = Person.objects.in_bulk(list(chunk))
@@ -161,6 +162,7 @@ def _renew(run: RenewalRun, progress: Progress) -> dict[str, Any]:
             audit_each=False,
         )
         issued.update(d.doc_type for d in documents)
+        replaced += sum(1 for d in documents if d.replaces_id)
         progress("交付の判定", min((i + 1) * CHUNK, len(todo)), len(todo))
     unprintable: dict[str, str] = {}
     batches = _print(run, progress, unprintable)
@@ -168,6 +170,7 @@ def _renew(run: RenewalRun, progress: Progress) -> dict[str, Any]:
         "insured": len(insured),
         "already_renewed": len(done_before),
         "issued": dict(issued),
+        "replaced": replaced,
         "skipped": dict(skipped),
         "batches": batches,
         "unprintable": unprintable,
@@ -181,6 +184,7 @@ def _renew(run: RenewalRun, progress: Progress) -> dict[str, Any]:
         extra={
             "insured": len(insured),
             "issued": sum(issued.values()),
+            "replaced": replaced,
             "skipped": sum(skipped.values()),
         },
     )

@@ -10,7 +10,8 @@ is asked back by letter once.
   the registry has them today (to the holder when the household has none), sorted by postal
   code, then address — the order of a mailing batch.
 * `return_letters_print` renders the due letters as one PDF and marks their documents in the
-  same transaction, with one audit event: a PDF that cannot be drawn marks nothing.
+  same transaction, with one audit event: a PDF that cannot be drawn marks nothing. Names
+  and addresses read from the registry print their 代替字 (`glyphs.printable`).
 * `return_letters_pdf` draws them: plain data in, PDF bytes out (A4 portrait, one letter from a
   new page, the addressee block where a 長3 window envelope shows it, as the 高額療養費
   notices; a table of the cards, continued on further pages when it does not fit). Like the
@@ -39,6 +40,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
+from kokuho.certificates.glyphs import printable
 from kokuho.certificates.models import DocumentStatus, DocumentType, InvalidReason, IssuedDocument
 from kokuho.certificates.services import DocumentError
 from kokuho.core.mynumber import mask_my_numbers_in
@@ -135,19 +137,23 @@ def return_letters_due_count() -> int:
 
 
 def return_letter(due: DueLetter, *, issued_on: dt.date) -> ReturnLetter:
+    """The letter's data: the registry's name and address with their 代替字 (`printable`),
+    the holder's name as printed on the card."""
     head = due.addressee
     first = min(d.pk for d in due.documents)
     return ReturnLetter(
         letter_no=f"HK{issued_on:%Y%m%d}-{first:07d}",
         issued_on=issued_on,
         addressee=LetterAddressee(
-            postal_code=head.postal_code, address=head.address, name=head.name
+            postal_code=head.postal_code,
+            address=printable(head.address)[0],
+            name=printable(head.name)[0],
         ),
         documents=tuple(
             LetterDocument(
                 serial=d.serial,
                 title=DocumentType(d.doc_type).label,
-                holder_name=d.printed.get("name") or d.person.name,
+                holder_name=d.printed.get("name") or printable(d.person.name)[0],
                 invalid_from=d.invalid_from or d.return_requested_on,
                 invalid_reason=InvalidReason(d.invalid_reason).label,
             )

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from kokuho.audit.models import EventType, SubjectType
@@ -231,9 +231,11 @@ def document_invalidate(
     invalid_from: dt.date,
     actor: Any,
     request_return: bool | None = None,
+    audited: bool = True,
 ) -> IssuedDocument:
     """無効: from `invalid_from`; asks for the document back when the law wants the card
-    (資格確認書, 認定証) unless told otherwise. Audited."""
+    (資格確認書, 認定証) unless told otherwise. Audited (a batch that records one event for
+    all it did passes `audited=False`)."""
     if document.status != DocumentStatus.VALID:
         raise DocumentError(f"交付番号 {document.serial} はすでに無効です")
     if request_return is None:
@@ -244,6 +246,8 @@ def document_invalidate(
     if request_return:
         document.return_requested_on = timezone.localdate()
     document.save(update_fields=["status", "invalid_from", "invalid_reason", "return_requested_on"])
+    if not audited:
+        return document
     audit_event_record(
         event_type=EventType.CERTIFICATE_INVALIDATED,
         actor=actor,
@@ -332,9 +336,15 @@ def documents_issue(
         for request in requests:
             replaced = None
             if replace:
-                for old in valid_documents(person=request.person, types=_family(request.doc_type)):
+                # A document that has already ended by the new one's first day (last year's
+                # 資格確認書 at a renewal) simply expired: nothing to replace.
+                current = valid_documents(person=request.person, types=_family(request.doc_type))
+                for old in current.filter(
+                    Q(valid_until__isnull=True) | Q(valid_until__gte=request.valid_from)
+                ):
                     document_invalidate(
                         old,
+                        audited=audit_each,
                         reason=_invalid_reason_for(reason),
                         invalid_from=request.valid_from,
                         actor=actor,
@@ -442,7 +452,8 @@ def myna_status_record(
     """Record the person's マイナ保険証 state (and, when given, a 要配慮者 request:
     a date records it, None withdraws it, False leaves it as it is)."""
     row = MynaRegistration.objects.filter(person=person).first()
-    if row is not None and row.status_as_of > as_of and row.status != status:
+    if row is not None and row.status_as_of > as_of:
+        # As the national file's import: an older report never overwrites a newer one.
         raise DocumentError(f"より新しい登録状況（{row.status_as_of:%Y-%m-%d}）が記録されています")
     if row is None:
         row = MynaRegistration(person=person, status=status, status_as_of=as_of)

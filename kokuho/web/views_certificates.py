@@ -91,6 +91,9 @@ class IssueForm(forms.Form):
         ],
     )
     delivery = forms.ChoiceField(label="交付方法", choices=Delivery.choices)
+    show_category = forms.BooleanField(
+        label="資格確認書に限度額適用区分を記載する（本人の希望）", required=False
+    )
 
 
 class CertificateForm(forms.Form):
@@ -195,6 +198,7 @@ def documents_issue_basic(request: HttpRequest, atena_no: str) -> HttpResponse:
                 reason=IssueReason(form.cleaned_data["reason"]),
                 delivery=Delivery(form.cleaned_data["delivery"]),
                 actor=request.user,
+                show_category=form.cleaned_data["show_category"],
             )
         except DocumentError as error:
             form.add_error(None, str(error))

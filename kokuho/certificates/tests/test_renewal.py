@@ -185,3 +185,23 @@ def test_a_future_renewal_skips_who_turns_75_before_it():
     assert not IssuedDocument.objects.filter(person=person, renewal=run).exists()
     assert sum(run.counts["skipped"].values()) == 1
     assert "75歳到達" in next(iter(run.counts["skipped"]))
+
+
+def test_daily_writes_the_return_letters_of_the_day(city, settings):
+    a, *_ = city
+    _renew()
+    event_apply(
+        ChangeEvent(ChangeType.MOVE_OUT, dt.date(2026, 9, 10), dt.date(2026, 9, 10), a.atena_no),
+        recorded_at=timezone.now(),
+        actor=None,
+    )
+    day = timezone.localdate()
+    run = documents_daily(on=day)
+    assert run.counts["return_letters"] == 1
+    letters = settings.KOKUHO_DOCUMENT_DIR / "daily" / f"return-letters-{day.isoformat()}.pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(letters.read_bytes())).pages)
+    card = IssuedDocument.objects.get(person=a, renewal__isnull=False)
+    assert card.serial in text
+    card.refresh_from_db()
+    assert card.return_letter_on == day
+    assert documents_daily(on=day).counts["return_letters"] == 0  # never twice

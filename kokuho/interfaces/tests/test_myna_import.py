@@ -278,7 +278,7 @@ def test_row_by_row_writes_what_the_batch_writes(tmp_path, people):
     assert single.counts() | {"batches_redone": 0} == batched.counts()
 
 
-def test_a_chunk_takes_the_same_queries_whatever_its_size(tmp_path, monkeypatch):
+def test_a_chunk_takes_the_same_queries_whatever_its_size(tmp_path):
     persons = [make_insured() for _ in range(12)]
     for person in persons[:6]:
         _stored(person, MynaStatus.REGISTERED, SEPT)

@@ -152,3 +152,23 @@ def test_auditor_cannot_read_documents(client):
     person = make_insured()
     login_verified(client, make_staff(role=Role.AUDITOR))
     assert client.get(reverse("documents_person", args=[person.atena_no])).status_code == 403
+
+
+def test_the_category_is_printed_when_the_person_asks(client, clerk):
+    person = make_insured()
+    client.post(
+        reverse("documents_issue_basic", args=[person.atena_no]),
+        {"reason": "new", "delivery": "counter", "show_category": "on"},
+    )
+    document = IssuedDocument.objects.get(person=person)
+    assert document.printed["show_category"] is True
+    plain = make_insured()
+    _issue(client, plain)
+
+    def text(person):
+        serial = IssuedDocument.objects.get(person=person).serial
+        pdf = client.get(reverse("document_pdf", args=[serial]))
+        return "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+
+    # The notes always mention the 区分 (how to ask for it); the card's row is extra.
+    assert text(person).count("限度額適用区分") == text(plain).count("限度額適用区分") + 1

@@ -31,13 +31,17 @@ from kokuho.core.wareki import format_both, parse_date
 from kokuho.demo.changes import changes_generate
 from kokuho.demo.city import city_exists, city_generate, city_load
 from kokuho.demo.claims import claims_csv_write
-from kokuho.demo.documents import demo_myna_statuses
+from kokuho.demo.myna_file import demo_myna_file_write
 from kokuho.demo.numbers import demo_my_numbers_link
 from kokuho.demo.report import city_summary, format_summary
 from kokuho.demo.staff import demo_staff_ensure, logins_file
 from kokuho.eligibility.batch import eligibility_derive_initial
 from kokuho.eligibility.report import eligibility_overview
-from kokuho.interfaces.services import import_claims, import_residents_changes
+from kokuho.interfaces.services import (
+    import_claims,
+    import_myna_status,
+    import_residents_changes,
+)
 
 
 class Command(BaseCommand):
@@ -121,9 +125,15 @@ class Command(BaseCommand):
         (once: a re-run issues nothing twice), then today's daily job, which invalidates the
         documents of those who left NHI since and reissues changed ones."""
         start, _ = renewal_dates(today, renewal_month_day())
-        if written := demo_myna_statuses(on=start, seed=seed):
-            self.stdout.write("")
-            self.stdout.write(f"マイナ保険証の登録状況（デモ）を {written:,} 人分記録しました。")
+        # The national side's status file of the renewal date, through the real importer
+        # (generated once; a re-import finds every record in the ledger).
+        path = Path(settings.VAR_DIR) / "demo" / f"myna-status-{start:%Y%m%d}.csv"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            demo_myna_file_write(path=path, on=start, seed=seed)
+        summary = import_myna_status(path=path, actor=None, reported_on=today)
+        self.stdout.write("")
+        self.stdout.write(summary.format())
         run = renewal_run_execute(run_id=renewal_run_create(renewal_date=start, actor=None).pk)
         self.stdout.write("")
         self.stdout.write(renewal_summary(start, run.counts))
