@@ -19,6 +19,7 @@ class DataClass(models.TextChoices):
     INTERFACE_RAW = "interface_raw", "連携ファイルの保留行（原データ）"
     INTERFACE_UPLOADS = "interface_uploads", "取込ファイルの原本（アップロード）"
     INTERFACE_LEDGER = "interface_ledger", "取込台帳"
+    DOCUMENT_PRINTS = "document_prints", "証・通知の印刷ファイル（郵送バッチ・返還のお願い）"
     AUDIT = "audit", "アクセス記録・監査ログ"
 
 

@@ -152,6 +152,12 @@ def retention_rules() -> dict[DataClass, Rule]:
             "取込の開始日",
         ),
         _rule(
+            DataClass.DOCUMENT_PRINTS,
+            lambda n: f"documents.print_file.{n}y_after_print",
+            interface,
+            "印刷の日",
+        ),
+        _rule(
             DataClass.AUDIT,
             lambda n: f"audit.event.{n}y",
             audit_retention_years(),

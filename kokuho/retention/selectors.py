@@ -22,7 +22,12 @@ from django.conf import settings
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from kokuho.audit.models import AuditEvent
-from kokuho.certificates.models import CertificateApplication, IssuedDocument, MynaRegistration
+from kokuho.certificates.models import (
+    CertificateApplication,
+    IssuedDocument,
+    MailingBatch,
+    MynaRegistration,
+)
 from kokuho.eligibility.models import (
     BranchNumber,
     CurrentEligibility,
@@ -480,6 +485,28 @@ def uploads_due(*, cutoff: dt.date, names: Iterable[str] | None = None) -> list[
     return due
 
 
+RETURN_LETTERS = re.compile(r"return-letters-(\d{4}-\d{2}-\d{2})\.pdf")
+
+
+def document_prints_due(*, cutoff: dt.date) -> list[Path]:
+    """Printed files of documents (郵送バッチ, the day's 返還のお願い) made before `cutoff`
+    and still on disk. They hold names and addresses; the database keeps what was issued
+    (and each batch's SHA-256), so the files themselves are only the print run's copy."""
+    due = [
+        Path(path)
+        for path in MailingBatch.objects.filter(created_at__lt=local_day_start(cutoff))
+        .exclude(path="")
+        .values_list("path", flat=True)
+    ]
+    daily = Path(settings.KOKUHO_DOCUMENT_DIR) / "daily"
+    if daily.is_dir():
+        for path in daily.iterdir():
+            found = RETURN_LETTERS.fullmatch(path.name)
+            if found and dt.date.fromisoformat(found.group(1)) < cutoff:
+                due.append(path)
+    return sorted(p for p in due if p.is_file())
+
+
 @dataclass(frozen=True)
 class LedgerDue:
     files: list[int]
@@ -630,6 +657,10 @@ def retention_plan(*, as_of: dt.date) -> RetentionPlan:
         upload_cutoff=cut[DataClass.INTERFACE_UPLOADS],
     )
     counts[DataClass.INTERFACE_LEDGER] = (ledger.count, {})
+    counts[DataClass.DOCUMENT_PRINTS] = (
+        len(document_prints_due(cutoff=cut[DataClass.DOCUMENT_PRINTS])),
+        {},
+    )
     counts[DataClass.AUDIT] = (audit_events_due(cutoff=cut[DataClass.AUDIT]), {})
     return RetentionPlan(
         as_of,

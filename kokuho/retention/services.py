@@ -26,7 +26,12 @@ from django.utils import timezone
 from kokuho.audit.models import AuditCheckpoint, AuditEvent, EventType, SubjectType
 from kokuho.audit.selectors import audit_checkpoint_newest, audit_retention_until
 from kokuho.audit.services import audit_event_record
-from kokuho.certificates.models import CertificateApplication, IssuedDocument, MynaRegistration
+from kokuho.certificates.models import (
+    CertificateApplication,
+    IssuedDocument,
+    MailingBatch,
+    MynaRegistration,
+)
 from kokuho.core.mynumber import mask_my_numbers_in
 from kokuho.eligibility.models import (
     BranchNumber,
@@ -55,6 +60,7 @@ from kokuho.retention.selectors import (
     audit_events_due,
     audit_events_due_through,
     chunks,
+    document_prints_due,
     ledger_due,
     my_number_persons_due,
     my_numbers_due,
@@ -294,6 +300,28 @@ def _quarantine_erase(*, run: RetentionRun, rule: Rule, cutoff: dt.date, chunk: 
         yield erased, len(ids)
 
 
+def _document_prints_erase(
+    *, run: RetentionRun, rule: Rule, cutoff: dt.date, chunk: int
+) -> Progress:
+    """The print files of documents (decision 166): removed from disk; a mailing batch's
+    row keeps its SHA-256 and loses its path."""
+    due = document_prints_due(cutoff=cutoff)
+    yield 0, len(due)
+    for paths in chunks(due, chunk):
+        with transaction.atomic():
+            for path in paths:
+                path.unlink(missing_ok=True)
+            MailingBatch.objects.filter(path__in=[str(p) for p in paths]).update(path="")
+            _record(
+                run=run,
+                rule=rule,
+                cutoff=cutoff,
+                count=len(paths),
+                tables={"document prints (KOKUHO_DOCUMENT_DIR)": len(paths)},
+            )
+        yield len(paths), len(due)
+
+
 def _uploads_erase(*, run: RetentionRun, rule: Rule, cutoff: dt.date, chunk: int) -> Progress:
     due = uploads_due(cutoff=cutoff)
     yield 0, len(due)
@@ -480,6 +508,12 @@ def retention_run(
             cutoff=cut[DataClass.INTERFACE_LEDGER],
             quarantine_cutoff=cut[DataClass.INTERFACE_RAW],
             upload_cutoff=cut[DataClass.INTERFACE_UPLOADS],
+            chunk=chunk,
+        ),
+        DataClass.DOCUMENT_PRINTS: lambda: _document_prints_erase(
+            run=run,
+            rule=rules[DataClass.DOCUMENT_PRINTS],
+            cutoff=cut[DataClass.DOCUMENT_PRINTS],
             chunk=chunk,
         ),
         DataClass.AUDIT: lambda: _audit_erase(

@@ -56,6 +56,7 @@ def test_the_rule_names_carry_the_configured_periods(settings):
     assert rules[DataClass.AUDIT].name == "audit.event.10y"
     assert rules[DataClass.MY_NUMBER].name == "vault.my_number.5y_after_loss"
     assert rules[DataClass.CLAIMS].name == "claims.receipt.5y_after_service_month"
+    assert rules[DataClass.DOCUMENT_PRINTS].name == "documents.print_file.1y_after_print"
     assert list(rules) == [
         DataClass.MY_NUMBER,
         DataClass.RECORDS,
@@ -63,6 +64,7 @@ def test_the_rule_names_carry_the_configured_periods(settings):
         DataClass.INTERFACE_RAW,
         DataClass.INTERFACE_UPLOADS,
         DataClass.INTERFACE_LEDGER,
+        DataClass.DOCUMENT_PRINTS,
         DataClass.AUDIT,
     ]
 

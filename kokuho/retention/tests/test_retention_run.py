@@ -53,6 +53,7 @@ EXPECTED = {
     DataClass.INTERFACE_RAW: 1,
     DataClass.INTERFACE_UPLOADS: 2,
     DataClass.INTERFACE_LEDGER: 1,
+    DataClass.DOCUMENT_PRINTS: 0,
     DataClass.AUDIT: 2,
 }
 

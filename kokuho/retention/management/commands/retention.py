@@ -23,6 +23,7 @@ UNITS = {
     DataClass.INTERFACE_RAW: "行",
     DataClass.INTERFACE_UPLOADS: "ファイル",
     DataClass.INTERFACE_LEDGER: "件",
+    DataClass.DOCUMENT_PRINTS: "ファイル",
     DataClass.AUDIT: "件",
 }
 
