@@ -34,7 +34,7 @@ class ImportErrorCode(models.TextChoices):
     UNKNOWN_RESIDENT = "unknown_resident", "住民が見つからない"
     UNKNOWN_HOUSEHOLD = "unknown_household", "世帯が見つからない"
     UNKNOWN_NUMBER = "unknown_number", "番号不明"
-    OTHER_INSURER = "other_insurer", "他保険者のレセプト"
+    OTHER_INSURER = "other_insurer", "他保険者の番号"
     CONFLICT = "conflict", "レコードIDの競合"
     REJECTED = "rejected", "登録内容と矛盾"
 

@@ -224,7 +224,7 @@ def test_another_insurers_claim_is_quarantined_not_stored(tmp_path, city, settin
     path = _write(tmp_path, [claim("X1", city["insured"], insurer_no="380014")])
     summary = _import(path)
     assert summary.applied == 0 and not Claim.objects.exists()
-    assert summary.quarantined == {"他保険者のレセプト（insurer_no）": 1}
+    assert summary.quarantined == {"他保険者の番号（insurer_no）": 1}
     row = QuarantinedRow.objects.get()
     assert row.reason == "他保険者のレセプトです（保険者番号 380014。当保険者の番号は 389999）"
     assert summary.reported == {}

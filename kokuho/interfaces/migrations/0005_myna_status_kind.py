@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
                     ("unknown_resident", "住民が見つからない"),
                     ("unknown_household", "世帯が見つからない"),
                     ("unknown_number", "番号不明"),
-                    ("other_insurer", "他保険者のレセプト"),
+                    ("other_insurer", "他保険者の番号"),
                     ("conflict", "レコードIDの競合"),
                     ("rejected", "登録内容と矛盾"),
                 ],
