@@ -49,7 +49,7 @@ from kokuho.certificates.services import (
     DocumentError,
     basic_request,
     documents_issue,
-    person_documents,
+    person_documents_many,
 )
 from kokuho.core.mynumber import mask_my_numbers_in
 from kokuho.core.purposes import Purpose
@@ -143,9 +143,10 @@ def _renew(run: RenewalRun, progress: Progress) -> dict[str, Any]:
     progress("交付の判定", 0, len(todo))
     for i, chunk in enumerate(batched(todo, CHUNK)):
         people = Person.objects.in_bulk(list(chunk))
+        found_all = person_documents_many(persons=[people[pk] for pk in chunk], on=day)
         requests = []
         for pk in chunk:
-            found = person_documents(person=people[pk], on=day)
+            found = found_all[pk]
             if not found.printed.get("number"):
                 skipped["記号・番号が未付番"] += 1
                 continue

@@ -378,3 +378,36 @@ def test_the_category_is_printed_on_request_and_carried_over():
     assert document_print(again, mailed=False).category == "ア"
     plain = make_insured()
     assert document_print(_issue(plain), mailed=False).category is None
+
+
+def test_many_persons_at_once_are_decided_as_one_by_one(django_assert_max_num_queries):
+    """The renewal's bulk path (`person_documents_many`) against the counter's, person by
+    person: households of several members, 70–74 with incomes (割合 and 区分 are household
+    decisions), a registered マイナ保険証, a person who left."""
+    from kokuho.certificates.services import person_documents, person_documents_many
+    from kokuho.people.models import Person
+
+    head = make_insured(birth_date=D(1953, 4, 2))  # 73
+    spouse = make_insured(
+        birth_date=D(1955, 9, 9), household_no=head.household.household_no, relation="妻"
+    )
+    child = make_insured(
+        birth_date=D(1990, 1, 1), household_no=head.household.household_no, relation="子"
+    )
+    alone = make_insured(birth_date=D(1980, 6, 6))
+    gone = make_insured(moved_in=D(2020, 4, 1), moved_out=D(2024, 3, 31))
+    year = TODAY().year
+    for income_year in (year - 2, year - 1):
+        _income(head, income_year, total_income=4_000_000, taxable=3_000_000)
+        _income(spouse, income_year, total_income=0, taxable=0, tax_exempt=True, revenue=0)
+        _income(alone, income_year, total_income=0, taxable=0, tax_exempt=True, revenue=0)
+    myna_status_record(person=child, status=MynaStatus.REGISTERED, as_of=TODAY(), actor=None)
+    persons = list(Person.objects.filter(pk__in=[head.pk, spouse.pk, child.pk, alone.pk, gone.pk]))
+    with django_assert_max_num_queries(14):
+        many = person_documents_many(persons=persons, on=TODAY())
+    for person in persons:
+        one = person_documents(person=person, on=TODAY())
+        assert (many[person.pk].facts, many[person.pk].printed) == (one.facts, one.printed)
+        assert many[person.pk].state == one.state
+    assert many[head.pk].printed["copay_rate"] == "3割"  # 現役並み: the household decides
+    assert not many[gone.pk].facts.insured
