@@ -23,20 +23,26 @@ reportlab's own drawing of the same calls is ~90 % of the time.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from kokuho.core.mynumber import mask_my_numbers_in
-from kokuho.core.pdf import GOTHIC, MINCHO, fonts_register
+from kokuho.core.pdf import (
+    GOTHIC,
+    MINCHO,
+    Widths,
+    char_widths,
+    fonts_register,
+    text_width,
+    text_wrap,
+    window_header_draw,
+)
 from kokuho.core.wareki import format_wareki
 
 __all__ = [
@@ -146,104 +152,11 @@ def _symbol_number(symbol: str, number: str) -> str:
     return f"記号 {symbol}　番号 {number}"
 
 
-# --- Text measuring and line breaking -------------------------------------------------------
-
-# Characters that may not start a line (行頭禁則) or end one (行末禁則).
-_NO_START = frozenset(
-    "、。，．,.:;!?)]}）」』】〕〉》］｝・：；？！ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々〜～…‥％%円"
-)
-_NO_END = frozenset("（「『【〔〈《［｛([{")
-# ASCII words (numbers with their commas, codes) stay whole; everything else breaks anywhere.
-_TOKEN = re.compile(r"[\x21-\x7e]+| +|.")
-
-
-class _Widths(dict[str, float]):
-    """Advance widths of one font by character (1/1000 em); unknown characters are 1 em."""
-
-    def __missing__(self, char: str) -> float:
-        return 1000.0
-
-
-_widths: dict[str, _Widths] = {}
-
-
-def _char_widths(font: str) -> _Widths:
-    table = _widths.get(font)
-    if table is None:
-        fonts_register()
-        face = pdfmetrics.getFont(font).face
-        table = _widths[font] = _Widths((chr(k), w) for k, w in face.charWidths.items())
-    return table
-
-
-def _width(text: str, font: str, size: float) -> float:
-    return sum(map(_char_widths(font).__getitem__, text)) * size / 1000.0
-
-
-@lru_cache(maxsize=4096)
-def _wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
-    """Break ``text`` into lines no wider than ``width`` points; "\n" always breaks.
-
-    Cached: the fixed texts (教示, the body of a month's batch) are broken once per process.
-    """
-    widths = _char_widths(font)
-    limit = width * 1000.0 / size
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        if sum(map(widths.__getitem__, paragraph)) <= limit:  # most lines: no break at all
-            lines.append(paragraph.rstrip(" "))
-        else:
-            lines += _break(paragraph, widths, limit)
-    return tuple(lines)
-
-
-def _break(paragraph: str, widths: _Widths, limit: float) -> list[str]:
-    lines: list[str] = []
-    line: list[tuple[str, float]] = []
-    used = 0.0
-    for word in _TOKEN.findall(paragraph):
-        word_units = widths[word] if len(word) == 1 else sum(map(widths.__getitem__, word))
-        # An ASCII run longer than a line breaks anywhere.
-        pieces = [(word, word_units)] if word_units <= limit else [(c, widths[c]) for c in word]
-        for token, units in pieces:
-            if token[0] == " ":
-                if line:
-                    line.append((token, units))
-                    used += units
-                continue
-            if used + units <= limit or not line:
-                line.append((token, units))
-                used += units
-                continue
-            _rstrip(line)
-            carry = [(token, units)]
-            while carry[0][0][0] in _NO_START and len(line) > 1:  # 追い出し
-                carry.insert(0, line.pop())
-                _rstrip(line)
-            if carry[0][0][0] in _NO_START:  # nothing left to push out: ぶら下げ
-                line += carry
-                used += units  # the others were counted already
-                continue
-            while len(line) > 1 and line[-1][0][-1] in _NO_END:
-                carry.insert(0, line.pop())
-                _rstrip(line)
-            lines.append("".join(t for t, _ in line))
-            line, used = carry, sum(u for _, u in carry)
-    _rstrip(line)
-    lines.append("".join(t for t, _ in line))
-    return lines
-
-
-def _rstrip(line: list[tuple[str, float]]) -> None:
-    while line and line[-1][0][0] == " ":
-        line.pop()
-
-
 # --- Validation -----------------------------------------------------------------------------
 
 
-def _covered() -> _Widths:
-    return _char_widths(MINCHO)  # both IPAex faces cover the same characters
+def _covered() -> Widths:
+    return char_widths(MINCHO)  # both IPAex faces cover the same characters
 
 
 def _check_text(notice_no: str, texts: Sequence[str]) -> None:
@@ -330,8 +243,8 @@ def _layout(
     *, notice_no: str, title: str, addressee: NoticeAddressee, issued_on: date,
     items: list[_Item], foot: list[str],
 ) -> _Layout:  # fmt: skip
-    address_lines = _wrap(addressee.address, MINCHO, 10.5, ADDRESS_W)
-    name_lines = _wrap(f"{addressee.name}　様", MINCHO, 13, ADDRESS_W)
+    address_lines = text_wrap(addressee.address, MINCHO, 10.5, ADDRESS_W)
+    name_lines = text_wrap(f"{addressee.name}　様", MINCHO, 13, ADDRESS_W)
     bottom = ADDRESS_TOP - 15 * len(address_lines) - 8 - 18 * len(name_lines)
     title_y = min(PAGE_H - 58 * mm, bottom - 6 * mm)
     rows, height = _foot_box(foot) if foot else ([], 0.0)
@@ -345,7 +258,7 @@ def _text_item(text: str, style: tuple[str, float, float]) -> list[_Item]:
     """A paragraph: one item per line, so that it can break over a page."""
     font, size, leading = style
     items = []
-    for line in _wrap(text, font, size, WIDTH):
+    for line in text_wrap(text, font, size, WIDTH):
 
         def draw(c: Canvas, top: float, line: str = line) -> None:
             c.setFont(font, size)
@@ -378,7 +291,7 @@ def _key_values(rows: Sequence[tuple[str, str, bool]]) -> _Item:
     cells = []
     for label, value, strong in rows:
         font, size = (GOTHIC, 12.0) if strong else CELL
-        lines = _wrap(value, font, size, WIDTH - label_w - 2 * pad)
+        lines = text_wrap(value, font, size, WIDTH - label_w - 2 * pad)
         height = max(7 * mm, len(lines) * size * 1.45 + 3 * mm)
         cells.append((label, lines, font, size, height))
     total = sum(h for *_, h in cells)
@@ -469,7 +382,7 @@ def _steps(steps: Sequence[str]) -> list[_Item]:
     font, size, _ = STEP
     items = []
     for number, text in enumerate(steps, start=1):
-        for i, line in enumerate(_wrap(text, font, size, WIDTH - 7 * mm)):
+        for i, line in enumerate(text_wrap(text, font, size, WIDTH - 7 * mm)):
             items.append(_step_line(line, f"{number}." if i == 0 else ""))
     return items
 
@@ -581,27 +494,17 @@ def _addressee_texts(a: NoticeAddressee) -> list[str]:
 
 def _draw_first_header(c: Canvas, layout: _Layout, municipality: str) -> None:
     """Addressee block, number, issue date, issuer and title."""
-    if layout.addressee.postal_code:  # the registry may not have one
-        c.setFont(GOTHIC, 10)
-        c.drawString(ADDRESS_X, PAGE_H - 22 * mm, f"〒{layout.addressee.postal_code}")
-    y = ADDRESS_TOP
-    c.setFont(MINCHO, 10.5)
-    for line in layout.address_lines:
-        c.drawString(ADDRESS_X, y, line)
-        y -= 15
-    y -= 8
-    c.setFont(MINCHO, 13)
-    for line in layout.name_lines:
-        c.drawString(ADDRESS_X + 4 * mm, y, line)
-        y -= 18
-    c.setFont(GOTHIC, 9)
-    c.drawRightString(RIGHT, PAGE_H - 20 * mm, f"通知番号　{layout.notice_no}")
-    c.setFont(MINCHO, 10.5)
-    c.drawRightString(RIGHT, PAGE_H - 27 * mm, format_wareki(layout.issued_on))
-    c.setFont(MINCHO, 11)
-    c.drawRightString(RIGHT, PAGE_H - 35 * mm, f"{municipality}長")
-    c.setFont(GOTHIC, 16)
-    c.drawCentredString(PAGE_W / 2, layout.title_y, layout.title)
+    window_header_draw(
+        c,
+        postal_code=layout.addressee.postal_code,
+        address_lines=layout.address_lines,
+        name_lines=layout.name_lines,
+        number=f"通知番号　{layout.notice_no}",
+        issued_on=format_wareki(layout.issued_on),
+        issuer=f"{municipality}長",
+        title=layout.title,
+        title_y=layout.title_y,
+    )
 
 
 def _draw_later_header(c: Canvas, layout: _Layout) -> None:
@@ -627,11 +530,11 @@ def _foot_box(paragraphs: Sequence[str]) -> tuple[list[_FootRow], float]:
     for text in paragraphs:
         mark, sep, rest = text.partition("　")
         if sep and mark.isdigit():
-            indent = _width(mark + sep, font, size)
-            for i, line in enumerate(_wrap(rest, font, size, inner - indent)):
+            indent = text_width(mark + sep, font, size)
+            for i, line in enumerate(text_wrap(rest, font, size, inner - indent)):
                 rows.append((mark if i == 0 else "", indent, line))
         else:
-            rows += [("", 0.0, line) for line in _wrap(text, font, size, inner)]
+            rows += [("", 0.0, line) for line in text_wrap(text, font, size, inner)]
     return rows, len(rows) * leading + 4 * mm
 
 

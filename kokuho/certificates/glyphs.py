@@ -9,7 +9,7 @@ beside the printed text so that staff can see what was substituted.
 
 from __future__ import annotations
 
-from kokuho.certificates.pdf import font_covers
+from kokuho.core.pdf import font_covers
 
 # Characters of the registry outside the fonts, and the 代替字 usually printed for them
 # (JIS X 0213 第3・第4水準 and IVS forms common in names).

@@ -34,17 +34,23 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
 from kokuho.core.mynumber import mask_my_numbers_in
-from kokuho.core.pdf import GOTHIC, MINCHO, fonts_register
+from kokuho.core.pdf import (
+    GOTHIC,
+    MINCHO,
+    char_widths,
+    font_covers,
+    fonts_register,
+    text_wrap,
+)
 from kokuho.core.wareki import format_wareki
 from kokuho.rules.numbers import insurer_number_is_valid
 
@@ -55,7 +61,6 @@ __all__ = [
     "DocumentPrint",
     "InsurerInfo",
     "documents_pdf",
-    "font_covers",
 ]
 
 KAKUNINSHO = "kakuninsho"
@@ -147,86 +152,23 @@ def documents_pdf(docs: Sequence[DocumentPrint], *, insurer: InsurerInfo) -> byt
 # --- Text measuring, fitting and breaking ---------------------------------------------------
 
 
-class _Widths(dict[str, float]):
-    """Advance widths of one font by character (1/1000 em); unknown characters are 1 em."""
-
-    def __missing__(self, char: str) -> float:
-        return 1000.0
-
-
-@cache
-def _widths(font: str) -> _Widths:
-    fonts_register()
-    face = pdfmetrics.getFont(font).face
-    return _Widths((chr(code), width) for code, width in face.charWidths.items())
-
-
-def font_covers(char: str) -> bool:
-    """Whether the embedded fonts have the character (both IPAex faces cover the same)."""
-    return char in _widths(MINCHO)
-
-
 def _units(text: str, font: str) -> float:
-    return sum(map(_widths(font).__getitem__, text))
+    return sum(map(char_widths(font).__getitem__, text))
 
 
 def _width(text: str, font: str, size: float) -> float:
     return _units(text, font) * size / 1000.0
 
 
-# Characters that may not start a line (行頭禁則) or end one (行末禁則).
-_NO_START = frozenset(
-    "、。，．,.:;!?)]}）」』】〕〉》］｝・：；？！ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々〜～…‥％%円"
-)
-_NO_END = frozenset("（「『【〔〈《［｛([{")
 # An ASCII run (番地 1-2-3, amounts, 12か月) and a word in full-width letters (a foreign
 # name as the registry writes it, ＭＡＲＩＡ) stay whole; such lines break at spaces.
 _TOKEN = re.compile(r"[\x21-\x7e]+(?:か月)?|[Ａ-Ｚａ-ｚ０-９]+| +|.")
 
 
-@lru_cache(maxsize=1024)
 def _wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
-    """Break ``text`` into lines no wider than ``width`` points; "\\n" always breaks.
-
-    禁則: a line does not start with 、。）円… nor end with （「 — the word before is carried
-    down with it (追い出し), or, when the line has nothing else, the character hangs past the
-    width (ぶら下げ; `_fit` refuses such lines where nothing may stick out). An ASCII run
-    longer than a line breaks anywhere.
-    """
-    table = _widths(font)
-    limit = width * 1000.0 / size
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line: list[str] = []
-        used = 0.0
-        for word in _TOKEN.findall(paragraph):
-            units = sum(map(table.__getitem__, word))
-            pieces = [word] if units <= limit else list(word)
-            for piece in pieces:
-                units = units if len(pieces) == 1 else table[piece]
-                if piece[0] == " " and not line:
-                    continue
-                if used + units <= limit or not line:
-                    line.append(piece)
-                    used += units
-                    continue
-                carry = [piece.lstrip(" ")] if piece[0] != " " else []
-                while line and line[-1][0] == " ":
-                    line.pop()
-                if carry:
-                    while carry[0][0] in _NO_START and len(line) > 1:  # 追い出し
-                        carry.insert(0, line.pop())
-                    if carry[0][0] in _NO_START:  # nothing left to push down: ぶら下げ
-                        line += carry
-                        used = sum(_units(t, font) for t in line)
-                        continue
-                while len(line) > 1 and line[-1][-1] in _NO_END:
-                    carry.insert(0, line.pop())
-                lines.append("".join(line))
-                line = carry
-                used = sum(_units(t, font) for t in line)
-        lines.append("".join(line).rstrip(" "))
-    return tuple(lines)
+    """`kokuho.core.pdf.text_wrap` with this module's words (see `_TOKEN`); a hanging
+    character (ぶら下げ) is refused by `_fit` where nothing may stick out."""
+    return text_wrap(text, font, size, width, _TOKEN)
 
 
 @lru_cache(maxsize=8192)
@@ -336,9 +278,8 @@ def _texts(doc: DocumentPrint) -> Iterable[tuple[str, str]]:
 
 
 def _check_strings(where: str, texts: Iterable[tuple[str, str]]) -> None:
-    covered = _widths(MINCHO)  # both IPAex faces cover the same characters
     for name, text in texts:
-        missing = sorted({c for c in text if c != "\n" and c not in covered})
+        missing = sorted({c for c in text if c != "\n" and not font_covers(c)})
         if missing:
             raise ValueError(
                 f"{where}: {_field(name)}にフォントにない文字があります（代替字にしてください）: "

@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -35,7 +33,6 @@ from django.utils import timezone
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from kokuho.audit.models import EventType, SubjectType
@@ -44,7 +41,15 @@ from kokuho.certificates.glyphs import printable
 from kokuho.certificates.models import DocumentStatus, DocumentType, InvalidReason, IssuedDocument
 from kokuho.certificates.services import DocumentError
 from kokuho.core.mynumber import mask_my_numbers_in
-from kokuho.core.pdf import GOTHIC, MINCHO, fonts_register
+from kokuho.core.pdf import (
+    ADDRESS_TOP,
+    GOTHIC,
+    MINCHO,
+    font_covers,
+    fonts_register,
+    text_wrap,
+    window_header_draw,
+)
 from kokuho.core.purposes import Purpose
 from kokuho.core.wareki import format_wareki
 from kokuho.people.models import Household, Person
@@ -196,44 +201,10 @@ def return_letters_print(
 
 # --- Text -----------------------------------------------------------------------------------
 
+
 # Characters that may not start a line (行頭禁則): pushed to the next line with the one before.
-_TOKEN = re.compile(r"[\x21-\x7e]+|.")
-_NO_START = frozenset("、。，．・：；？！）」』】〕ーぁぃぅぇぉっゃゅょァィゥェォッャュョ々〜…％円")
-
-
-@lru_cache(maxsize=1)
-def _covered() -> frozenset[str]:
-    fonts_register()
-    return frozenset(chr(k) for k in pdfmetrics.getFont(MINCHO).face.charWidths)
-
-
-@lru_cache(maxsize=2048)
-def _wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
-    """Break `text` into lines no wider than `width` points; "\n" always breaks. An ASCII
-    run (a 交付番号, a number) is kept whole unless it is wider than a line."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for token in _TOKEN.findall(paragraph):
-            fits = pdfmetrics.stringWidth(token, font, size) <= width
-            for piece in [token] if fits else list(token):
-                if line and pdfmetrics.stringWidth(line + piece, font, size) > width:
-                    if piece in _NO_START and len(line) > 1:  # 追い出し
-                        lines.append(line[:-1])
-                        line = line[-1]
-                    else:
-                        lines.append(line.rstrip(" "))
-                        line = ""
-                        if piece == " ":  # no space at the start of a line
-                            continue
-                line += piece
-        lines.append(line)
-    return tuple(lines)
-
-
 def _check(letter: ReturnLetter, texts: Sequence[str]) -> None:
-    covered = _covered()
-    missing = sorted({c for t in texts for c in t if c != "\n" and c not in covered})
+    missing = sorted({c for t in texts for c in t if c != "\n" and not font_covers(c)})
     if missing:
         raise ValueError(
             f"返還のお願い {letter.letter_no}: フォントにない文字があります"
@@ -269,8 +240,6 @@ LEFT = 20 * mm
 RIGHT = PAGE_W - 20 * mm
 WIDTH = RIGHT - LEFT
 FOOT = 12 * mm  # baseline of the last contact line
-ADDRESS_X = 25 * mm  # the 長3 window envelope's window, as kokuho.benefits.notices
-ADDRESS_TOP = PAGE_H - 29 * mm
 ADDRESS_W = 85 * mm
 LATER_TOP = PAGE_H - 40 * mm
 
@@ -303,7 +272,7 @@ class _Item:
 def _paragraph(text: str, *, indent: float = 0.0, mark: str = "") -> list[_Item]:
     font, size, leading = BODY
     items = []
-    for i, line in enumerate(_wrap(text, font, size, WIDTH - indent)):
+    for i, line in enumerate(text_wrap(text, font, size, WIDTH - indent)):
 
         def draw(c: Canvas, top: float, line: str = line, first: bool = i == 0) -> None:
             c.setFont(font, size)
@@ -330,7 +299,7 @@ def _gap(height: float, text: str = "", *, heading: bool = False) -> _Item:
 def _row(cells: Sequence[str], *, header: bool = False) -> _Item:
     font, size, leading = (HEAD[0], HEAD[1], 11.0) if header else CELL
     wrapped = [
-        _wrap(text, font, size, width - 2 * PAD)
+        text_wrap(text, font, size, width - 2 * PAD)
         for text, (_, width) in zip(cells, COLUMNS, strict=True)
     ]
     height = max(len(lines) for lines in wrapped) * leading + 2.6 * mm
@@ -409,8 +378,8 @@ def _plan(
 
 def _layout(letter: ReturnLetter, *, municipality: str, contact_lines: int) -> _Layout:
     a = letter.addressee
-    address_lines = _wrap(a.address, MINCHO, 10.5, ADDRESS_W)
-    name_lines = _wrap(f"{a.name}　様", MINCHO, 13, ADDRESS_W - 4 * mm)
+    address_lines = text_wrap(a.address, MINCHO, 10.5, ADDRESS_W)
+    name_lines = text_wrap(f"{a.name}　様", MINCHO, 13, ADDRESS_W - 4 * mm)
     if len(address_lines) > 3 or len(name_lines) > 2:
         raise ValueError(f"返還のお願い {letter.letter_no}: 宛名が封筒の窓に収まりません")
     bottom = ADDRESS_TOP - 15 * len(address_lines) - 8 - 18 * len(name_lines)
@@ -422,27 +391,17 @@ def _layout(letter: ReturnLetter, *, municipality: str, contact_lines: int) -> _
 
 def _draw_first_header(c: Canvas, layout: _Layout, municipality: str) -> None:
     letter = layout.letter
-    if letter.addressee.postal_code:
-        c.setFont(GOTHIC, 10)
-        c.drawString(ADDRESS_X, PAGE_H - 22 * mm, f"〒{letter.addressee.postal_code}")
-    y = ADDRESS_TOP
-    c.setFont(MINCHO, 10.5)
-    for line in layout.address_lines:
-        c.drawString(ADDRESS_X, y, line)
-        y -= 15
-    y -= 8
-    c.setFont(MINCHO, 13)
-    for line in layout.name_lines:
-        c.drawString(ADDRESS_X + 4 * mm, y, line)
-        y -= 18
-    c.setFont(GOTHIC, 9)
-    c.drawRightString(RIGHT, PAGE_H - 20 * mm, f"文書番号　{letter.letter_no}")
-    c.setFont(MINCHO, 10.5)
-    c.drawRightString(RIGHT, PAGE_H - 27 * mm, format_wareki(letter.issued_on))
-    c.setFont(MINCHO, 11)
-    c.drawRightString(RIGHT, PAGE_H - 35 * mm, f"{municipality}長")
-    c.setFont(GOTHIC, 16)
-    c.drawCentredString(PAGE_W / 2, layout.title_y, TITLE)
+    window_header_draw(
+        c,
+        postal_code=letter.addressee.postal_code,
+        address_lines=layout.address_lines,
+        name_lines=layout.name_lines,
+        number=f"文書番号　{letter.letter_no}",
+        issued_on=format_wareki(letter.issued_on),
+        issuer=f"{municipality}長",
+        title=TITLE,
+        title_y=layout.title_y,
+    )
 
 
 def _draw_later_header(c: Canvas, letter: ReturnLetter) -> None:
@@ -468,7 +427,7 @@ def return_letters_pdf(
         raise ValueError("返還のお願いがありません")
     fonts_register()
     font, size, leading = CONTACT
-    contact_lines = _wrap(f"問い合わせ先・返還先　{contact}", font, size, WIDTH - 14 * mm)
+    contact_lines = text_wrap(f"問い合わせ先・返還先　{contact}", font, size, WIDTH - 14 * mm)
     layouts = []
     for letter in letters:
         if not letter.documents:

@@ -11,9 +11,10 @@ a machine without the font — what a report handed to a resident or an auditor 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     KeepTogether,
     Paragraph,
@@ -174,3 +176,145 @@ def report_pdf(report: Report) -> bytes:
     )
     doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
     return buffer.getvalue()
+
+
+# --- Forms drawn on the canvas: measuring, line breaking, the window-envelope header -------
+# Shared by the 高額療養費 notices, the 証・通知 and the 返還のお願い.
+
+# Characters that may not start a line (行頭禁則) or end one (行末禁則).
+NO_START = frozenset(
+    "、。，．,.:;!?)]}）」』】〕〉》］｝・：；？！ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々〜～…‥％%円"
+)
+NO_END = frozenset("（「『【〔〈《［｛([{")
+# ASCII words (numbers with their commas, codes) stay whole; everything else breaks anywhere.
+WORDS = re.compile(r"[\x21-\x7e]+| +|.")
+
+
+class Widths(dict[str, float]):
+    """Advance widths of one font by character (1/1000 em); unknown characters are 1 em."""
+
+    def __missing__(self, char: str) -> float:
+        return 1000.0
+
+
+@cache
+def char_widths(font: str) -> Widths:
+    fonts_register()
+    face = pdfmetrics.getFont(font).face
+    return Widths((chr(code), width) for code, width in face.charWidths.items())
+
+
+def font_covers(char: str) -> bool:
+    """Whether the embedded fonts have the character (both IPAex faces cover the same)."""
+    return char in char_widths(MINCHO)
+
+
+def text_width(text: str, font: str, size: float) -> float:
+    return sum(map(char_widths(font).__getitem__, text)) * size / 1000.0
+
+
+@lru_cache(maxsize=8192)
+def text_wrap(
+    text: str, font: str, size: float, width: float, words: re.Pattern[str] = WORDS
+) -> tuple[str, ...]:
+    """Break `text` into lines no wider than `width` points; "\\n" always breaks.
+
+    `words` are kept whole unless wider than a line. 禁則: a line does not start with
+    、。）円… nor end with （「 — the word before is carried down with it (追い出し), or, when
+    the line has nothing else, the character hangs past the width (ぶら下げ; a caller for
+    whom nothing may stick out checks the widths). Cached: fixed texts break once a process.
+    """
+    widths = char_widths(font)
+    limit = width * 1000.0 / size
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        if sum(map(widths.__getitem__, paragraph)) <= limit:  # most lines: no break at all
+            lines.append(paragraph.rstrip(" "))
+        else:
+            lines += _break(paragraph, widths, limit, words)
+    return tuple(lines)
+
+
+def _break(paragraph: str, widths: Widths, limit: float, words: re.Pattern[str]) -> list[str]:
+    lines: list[str] = []
+    line: list[tuple[str, float]] = []
+    used = 0.0
+    for word in words.findall(paragraph):
+        word_units = widths[word] if len(word) == 1 else sum(map(widths.__getitem__, word))
+        # A word longer than a line breaks anywhere.
+        pieces = [(word, word_units)] if word_units <= limit else [(c, widths[c]) for c in word]
+        for token, units in pieces:
+            if token[0] == " ":
+                if line:
+                    line.append((token, units))
+                    used += units
+                continue
+            if used + units <= limit or not line:
+                line.append((token, units))
+                used += units
+                continue
+            _rstrip(line)
+            carry = [(token, units)]
+            while carry[0][0][0] in NO_START and len(line) > 1:  # 追い出し
+                carry.insert(0, line.pop())
+                _rstrip(line)
+            if carry[0][0][0] in NO_START:  # nothing left to push out: ぶら下げ
+                line += carry
+                used += units  # the others were counted already
+                continue
+            while len(line) > 1 and line[-1][0][-1] in NO_END:
+                carry.insert(0, line.pop())
+                _rstrip(line)
+            lines.append("".join(t for t, _ in line))
+            line, used = carry, sum(u for _, u in carry)
+    _rstrip(line)
+    lines.append("".join(t for t, _ in line))
+    return lines
+
+
+def _rstrip(line: list[tuple[str, float]]) -> None:
+    while line and line[-1][0][0] == " ":
+        line.pop()
+
+
+PAGE_W, PAGE_H = A4
+FORM_RIGHT = PAGE_W - 20 * mm
+ADDRESS_X = 25 * mm  # the addressee block sits in a 長3 window envelope's window
+ADDRESS_TOP = PAGE_H - 29 * mm  # baseline of the first address line
+
+
+def window_header_draw(
+    c: Canvas,
+    *,
+    postal_code: str,
+    address_lines: Sequence[str],
+    name_lines: Sequence[str],
+    number: str,
+    issued_on: str,
+    issuer: str,
+    title: str,
+    title_y: float,
+) -> None:
+    """The first page's head of a mailed form: 〒, 住所 and 氏名 様 where the window shows
+    them, the form's number (「通知番号　…」), date and issuer top right, and the title."""
+    if postal_code:  # the registry may not have one
+        c.setFont(GOTHIC, 10)
+        c.drawString(ADDRESS_X, PAGE_H - 22 * mm, f"〒{postal_code}")
+    y = ADDRESS_TOP
+    c.setFont(MINCHO, 10.5)
+    for line in address_lines:
+        c.drawString(ADDRESS_X, y, line)
+        y -= 15
+    y -= 8
+    c.setFont(MINCHO, 13)
+    for line in name_lines:
+        c.drawString(ADDRESS_X + 4 * mm, y, line)
+        y -= 18
+    c.setFont(GOTHIC, 9)
+    c.drawRightString(FORM_RIGHT, PAGE_H - 20 * mm, number)
+    c.setFont(MINCHO, 10.5)
+    c.drawRightString(FORM_RIGHT, PAGE_H - 27 * mm, issued_on)
+    c.setFont(MINCHO, 11)
+    c.drawRightString(FORM_RIGHT, PAGE_H - 35 * mm, issuer)
+    c.setFont(GOTHIC, 16)
+    c.drawCentredString(PAGE_W / 2, title_y, title)

@@ -18,12 +18,11 @@ from kokuho.benefits.notices import (
     InvitationNotice,
     NoticeAddressee,
     NoticePerson,
-    _wrap,
     decision_notices_pdf,
     invitation_notices_pdf,
 )
 from kokuho.core.mynumber import my_number_check_digit
-from kokuho.core.pdf import MINCHO
+from kokuho.core.pdf import MINCHO, text_wrap
 
 CITY = "みかん市"
 STEPS = (
@@ -371,7 +370,7 @@ def test_an_empty_batch_is_refused():
 def test_lines_do_not_start_with_closing_punctuation_or_split_numbers():
     text = "一部負担金" * 3 + "、" + "合計 1,234,567円。" * 12 + "（注）" * 10
     for width in (60.0, 80.0, 95.0, 120.0, 200.0):
-        lines = _wrap(text, MINCHO, 10.0, width)
+        lines = text_wrap(text, MINCHO, 10.0, width)
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")
         for before, line in itertools.pairwise(lines):
             assert line[0] not in "、。）円", (width, line)
