@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "kokuho.eligibility",
     "kokuho.interfaces",
     "kokuho.benefits",
+    "kokuho.payments",
     "kokuho.certificates",
     "kokuho.retention",
     "kokuho.subject_requests",
