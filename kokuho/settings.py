@@ -216,6 +216,11 @@ KOKUHO_INSURER_CONTACT = os.environ.get(
     f"{KOKUHO_MUNICIPALITY_NAME}役所 保険年金課 国保係 電話 089-000-0000（平日 8時30分〜17時15分）",
 )
 KOKUHO_PREFECTURE_NAME = os.environ.get("KOKUHO_PREFECTURE_NAME", "愛媛県")
+# Payments: the 振込依頼人, which benefit is paid from which account, and the bank's profile
+# (kokuho/payments/config.py); the demo city's file when unset. Run files go under
+# KOKUHO_PAYMENT_DIR, one folder per 支払日.
+KOKUHO_PAYMENT_CONFIG = os.environ.get("KOKUHO_PAYMENT_CONFIG", "")
+KOKUHO_PAYMENT_DIR = Path(os.environ.get("KOKUHO_PAYMENT_DIR", VAR_DIR / "payments"))
 # Set by `kokuho scenario …` together with in-memory databases (kokuho/cli.py).
 KOKUHO_SCENARIO_MODE = os.environ.get("KOKUHO_SCENARIO_MODE") == "1"
 # 記号 of the 記号・番号 (the city's district code; one code until districts are configured).

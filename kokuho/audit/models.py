@@ -72,6 +72,9 @@ class EventType(models.TextChoices):
     CERTIFICATE_APPLICATION = "certificate_application", "認定証の申請の受付・審査"
     CERTIFICATE_RENEWAL = "certificate_renewal", "資格確認書等の一斉更新"
     CERTIFICATE_PRINTED = "certificate_printed", "資格確認書・認定証等の印刷"
+    PAYEE_ACCOUNT_RECORDED = "payee_account_recorded", "振込先口座の登録・変更"
+    PAYMENT_RUN = "payment_run", "支払処理（全銀ファイル・支払明細の作成）"
+    PAYMENT_RETURNED = "payment_returned", "振込不能の記録"
 
 
 class SubjectType(models.TextChoices):

@@ -5,3 +5,20 @@ class BenefitsConfig(AppConfig):
     name = "kokuho.benefits"
     label = "benefits"
     verbose_name = "給付"
+
+    def ready(self) -> None:
+        from kokuho.benefits.kogaku.workflow import PAYMENT_SOURCE
+        from kokuho.benefits.models import KogakuDecision
+        from kokuho.payments.sources import PaymentSource, payment_source_register
+
+        # A run that carries a decision sets its 支払日; a 振込不能 clears it again.
+        payment_source_register(
+            PAYMENT_SOURCE,
+            PaymentSource(
+                label="高額療養費支給決定",
+                scheduled=lambda ids, day: KogakuDecision.objects.filter(pk__in=ids).update(
+                    paid_on=day
+                ),
+                returned=lambda ids: KogakuDecision.objects.filter(pk__in=ids).update(paid_on=None),
+            ),
+        )

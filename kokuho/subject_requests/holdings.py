@@ -49,6 +49,7 @@ from kokuho.eligibility.models import (
     KijunApplication,
 )
 from kokuho.interfaces.models import QuarantinedRow
+from kokuho.payments.models import PayeeAccount, Payment, PaymentTransfer
 from kokuho.people.models import (
     Household,
     HouseholdHistory,
@@ -182,6 +183,25 @@ HOLDINGS: tuple[Holding, ...] = (
         "高額療養費の該当月の引継ぎ（県内の転居）",
         KogakuCarriedMonth,
         lambda p, hh: KogakuCarriedMonth.objects.filter(household__in=hh).order_by("month", "pk"),
+    ),
+    Holding(
+        "振込先口座（版ごと）",
+        PayeeAccount,
+        lambda p, hh: PayeeAccount.objects.filter(person=p).order_by("version"),
+    ),
+    Holding(
+        "支払予定（給付の支払）",
+        Payment,
+        lambda p, hh: Payment.objects.filter(person=p).order_by("decided_on", "pk"),
+    ),
+    Holding(
+        "振込の明細（支払処理ごと、振込不能を含む）",
+        PaymentTransfer,
+        lambda p, hh: (
+            PaymentTransfer.objects.filter(payment__person=p)
+            .select_related("run", "payment", "account")
+            .order_by("run__pay_date", "pk")
+        ),
     ),
     Holding(
         "マイナ保険証の登録状況・資格確認書の交付申請",

@@ -33,8 +33,16 @@ from kokuho.benefits.models import (
     KogakuRunStatus,
     KogakuSimplification,
 )
-from kokuho.core.kana import KanaError, normalize_kana_name
 from kokuho.core.purposes import Purpose
+from kokuho.payments.models import AccountSource, Benefit
+from kokuho.payments.services import (
+    AccountError,
+    AccountInput,
+    payee_account_preview,
+    payee_account_record,
+    payment_schedule,
+    payments_settle,
+)
 from kokuho.people.models import Household, Person
 
 
@@ -65,17 +73,24 @@ def _account(account: AccountIn) -> dict[str, Any]:
     if account.account_type not in (1, 2):
         raise KogakuError("預金種目は普通（1）か当座（2）です")
     try:
-        holder = normalize_kana_name(account.holder_kana)
-    except KanaError as error:
-        raise KogakuError(f"口座名義: {error}") from None
-    if not holder:
-        raise KogakuError("口座名義（カナ）を入力してください")
+        # Bank and branch exist (zengin-code data); the name is kept in full-width kana.
+        preview = payee_account_preview(
+            AccountInput(
+                bank_code=account.bank_code,
+                branch_code=account.branch_code,
+                account_type=account.account_type,
+                account_number=account.account_number,
+                holder_kana=account.holder_kana,
+            )
+        )
+    except AccountError as error:
+        raise KogakuError(str(error)) from None
     return {
-        "bank_code": account.bank_code,
-        "branch_code": account.branch_code,
-        "account_type": account.account_type,
-        "account_number": account.account_number,
-        "holder_kana": holder,
+        "bank_code": preview.bank_code,
+        "branch_code": preview.branch_code,
+        "account_type": preview.account_type,
+        "account_number": preview.account_number,
+        "holder_kana": preview.holder_kana,
     }
 
 
@@ -148,6 +163,7 @@ def _decision_create(
         created_at=timezone.now(),
         **account,
     )
+    _payment_schedule(decision, application=application, simplification=simplification)
     audit_event_record(
         actor=actor,
         event_type=EventType.KOGAKU_DECIDED,
@@ -157,6 +173,41 @@ def _decision_create(
         extra={"month": f"{result.month:%Y-%m}", "amount": result.benefit, "kind": kind.value},
     )
     return decision
+
+
+PAYMENT_SOURCE = "kogaku_decision"
+
+
+def _payment_schedule(
+    decision: KogakuDecision,
+    *,
+    application: KogakuApplication | None,
+    simplification: KogakuSimplification | None,
+) -> None:
+    """The decision's 支払予定, to the head's account as the application or consent gives it
+    (a new version of the head's payee account when it differs from the current one)."""
+    if application is not None:
+        head, ref = application.applicant, f"kogaku_application:{application.pk}"
+    else:
+        assert simplification is not None
+        head, ref = simplification.head, f"kogaku_simplification:{simplification.pk}"
+    account = payee_account_record(
+        person=head,
+        account=AccountInput(**_account_of(decision)),
+        source=AccountSource.APPLICATION,
+        valid_from=decision.decided_on,
+        actor=decision.decided_by,
+        source_ref=ref,
+    )
+    payment_schedule(
+        benefit=Benefit.KOGAKU,
+        source_type=PAYMENT_SOURCE,
+        source_id=decision.pk,
+        person=head,
+        account=account,
+        amount=decision.amount,
+        decided_on=decision.decided_on,
+    )
 
 
 def kogaku_followups(*, run: KogakuRun, on: dt.date | None = None) -> dict[str, int]:
@@ -313,9 +364,14 @@ def kogaku_paid_record(*, decisions: Iterable[KogakuDecision], paid_on: dt.date,
     """The transfer of these decisions was made on `paid_on` (one audit event per batch)."""
     ids = [d.pk for d in decisions]
     with transaction.atomic():
-        done = KogakuDecision.objects.filter(pk__in=ids, paid_on__isnull=True).update(
-            paid_on=paid_on
+        marked = list(
+            KogakuDecision.objects.filter(pk__in=ids, paid_on__isnull=True).values_list(
+                "pk", flat=True
+            )
         )
+        done = KogakuDecision.objects.filter(pk__in=marked).update(paid_on=paid_on)
+        # Paid some other way: the payment run must never pay these again.
+        payments_settle(source_type=PAYMENT_SOURCE, source_ids=marked)
         audit_event_record(
             actor=actor,
             event_type=EventType.KOGAKU_PAID,

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-EXAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "spec" / "examples"
+EXAMPLES = Path(__file__).with_name("examples")  # copies of ../shared/spec/examples
 KOKUHO = Path(sys.executable).with_name("kokuho")
 
 

@@ -313,7 +313,14 @@ def _refers_to_people(model: type[models.Model]) -> bool:
 
 
 def test_every_table_about_a_person_is_disclosed_or_exempted_with_a_reason():
-    business_apps = ("people", "eligibility", "interfaces", "benefits", "subject_requests")
+    business_apps = (
+        "people",
+        "eligibility",
+        "interfaces",
+        "benefits",
+        "payments",
+        "subject_requests",
+    )
     referring = {
         model
         for label in business_apps

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
@@ -85,6 +86,9 @@ class Command(BaseCommand):
         self.stdout.write(f"デモ用ログイン（{logins_file()} にも保存）:")
         for login in logins:
             self.stdout.write(f"  {login.role.value:<6} {login.username:<10} {login.password}")
+        # The 給付担当 of the demo receives and decides the month's applications.
+        clerk = get_user_model().objects.get(username="kyufu")
+        self._payments(today, seed, clerk)
         self._privacy_checks(today)
 
     def _privacy_checks(self, today: date) -> None:
@@ -119,6 +123,34 @@ class Command(BaseCommand):
             run = kogaku_run_execute(run_id=kogaku_run_create(month=month, actor=None).pk)
         self.stdout.write("")
         self.stdout.write(kogaku_run_summary(run))
+
+    def _payments(self, today: date, seed: int, clerk: Any) -> None:
+        """The month's 高額療養費 applications decided at the counter, then the payment run
+        of the first 支払日 the bank can take (files under var/demo/payments/)."""
+        from kokuho.demo.payments import (
+            demo_kogaku_applications,
+            demo_payment_run,
+            demo_payments_held,
+        )
+        from kokuho.payments.management.commands.payments import run_summary
+
+        month = kogaku_latest_confirmed_month(before=today)
+        applied, decided, refused = demo_kogaku_applications(
+            month=month, seed=seed, on=today, actor=clerk
+        )
+        self.stdout.write("")
+        self.stdout.write(
+            f"高額療養費 {month:%Y-%m} 診療分の申請 {applied:,} 件を受け付け、"
+            f"{decided:,} 件を支給決定しました"
+            + (f"（受け付けられなかった申請 {refused:,} 件）" if refused else "")
+        )
+        outcome, message = demo_payment_run(today=today)
+        if message:
+            self.stdout.write(message)
+        if outcome is not None:
+            self.stdout.write(run_summary(outcome.run, repeated=outcome.repeated))
+        if held := demo_payments_held():
+            self.stdout.write(f"  保留中の支払（口座名義を全銀の文字で書けない等）: {held:,} 件")
 
     def _documents(self, today: date, seed: int) -> None:
         """The current period's 資格確認書 / 資格情報のお知らせ: the yearly renewal on its date

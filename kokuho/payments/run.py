@@ -1,0 +1,439 @@
+"""The payment run (支払処理, payments.md §5): what is due on a 支払日 goes to the bank.
+
+`payment_run(pay_date=…)` takes every payment due by that day (not held), groups it per
+振込依頼人 (the account each benefit is paid from), and writes for the day:
+- one 全銀 総合振込 file per 依頼人 (`zengin-<payer>.txt`, the bank's profile),
+- the 支払明細 register for the 会計課 (`register.csv`: every line, then the totals per
+  benefit and 予算科目),
+and then reconciles three ways: the payments' sum in the database, each file's trailer read
+back from its bytes, and the register's lines read back from its text. Any difference stops
+the run: nothing is marked, nothing is kept, the payments stay due.
+
+Everything happens in one transaction, the files written last: a run that dies half-way
+leaves the payments due and the next run takes them (files of a run that never committed
+are overwritten). A finished 支払日 is never run again: asking for it writes its files once
+more from what it carried, byte for byte the same, and takes nothing new.
+"""
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from kokuho.audit.models import EventType, SubjectType
+from kokuho.audit.services import audit_event_record
+from kokuho.core.purposes import Purpose
+from kokuho.payments.calendar import pay_date_check
+from kokuho.payments.config import BankProfile, PaymentConfig, payment_config_load
+from kokuho.payments.models import (
+    Benefit,
+    Payment,
+    PaymentRun,
+    PaymentRunStatus,
+    PaymentStatus,
+    PaymentTransfer,
+    TransferStatus,
+)
+from kokuho.payments.sources import sources_notify_scheduled
+from kokuho.payments.zengin_file import Header, Transfer, zengin_file_bytes
+
+REGISTER_NAME = "register.csv"
+REGISTER_COLUMNS = (
+    "支払日",
+    "振込依頼人",
+    "顧客コード",
+    "給付",
+    "予算科目",
+    "受給者宛名番号",
+    "決定",
+    "決定日",
+    "金融機関コード",
+    "店舗コード",
+    "預金種目",
+    "口座番号",
+    "受取人名",
+    "新規コード",
+    "金額",
+)
+TOTAL_MARK = "合計"
+
+
+class PaymentRunError(ValueError):
+    """A run that cannot be made (a 支払日 the bank cannot take, a bad configuration)."""
+
+
+class ReconciliationError(PaymentRunError):
+    """Decisions, file trailers and register disagree: the run is stopped."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run: PaymentRun
+    repeated: bool  # the 支払日 had been run before: its files were written again
+
+
+def _run_dir(pay_date: dt.date, out_dir: Path | None) -> Path:
+    base = out_dir or Path(settings.KOKUHO_PAYMENT_DIR)
+    return base / f"{pay_date:%Y%m%d}"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _header(payer: dict[str, Any], pay_date: dt.date) -> Header:
+    return Header(
+        requester_code=payer["code"],
+        requester_name=payer["name"],
+        pay_date=pay_date,
+        bank_code=payer["bank_code"],
+        bank_name=payer["bank_name"],
+        branch_code=payer["branch_code"],
+        branch_name=payer["branch_name"],
+        account_type=payer["account_type"],
+        account_number=payer["account_number"],
+    )
+
+
+def _transfer(line: PaymentTransfer) -> Transfer:
+    return Transfer(
+        bank_code=line.bank_code,
+        bank_name=line.bank_kana,
+        branch_code=line.branch_code,
+        branch_name=line.branch_kana,
+        account_type=line.account_type,
+        account_number=line.account_number,
+        payee_name=line.holder_zengin,
+        amount=line.amount,
+        new_code=line.new_code,
+        customer_code=line.customer_code,
+    )
+
+
+def _register_csv(run: PaymentRun, lines: list[PaymentTransfer]) -> bytes:
+    """支払明細: one row per transfer, then totals per benefit, per 予算科目 and in all."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(REGISTER_COLUMNS)
+    labels = dict(Benefit.choices)
+    by_benefit: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_item: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for line in lines:
+        payment = line.payment
+        writer.writerow(
+            (
+                run.pay_date.isoformat(),
+                line.payer,
+                line.customer_code,
+                labels[payment.benefit],
+                payment.budget_item,
+                payment.person.atena_no,
+                f"{payment.source_type}:{payment.source_id}",
+                payment.decided_on.isoformat(),
+                line.bank_code,
+                line.branch_code,
+                line.account_type,
+                line.account_number,
+                line.holder_zengin,
+                line.new_code,
+                line.amount,
+            )
+        )
+        for bucket in (by_benefit[labels[payment.benefit]], by_item[payment.budget_item]):
+            bucket[0] += 1
+            bucket[1] += line.amount
+    writer.writerow(())
+    writer.writerow((TOTAL_MARK, "区分", "名称", "件数", "金額"))
+    for label, (count, total) in sorted(by_benefit.items()):
+        writer.writerow((TOTAL_MARK, "給付", label, count, total))
+    for item, (count, total) in sorted(by_item.items()):
+        writer.writerow((TOTAL_MARK, "予算科目", item, count, total))
+    writer.writerow((TOTAL_MARK, "総計", "", len(lines), sum(x.amount for x in lines)))
+    # UTF-8 with BOM: the 会計課 opens it in a spreadsheet, which then reads it as UTF-8.
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def register_read_total(data: bytes) -> tuple[int, int]:
+    """Count and sum of the register's lines, read back from its text (not its totals)."""
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    amounts = [int(row[-1]) for row in rows[1:] if row and row[0] != TOTAL_MARK]
+    return len(amounts), sum(amounts)
+
+
+def zengin_read_trailer(data: bytes, profile: BankProfile) -> tuple[int, int]:
+    """合計件数 and 合計金額 of a file's trailer, read back from its bytes."""
+    body = data[:-1] if profile.eof else data
+    step = 122 if profile.line_break == "crlf" else 120
+    records = [body[i : i + 120] for i in range(0, len(body), step)]
+    trailer = records[-2]
+    if trailer[:1] != b"8":
+        raise ReconciliationError("トレーラ・レコードが最後から2番目にありません")
+    return int(trailer[1:7]), int(trailer[7:19])
+
+
+def _files(run: PaymentRun, lines: list[PaymentTransfer]) -> dict[str, bytes]:
+    profile = BankProfile(**run.profile)
+    by_payer: dict[str, list[PaymentTransfer]] = defaultdict(list)
+    for line in lines:
+        by_payer[line.payer].append(line)
+    files = {}
+    for payer, payer_lines in sorted(by_payer.items()):
+        header = _header(run.payers[payer], run.pay_date)
+        files[f"zengin-{payer}.txt"] = zengin_file_bytes(
+            header, (_transfer(x) for x in payer_lines), profile
+        )
+    files[REGISTER_NAME] = _register_csv(run, lines)
+    return files
+
+
+def _reconcile(run: PaymentRun, files: dict[str, bytes]) -> None:
+    decided = Payment.objects.filter(transfers__run=run).aggregate(total=Sum("amount"))
+    decided_count = Payment.objects.filter(transfers__run=run).count()
+    decided_total = decided["total"] or 0
+    profile = BankProfile(**run.profile)
+    trailer_count = trailer_total = 0
+    for name, data in files.items():
+        if name.startswith("zengin-"):
+            count, total = zengin_read_trailer(data, profile)
+            trailer_count += count
+            trailer_total += total
+    register_count, register_total = register_read_total(files[REGISTER_NAME])
+    if not (decided_count == trailer_count == register_count) or not (
+        decided_total == trailer_total == register_total
+    ):
+        raise ReconciliationError(
+            "照合不一致のため停止しました: "
+            f"決定 {decided_count}件 {decided_total:,}円 / "
+            f"全銀トレーラ {trailer_count}件 {trailer_total:,}円 / "
+            f"支払明細 {register_count}件 {register_total:,}円"
+        )
+
+
+def _new_codes(payments: list[Payment]) -> dict[int, int]:
+    """新規コード per payment: 1 for a payee's first transfer, 2 for the first to a changed
+    account, 0 for an account that was paid before (returned transfers count as sent)."""
+    people = {p.person_id for p in payments}
+    used_accounts: set[int] = set()
+    paid_people: set[int] = set()
+    for account_id, person_id in PaymentTransfer.objects.filter(
+        payment__person_id__in=people
+    ).values_list("account_id", "payment__person_id"):
+        used_accounts.add(account_id)
+        paid_people.add(person_id)
+    codes = {}
+    for p in payments:
+        if p.account_id in used_accounts:
+            codes[p.pk] = 0
+        else:
+            codes[p.pk] = 2 if p.person_id in paid_people else 1
+    return codes
+
+
+def payments_due(*, pay_date: dt.date) -> QuerySet[Payment]:
+    return Payment.objects.filter(status=PaymentStatus.DUE, payable_from__lte=pay_date)
+
+
+def _carried(run: PaymentRun) -> list[PaymentTransfer]:
+    return list(
+        PaymentTransfer.objects.filter(run=run)
+        .select_related("payment__person")
+        .order_by("payer", "seq")
+    )
+
+
+def _totals(lines: list[PaymentTransfer]) -> dict[str, Any]:
+    labels = dict(Benefit.choices)
+    per_benefit: dict[str, dict[str, int]] = {}
+    per_item: dict[str, dict[str, int]] = {}
+    for line in lines:
+        for table, key in (
+            (per_benefit, labels[line.payment.benefit]),
+            (per_item, line.payment.budget_item),
+        ):
+            entry = table.setdefault(key, {"count": 0, "total": 0})
+            entry["count"] += 1
+            entry["total"] += line.amount
+    return {"benefits": per_benefit, "budget_items": per_item}
+
+
+def payment_run(
+    *,
+    pay_date: dt.date,
+    actor: Any | None,
+    sent_at: dt.datetime | None = None,
+    config: PaymentConfig | None = None,
+    out_dir: Path | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> RunOutcome:
+    """The run of `pay_date` (see the module docstring)."""
+    directory = _run_dir(pay_date, out_dir)
+    done = PaymentRun.objects.filter(pay_date=pay_date, status=PaymentRunStatus.DONE).first()
+    if done is not None:
+        for name, data in _files(done, _carried(done)).items():
+            _write_atomic(directory / name, data)
+        return RunOutcome(done, repeated=True)
+    config = config or payment_config_load()
+    sent_at = sent_at or timezone.localtime()
+    try:
+        pay_date_check(pay_date=pay_date, profile=config.profile, sent_at=sent_at)
+    except ValueError as error:
+        raise PaymentRunError(str(error)) from None
+    progress = on_progress or (lambda stage, done, total: None)
+    try:
+        with transaction.atomic():
+            return RunOutcome(
+                _run_in_transaction(pay_date, actor, sent_at, config, directory, progress),
+                repeated=False,
+            )
+    except ReconciliationError as error:
+        stopped = PaymentRun.objects.create(
+            pay_date=pay_date,
+            sent_on=sent_at.date(),
+            status=PaymentRunStatus.STOPPED,
+            profile=config.profile.as_dict(),
+            payers={k: p.as_dict() for k, p in config.payers.items()},
+            error_message=str(error),
+            requested_by=actor,
+            created_at=timezone.now(),
+        )
+        audit_event_record(
+            actor=actor,
+            event_type=EventType.PAYMENT_RUN,
+            purpose=Purpose.NHI_BENEFITS,
+            subject_type=SubjectType.SYSTEM,
+            subject_id=f"payment-run:{stopped.pk}",
+            extra={"pay_date": pay_date.isoformat(), "status": "stopped"},
+        )
+        raise
+
+
+def _run_in_transaction(
+    pay_date: dt.date,
+    actor: Any | None,
+    sent_at: dt.datetime,
+    config: PaymentConfig,
+    directory: Path,
+    progress: Callable[[str, int, int], None],
+) -> PaymentRun:
+    due = payments_due(pay_date=pay_date).select_related("account")
+    if connection.features.has_select_for_update:
+        due = due.select_for_update(of=("self",))
+    payments = sorted(
+        due,
+        key=lambda p: (
+            config.benefit_payer[p.benefit],
+            p.account.bank_code,
+            p.account.branch_code,
+            p.account.account_number,
+            p.pk,
+        ),
+    )
+    progress("支払予定の選択", len(payments), len(payments))
+    if not payments:
+        # No run is recorded: a 支払日 without payments stays free for later decisions.
+        raise PaymentRunError(f"{pay_date} までに支払う支払予定はありません")
+    run = PaymentRun.objects.create(
+        pay_date=pay_date,
+        sent_on=sent_at.date(),
+        status=PaymentRunStatus.DONE,
+        profile=config.profile.as_dict(),
+        payers={k: p.as_dict() for k, p in config.payers.items()},
+        requested_by=actor,
+        created_at=timezone.now(),
+    )
+    codes = _new_codes(payments)
+    seqs: dict[str, int] = defaultdict(int)
+    lines = []
+    for payment in payments:
+        payer = config.benefit_payer[payment.benefit]
+        seqs[payer] += 1
+        account = payment.account
+        lines.append(
+            PaymentTransfer(
+                run=run,
+                payment=payment,
+                account=account,
+                payer=payer,
+                seq=seqs[payer],
+                customer_code=f"{payment.pk:010d}",
+                bank_code=account.bank_code,
+                bank_kana=account.bank_kana,
+                branch_code=account.branch_code,
+                branch_kana=account.branch_kana,
+                account_type=account.account_type,
+                account_number=account.account_number,
+                holder_zengin=account.holder_zengin,
+                amount=payment.amount,
+                new_code=codes[payment.pk],
+                status=TransferStatus.SENT,
+            )
+        )
+    PaymentTransfer.objects.bulk_create(lines, batch_size=5000)
+    progress("明細の記録", len(lines), len(lines))
+    ids = [p.pk for p in payments]
+    for start in range(0, len(ids), 5000):
+        Payment.objects.filter(pk__in=ids[start : start + 5000]).update(
+            status=PaymentStatus.SCHEDULED
+        )
+    sources_notify_scheduled(((p.source_type, p.source_id) for p in payments), pay_date)
+    carried = _carried(run)
+    files = _files(run, carried)
+    progress("ファイルの作成", len(files), len(files))
+    _reconcile(run, files)
+    totals = _totals(carried)
+    run.count = len(carried)
+    run.total = sum(x.amount for x in carried)
+    run.totals = totals
+    for name, data in files.items():
+        _write_atomic(directory / name, data)
+    run.files = [
+        {
+            "name": name,
+            "path": str(directory / name),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data),
+        }
+        for name, data in files.items()
+    ]
+    run.save(update_fields=["count", "total", "totals", "files"])
+    audit_event_record(
+        actor=actor,
+        event_type=EventType.PAYMENT_RUN,
+        purpose=Purpose.NHI_BENEFITS,
+        subject_type=SubjectType.SYSTEM,
+        subject_id=f"payment-run:{run.pk}",
+        extra={"pay_date": pay_date.isoformat(), "count": run.count, "total": run.total},
+    )
+    progress("完了", run.count, run.count)
+    return run
+
+
+def payment_run_json(run: PaymentRun) -> dict[str, Any]:
+    """What `kokuho payments list --json` prints per run."""
+    return {
+        "id": run.pk,
+        "date": run.pay_date.isoformat(),
+        "sent_on": run.sent_on.isoformat(),
+        "status": run.status,
+        "files": [f["path"] for f in run.files],
+        "count": run.count,
+        "total_yen": run.total,
+        "totals": {k: v["total"] for k, v in run.totals.get("benefits", {}).items()},
+        "counts": {k: v["count"] for k, v in run.totals.get("benefits", {}).items()},
+        "budget_items": run.totals.get("budget_items", {}),
+        "error": run.error_message,
+    }

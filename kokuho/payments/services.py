@@ -1,0 +1,264 @@
+"""Payee accounts and payments due: what a decision hands to the payments context.
+
+- `payee_account_preview` checks an account as typed (bank and branch against the
+  `zengin-code` data, ゆうちょ 記号・番号 converted, the name in 全銀 characters) and says
+  what will be kept, for the clerk to see before saving.
+- `payee_account_record` keeps it as the payee's current account: the same account again
+  changes nothing; another one is a new version, the old one superseded, never overwritten.
+- `payment_schedule` records what a decision owes (one payment per decision); a payment to
+  an account whose name cannot be written in the file is held as a work item.
+"""
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from kokuho.audit.models import EventType, SubjectType
+from kokuho.audit.services import audit_event_record
+from kokuho.core.kana import KanaError, normalize_kana_name
+from kokuho.core.purposes import Purpose
+from kokuho.payments.banks import YUCHO_BANK_CODE, BankError, bank_branch_lookup, yucho_convert
+from kokuho.payments.charset import ZenginCharError, zengin_field
+from kokuho.payments.models import (
+    AccountKind,
+    AccountSource,
+    Benefit,
+    HoldReason,
+    PayeeAccount,
+    Payment,
+    PaymentStatus,
+)
+from kokuho.people.models import Person
+from kokuho.rules.params import parameters
+
+PAYEE_NAME_WIDTH = 30  # 受取人名 C30
+
+
+class AccountError(ValueError):
+    """An account that cannot be kept: `field` names the input, the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class AccountInput:
+    """振込先 as typed. For ゆうちょ, `yucho_symbol`/`yucho_number` instead of the codes."""
+
+    bank_code: str = ""
+    branch_code: str = ""
+    account_type: int = 1
+    account_number: str = ""
+    holder_kana: str = ""
+    yucho_symbol: str = ""
+    yucho_number: str = ""
+
+
+@dataclass(frozen=True)
+class AccountPreview:
+    bank_code: str
+    bank_name: str
+    bank_kana: str
+    branch_code: str
+    branch_name: str
+    branch_kana: str
+    account_type: int
+    account_number: str
+    holder_kana: str  # full-width, as screens show it
+    holder_zengin: str  # as the file will carry it ("" when it cannot)
+    holder_problem: str  # why it cannot (a work item), "" when fine
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", value or ""))
+
+
+def payee_account_preview(account: AccountInput) -> AccountPreview:
+    """The account as it would be kept; `AccountError` when it cannot be kept at all."""
+    if account.yucho_symbol or account.yucho_number:
+        try:
+            yucho = yucho_convert(account.yucho_symbol, account.yucho_number)
+        except BankError as error:
+            raise AccountError("yucho_number", str(error)) from None
+        bank_code, branch_code = YUCHO_BANK_CODE, yucho.branch_code
+        account_type, number = yucho.account_type, yucho.account_number
+    else:
+        bank_code, branch_code = _digits(account.bank_code), _digits(account.branch_code)
+        account_type, number = account.account_type, _digits(account.account_number)
+        if bank_code == YUCHO_BANK_CODE and not re.fullmatch(r"\d{3}", branch_code):
+            raise AccountError("yucho_symbol", "ゆうちょ銀行は記号・番号で入力してください")
+        if not re.fullmatch(r"\d{1,7}", number):
+            raise AccountError("account_number", "口座番号は7桁以内の数字です")
+        number = number.rjust(7, "0")
+        if account_type not in AccountKind.values:
+            raise AccountError("account_type", "預金種目は普通・当座・貯蓄・その他のいずれかです")
+    try:
+        branch = bank_branch_lookup(bank_code, branch_code)
+    except BankError as error:
+        field = "branch_code" if error.code == "unknown_branch" else "bank_code"
+        raise AccountError(field, str(error)) from None
+    try:
+        holder = normalize_kana_name(account.holder_kana)
+    except KanaError as error:
+        raise AccountError("holder_kana", f"口座名義: {error}") from None
+    if not holder:
+        raise AccountError("holder_kana", "口座名義（カナ）を入力してください")
+    zengin, problem = "", ""
+    try:
+        zengin = zengin_field(holder, width=PAYEE_NAME_WIDTH)
+    except ZenginCharError as error:
+        problem = str(error)
+    return AccountPreview(
+        bank_code=bank_code,
+        bank_name=branch.bank_name,
+        bank_kana=_name15(branch.bank_kana),
+        branch_code=branch_code,
+        branch_name=branch.branch_name,
+        branch_kana=_name15(branch.branch_kana),
+        account_type=account_type,
+        account_number=number,
+        holder_kana=holder,
+        holder_zengin=zengin,
+        holder_problem=problem,
+    )
+
+
+def _name15(kana: str) -> str:
+    # Banks route by number; the names are for reading. A name longer than the 15-character
+    # field (none in today's zengin-code data) is left blank rather than cut mid-character.
+    return kana if len(kana) <= 15 else ""
+
+
+_SAME = ("bank_code", "branch_code", "account_type", "account_number", "holder_kana")
+
+
+def payee_current_account(*, person: Person) -> PayeeAccount | None:
+    return PayeeAccount.objects.filter(person=person, superseded_at__isnull=True).first()
+
+
+def payee_account_record(
+    *,
+    person: Person,
+    account: AccountInput | AccountPreview,
+    source: AccountSource,
+    valid_from: dt.date,
+    actor: Any | None,
+    source_ref: str = "",
+    proxy_name: str = "",
+) -> PayeeAccount:
+    """The payee's current account after this one was given (see the module docstring)."""
+    preview = account if isinstance(account, AccountPreview) else payee_account_preview(account)
+    if source == AccountSource.PROXY and not proxy_name.strip():
+        raise AccountError("proxy_name", "代理受領には委任を受けた人の氏名が必要です")
+    with transaction.atomic():
+        current = (
+            PayeeAccount.objects.select_for_update()
+            .filter(person=person, superseded_at__isnull=True)
+            .first()
+        )
+        if (
+            current is not None
+            and all(getattr(current, f) == getattr(preview, f) for f in _SAME)
+            and current.source == source
+            and current.proxy_name == proxy_name.strip()
+        ):
+            return current
+        now = timezone.now()
+        version = 1
+        if current is not None:
+            current.superseded_at = now
+            current.save(update_fields=["superseded_at"])
+            version = current.version + 1
+        kept = PayeeAccount.objects.create(
+            person=person,
+            version=version,
+            bank_code=preview.bank_code,
+            bank_kana=preview.bank_kana,
+            branch_code=preview.branch_code,
+            branch_kana=preview.branch_kana,
+            account_type=preview.account_type,
+            account_number=preview.account_number,
+            holder_kana=preview.holder_kana,
+            holder_zengin=preview.holder_zengin,
+            holder_problem=preview.holder_problem,
+            source=source,
+            source_ref=source_ref,
+            proxy_name=proxy_name.strip(),
+            valid_from=valid_from,
+            recorded_by=actor,
+            recorded_at=now,
+        )
+        audit_event_record(
+            actor=actor,
+            event_type=EventType.PAYEE_ACCOUNT_RECORDED,
+            purpose=Purpose.NHI_BENEFITS,
+            subject_type=SubjectType.PERSON,
+            subject_id=person.atena_no,
+            extra={"version": version, "source": str(source), "bank": preview.bank_code},
+        )
+    return kept
+
+
+def budget_item(benefit: str, on: dt.date) -> str:
+    """The 予算科目 a benefit is paid from (a city parameter)."""
+    return parameters().at(on).payments.budget_items[benefit]
+
+
+def payment_schedule(
+    *,
+    benefit: Benefit,
+    source_type: str,
+    source_id: int,
+    person: Person,
+    account: PayeeAccount,
+    amount: int,
+    decided_on: dt.date,
+    payable_from: dt.date | None = None,
+) -> Payment:
+    """支払予定 for one decision; held (work item) when the account's name cannot be written."""
+    if amount <= 0:
+        raise ValueError("支払額は1円以上です")
+    held = bool(account.holder_problem)
+    return Payment.objects.create(
+        benefit=benefit,
+        budget_item=budget_item(benefit, decided_on),
+        source_type=source_type,
+        source_id=source_id,
+        person=person,
+        account=account,
+        amount=amount,
+        decided_on=decided_on,
+        payable_from=payable_from or decided_on,
+        status=PaymentStatus.HELD if held else PaymentStatus.DUE,
+        hold_reason=HoldReason.ACCOUNT_NAME if held else "",
+        hold_detail=account.holder_problem[:200],
+        created_at=timezone.now(),
+    )
+
+
+def payments_account_replace(*, person: Person, account: PayeeAccount) -> int:
+    """A corrected account releases the person's held and returned payments to it."""
+    return Payment.objects.filter(
+        person=person, status__in=[PaymentStatus.HELD, PaymentStatus.RETURNED]
+    ).update(
+        account=account,
+        status=PaymentStatus.HELD if account.holder_problem else PaymentStatus.DUE,
+        hold_reason=HoldReason.ACCOUNT_NAME if account.holder_problem else "",
+        hold_detail=account.holder_problem[:200],
+    )
+
+
+def payments_settle(*, source_type: str, source_ids: list[int]) -> int:
+    """Payments recorded as made some other way (窓口払い, an earlier manual record): never
+    in a run afterwards."""
+    return Payment.objects.filter(
+        source_type=source_type,
+        source_id__in=source_ids,
+        status__in=[PaymentStatus.DUE, PaymentStatus.HELD, PaymentStatus.RETURNED],
+    ).update(status=PaymentStatus.SETTLED, hold_reason="", hold_detail="")
