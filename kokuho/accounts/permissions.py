@@ -18,6 +18,7 @@ class Perm(StrEnum):
     IMPORT_FILES = "interfaces.import_file"
     BENEFITS_VIEW = "benefits.view_benefit"
     BENEFITS_DECIDE = "benefits.decide_benefit"
+    PAYMENTS_VIEW = "payments.view_runs"
     MY_NUMBER_REVEAL = "identity.reveal_my_number"
     PERSONAL_DATA_EXPORT = "personal_data.export"
     AUDIT_VIEW = "audit.view_event"
@@ -41,6 +42,7 @@ PERMISSION_LABELS: dict[Perm, str] = {
     Perm.IMPORT_FILES: "連携ファイルの取込",
     Perm.BENEFITS_VIEW: "給付の閲覧",
     Perm.BENEFITS_DECIDE: "給付の決定",
+    Perm.PAYMENTS_VIEW: "支払処理の閲覧・振込ファイルの取得",
     Perm.MY_NUMBER_REVEAL: "個人番号の表示",
     Perm.PERSONAL_DATA_EXPORT: "個人情報の外部出力",
     Perm.AUDIT_VIEW: "監査ログの閲覧",
@@ -87,8 +89,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.SUBJECT_REQUEST_MANAGE,
         }
     ),
+    # 支払処理 (the runs, their 全銀 files with every payee's account, the held payments) is
+    # 給付担当's work only: 窓口担当 reads benefits but never the bank files.
     Role.BENEFITS: frozenset(
-        _READ_PEOPLE | {Perm.ELIGIBILITY_VIEW, Perm.BENEFITS_VIEW, Perm.BENEFITS_DECIDE}
+        _READ_PEOPLE
+        | {Perm.ELIGIBILITY_VIEW, Perm.BENEFITS_VIEW, Perm.BENEFITS_DECIDE, Perm.PAYMENTS_VIEW}
     ),
     Role.ADMINISTRATOR: frozenset({Perm.STAFF_MANAGE, Perm.SYSTEM_STATUS_VIEW}),
     # The incident register (重大事故・漏えい等報告) is kept by the auditor, who sees the trail
@@ -112,6 +117,7 @@ PERSONAL_DATA_PERMISSIONS: frozenset[Perm] = frozenset(
         Perm.IMPORT_FILES,
         Perm.BENEFITS_VIEW,
         Perm.BENEFITS_DECIDE,
+        Perm.PAYMENTS_VIEW,
         Perm.MY_NUMBER_REVEAL,
         Perm.PERSONAL_DATA_EXPORT,
         Perm.SUBJECT_REQUEST_MANAGE,

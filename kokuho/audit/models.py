@@ -75,6 +75,13 @@ class EventType(models.TextChoices):
     PAYEE_ACCOUNT_RECORDED = "payee_account_recorded", "振込先口座の登録・変更"
     PAYMENT_RUN = "payment_run", "支払処理（全銀ファイル・支払明細の作成）"
     PAYMENT_RETURNED = "payment_returned", "振込不能の記録"
+    PAYMENT_PRINTED = "payment_printed", "支払明細書・支払通知書の印刷"
+    PAYMENT_FILE_FETCHED = "payment_file_fetched", "支払処理のファイルの取得（ダウンロード）"
+    BENEFIT_APPLICATION = (
+        "benefit_application",
+        "給付の申請の受付（療養費・出産育児一時金等）",
+    )
+    BENEFIT_DECIDED = "benefit_decided", "給付の決定（支給・不支給・変更決定）"
 
 
 class SubjectType(models.TextChoices):

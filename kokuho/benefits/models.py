@@ -509,3 +509,13 @@ class KogakuCarriedMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.month:%Y-%m} {self.former_insurer_number}"
+
+
+# The life cycle of the other benefits lives in its own module; imported here so that Django
+# finds its models in this app.
+from kokuho.benefits.lifecycle.models import (  # noqa: E402
+    BenefitApplication,
+    BenefitDecision,
+)
+
+__all__ = ["BenefitApplication", "BenefitDecision"]

@@ -43,13 +43,14 @@ from kokuho.core.pdf import (
     text_wrap,
     window_header_draw,
 )
-from kokuho.core.wareki import format_wareki
+from kokuho.core.wareki import format_wareki, format_wareki_month
 
 __all__ = [
     "DecisionNotice",
     "InvitationNotice",
     "NoticeAddressee",
     "NoticePerson",
+    "appeal_paragraphs",
     "decision_notices_pdf",
     "invitation_notices_pdf",
 ]
@@ -144,8 +145,7 @@ def _yen(amount: int) -> str:
 
 
 def _month(d: date) -> str:
-    """令和8年7月 (the 和暦 of the month, without a day)."""
-    return format_wareki(d).rsplit("月", 1)[0] + "月"
+    return format_wareki_month(d)
 
 
 def _symbol_number(symbol: str, number: str) -> str:
@@ -390,8 +390,12 @@ def _steps(steps: Sequence[str]) -> list[_Item]:
 # --- The two notices ------------------------------------------------------------------------
 
 
-def _appeal(municipality: str, prefecture: str) -> list[str]:
-    """教示 (行政不服審査法82条, 行政事件訴訟法46条): where and until when to object."""
+def appeal_paragraphs(municipality: str, prefecture: str) -> list[str]:
+    """教示 (行政不服審査法82条, 行政事件訴訟法46条): where and until when to object.
+
+    The heading, then the numbered paragraphs, as `_foot_box` takes them; shared with the
+    other benefits' decision notices (`lifecycle.notice_pdf`).
+    """
     board = f"{prefecture}国民健康保険審査会"
     head = municipality + "長"
     return [
@@ -427,7 +431,7 @@ def _decision_layout(n: DecisionNotice, *, municipality: str, prefecture: str) -
         ("振込先", n.payee, False),
         ("振込予定日", format_wareki(n.payment_due_on) if n.payment_due_on else "未定", False),
     ]
-    foot = _appeal(municipality, prefecture)
+    foot = appeal_paragraphs(municipality, prefecture)
     _check_text(
         n.notice_no,
         [municipality, prefecture, n.notice_no, *_addressee_texts(n.addressee), body, n.payee,

@@ -208,6 +208,11 @@ def format_wareki(d: dt.date) -> str:
     return f"{era.name}{_era_year_label(era.year_of(d))}{d.month}月{d.day}日"
 
 
+def format_wareki_month(d: dt.date) -> str:
+    """The 和暦 of the month, without a day: ``令和8年7月`` (a 診療月, a 支払月)."""
+    return format_wareki(d).rsplit("月", 1)[0] + "月"
+
+
 def format_wareki_short(d: dt.date) -> str:
     """Short, fixed-width 和暦 form for lists: ``S35.05.10``, ``R01.05.01``.
 

@@ -239,6 +239,7 @@ class ExportKind(models.TextChoices):
     INFO_LINKAGE_COPY = "info_linkage_copy", "中間サーバー 副本"
     ONLINE_ELIGIBILITY = "online_eligibility", "オンライン資格確認 資格履歴"
     NATIONAL_AGGREGATION = "national_aggregation", "国保情報集約システム"
+    PAYMENT_TRANSFER = "payment_transfer", "口座振込ファイル（全銀 総合振込）"
 
 
 class ExportRecord(models.Model):

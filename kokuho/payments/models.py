@@ -151,6 +151,8 @@ class Payment(models.Model):
         PayeeAccount, verbose_name="振込先口座", on_delete=models.PROTECT, related_name="payments"
     )
     amount = models.PositiveIntegerField("支払額")
+    # What the payee reads on the 支払通知書 (e.g. 令和8年7月診療分), set by the decision.
+    description = models.CharField("内容", max_length=100, blank=True)
     decided_on = models.DateField("決定日")
     payable_from = models.DateField("支払可能日")
     status = models.CharField(
@@ -198,6 +200,7 @@ class PaymentRun(models.Model):
     profile = models.JSONField("銀行別仕様")
     payers = models.JSONField("振込依頼人")
     files = models.JSONField("作成したファイル", default=list)
+    prints = models.JSONField("印刷物（支払明細書・支払通知書）", default=list)
     count = models.PositiveIntegerField("件数", default=0)
     total = models.PositiveBigIntegerField("合計金額", default=0)
     totals = models.JSONField("給付・予算科目別の合計", default=dict)

@@ -33,7 +33,10 @@ from django.utils import timezone
 
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
+from kokuho.core.bulkwrite import row_writer
 from kokuho.core.purposes import Purpose
+from kokuho.interfaces.exports import export_register
+from kokuho.interfaces.models import ExportKind
 from kokuho.payments.calendar import pay_date_check
 from kokuho.payments.config import BankProfile, PaymentConfig, payment_config_load
 from kokuho.payments.models import (
@@ -49,6 +52,7 @@ from kokuho.payments.sources import sources_notify_scheduled
 from kokuho.payments.zengin_file import Header, Transfer, zengin_file_bytes
 
 REGISTER_NAME = "register.csv"
+EXPORT_BASIS = "地方自治法第232条の5第2項・同法施行令第165条の2（口座振替の方法による支出）"
 REGISTER_COLUMNS = (
     "支払日",
     "振込依頼人",
@@ -83,6 +87,76 @@ class RunOutcome:
     repeated: bool  # the 支払日 had been run before: its files were written again
 
 
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One transfer as written: the run's line and what the register says of its payment.
+    Plain data, so a run of 200,000 builds no model instances."""
+
+    payment_id: int
+    payer: str
+    seq: int
+    customer_code: str
+    bank_code: str
+    bank_kana: str
+    branch_code: str
+    branch_kana: str
+    account_type: int
+    account_number: str
+    holder_zengin: str
+    amount: int
+    new_code: int
+    account_id: int
+    benefit: str
+    budget_item: str
+    atena_no: str
+    source_type: str
+    source_id: int
+    decided_on: dt.date
+
+
+_STORED = (
+    "payment_id",
+    "payer",
+    "seq",
+    "customer_code",
+    "bank_code",
+    "bank_kana",
+    "branch_code",
+    "branch_kana",
+    "account_type",
+    "account_number",
+    "holder_zengin",
+    "amount",
+    "new_code",
+    "account_id",
+    "payment__benefit",
+    "payment__budget_item",
+    "payment__person__atena_no",
+    "payment__source_type",
+    "payment__source_id",
+    "payment__decided_on",
+)
+_TRANSFER_FIELDS = (
+    "run",
+    "payment",
+    "account",
+    "payer",
+    "seq",
+    "customer_code",
+    "bank_code",
+    "bank_kana",
+    "branch_code",
+    "branch_kana",
+    "account_type",
+    "account_number",
+    "holder_zengin",
+    "amount",
+    "new_code",
+    "status",
+    "return_reason",
+)
+
+
 def _run_dir(pay_date: dt.date, out_dir: Path | None) -> Path:
     base = out_dir or Path(settings.KOKUHO_PAYMENT_DIR)
     return base / f"{pay_date:%Y%m%d}"
@@ -109,7 +183,7 @@ def _header(payer: dict[str, Any], pay_date: dt.date) -> Header:
     )
 
 
-def _transfer(line: PaymentTransfer) -> Transfer:
+def _transfer(line: Line) -> Transfer:
     return Transfer(
         bank_code=line.bank_code,
         bank_name=line.bank_kana,
@@ -124,7 +198,7 @@ def _transfer(line: PaymentTransfer) -> Transfer:
     )
 
 
-def _register_csv(run: PaymentRun, lines: list[PaymentTransfer]) -> bytes:
+def _register_csv(run: PaymentRun, lines: list[Line]) -> bytes:
     """支払明細: one row per transfer, then totals per benefit, per 予算科目 and in all."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -133,17 +207,17 @@ def _register_csv(run: PaymentRun, lines: list[PaymentTransfer]) -> bytes:
     by_benefit: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_item: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for line in lines:
-        payment = line.payment
+        label = labels[line.benefit]
         writer.writerow(
             (
                 run.pay_date.isoformat(),
                 line.payer,
                 line.customer_code,
-                labels[payment.benefit],
-                payment.budget_item,
-                payment.person.atena_no,
-                f"{payment.source_type}:{payment.source_id}",
-                payment.decided_on.isoformat(),
+                label,
+                line.budget_item,
+                line.atena_no,
+                f"{line.source_type}:{line.source_id}",
+                line.decided_on.isoformat(),
                 line.bank_code,
                 line.branch_code,
                 line.account_type,
@@ -153,7 +227,7 @@ def _register_csv(run: PaymentRun, lines: list[PaymentTransfer]) -> bytes:
                 line.amount,
             )
         )
-        for bucket in (by_benefit[labels[payment.benefit]], by_item[payment.budget_item]):
+        for bucket in (by_benefit[label], by_item[line.budget_item]):
             bucket[0] += 1
             bucket[1] += line.amount
     writer.writerow(())
@@ -185,9 +259,9 @@ def zengin_read_trailer(data: bytes, profile: BankProfile) -> tuple[int, int]:
     return int(trailer[1:7]), int(trailer[7:19])
 
 
-def _files(run: PaymentRun, lines: list[PaymentTransfer]) -> dict[str, bytes]:
+def _files(run: PaymentRun, lines: list[Line]) -> dict[str, bytes]:
     profile = BankProfile(**run.profile)
-    by_payer: dict[str, list[PaymentTransfer]] = defaultdict(list)
+    by_payer: dict[str, list[Line]] = defaultdict(list)
     for line in lines:
         by_payer[line.payer].append(line)
     files = {}
@@ -223,47 +297,42 @@ def _reconcile(run: PaymentRun, files: dict[str, bytes]) -> None:
         )
 
 
-def _new_codes(payments: list[Payment]) -> dict[int, int]:
-    """新規コード per payment: 1 for a payee's first transfer, 2 for the first to a changed
-    account, 0 for an account that was paid before (returned transfers count as sent)."""
-    people = {p.person_id for p in payments}
+def _new_codes(pay_date: dt.date) -> tuple[set[int], set[int]]:
+    """The accounts already written to and the persons already paid, among the payees of
+    what is due (新規コード: 1 for a payee's first transfer, 2 for the first to a changed
+    account, 0 for an account paid before; returned transfers count as sent)."""
+    payees = payments_due(pay_date=pay_date).values("person_id")
     used_accounts: set[int] = set()
     paid_people: set[int] = set()
     for account_id, person_id in PaymentTransfer.objects.filter(
-        payment__person_id__in=people
+        payment__person_id__in=payees
     ).values_list("account_id", "payment__person_id"):
         used_accounts.add(account_id)
         paid_people.add(person_id)
-    codes = {}
-    for p in payments:
-        if p.account_id in used_accounts:
-            codes[p.pk] = 0
-        else:
-            codes[p.pk] = 2 if p.person_id in paid_people else 1
-    return codes
+    return used_accounts, paid_people
 
 
 def payments_due(*, pay_date: dt.date) -> QuerySet[Payment]:
     return Payment.objects.filter(status=PaymentStatus.DUE, payable_from__lte=pay_date)
 
 
-def _carried(run: PaymentRun) -> list[PaymentTransfer]:
-    return list(
-        PaymentTransfer.objects.filter(run=run)
-        .select_related("payment__person")
+def _carried(run: PaymentRun) -> list[Line]:
+    """A finished run's lines as stored, in file order."""
+    return [
+        Line(*row)
+        for row in PaymentTransfer.objects.filter(run=run)
         .order_by("payer", "seq")
-    )
+        .values_list(*_STORED)
+        .iterator(chunk_size=10000)
+    ]
 
 
-def _totals(lines: list[PaymentTransfer]) -> dict[str, Any]:
+def _totals(lines: list[Line]) -> dict[str, Any]:
     labels = dict(Benefit.choices)
     per_benefit: dict[str, dict[str, int]] = {}
     per_item: dict[str, dict[str, int]] = {}
     for line in lines:
-        for table, key in (
-            (per_benefit, labels[line.payment.benefit]),
-            (per_item, line.payment.budget_item),
-        ):
+        for table, key in ((per_benefit, labels[line.benefit]), (per_item, line.budget_item)):
             entry = table.setdefault(key, {"count": 0, "total": 0})
             entry["count"] += 1
             entry["total"] += line.amount
@@ -329,21 +398,34 @@ def _run_in_transaction(
     directory: Path,
     progress: Callable[[str, int, int], None],
 ) -> PaymentRun:
-    due = payments_due(pay_date=pay_date).select_related("account")
+    due = payments_due(pay_date=pay_date)
     if connection.features.has_select_for_update:
         due = due.select_for_update(of=("self",))
-    payments = sorted(
-        due,
-        key=lambda p: (
-            config.benefit_payer[p.benefit],
-            p.account.bank_code,
-            p.account.branch_code,
-            p.account.account_number,
-            p.pk,
-        ),
+    rows = list(
+        due.values_list(
+            "pk",
+            "benefit",
+            "budget_item",
+            "person_id",
+            "person__atena_no",
+            "source_type",
+            "source_id",
+            "decided_on",
+            "amount",
+            "account_id",
+            "account__bank_code",
+            "account__bank_kana",
+            "account__branch_code",
+            "account__branch_kana",
+            "account__account_type",
+            "account__account_number",
+            "account__holder_zengin",
+        ).iterator(chunk_size=10000)
     )
-    progress("支払予定の選択", len(payments), len(payments))
-    if not payments:
+    # File order: per 依頼人, then bank, branch and account (the bank sorts the same way).
+    rows.sort(key=lambda r: (config.benefit_payer[r[1]], r[10], r[12], r[15], r[0]))
+    progress("支払予定の選択", len(rows), len(rows))
+    if not rows:
         # No run is recorded: a 支払日 without payments stays free for later decisions.
         raise PaymentRunError(f"{pay_date} までに支払う支払予定はありません")
     run = PaymentRun.objects.create(
@@ -355,42 +437,38 @@ def _run_in_transaction(
         requested_by=actor,
         created_at=timezone.now(),
     )
-    codes = _new_codes(payments)
+    used_accounts, paid_people = _new_codes(pay_date)
     seqs: dict[str, int] = defaultdict(int)
-    lines = []
-    for payment in payments:
-        payer = config.benefit_payer[payment.benefit]
+    carried = []
+    for pk, benefit, item, person, atena, stype, sid, decided, amount, account, *bank in rows:
+        payer = config.benefit_payer[benefit]
         seqs[payer] += 1
-        account = payment.account
-        lines.append(
-            PaymentTransfer(
-                run=run,
-                payment=payment,
-                account=account,
-                payer=payer,
-                seq=seqs[payer],
-                customer_code=f"{payment.pk:010d}",
-                bank_code=account.bank_code,
-                bank_kana=account.bank_kana,
-                branch_code=account.branch_code,
-                branch_kana=account.branch_kana,
-                account_type=account.account_type,
-                account_number=account.account_number,
-                holder_zengin=account.holder_zengin,
-                amount=payment.amount,
-                new_code=codes[payment.pk],
-                status=TransferStatus.SENT,
+        new_code = 0 if account in used_accounts else 2 if person in paid_people else 1
+        carried.append(
+            Line(
+                pk, payer, seqs[payer], f"{pk:010d}", bank[0], bank[1], bank[2], bank[3],
+                bank[4], bank[5], bank[6], amount, new_code, account, benefit, item, atena,
+                stype, sid, decided,
             )
-        )
-    PaymentTransfer.objects.bulk_create(lines, batch_size=5000)
-    progress("明細の記録", len(lines), len(lines))
-    ids = [p.pk for p in payments]
-    for start in range(0, len(ids), 5000):
-        Payment.objects.filter(pk__in=ids[start : start + 5000]).update(
-            status=PaymentStatus.SCHEDULED
-        )
-    sources_notify_scheduled(((p.source_type, p.source_id) for p in payments), pay_date)
-    carried = _carried(run)
+        )  # fmt: skip
+    row_writer(connection).insert(
+        PaymentTransfer,
+        _TRANSFER_FIELDS,
+        [
+            (
+                run.pk, x.payment_id, x.account_id, x.payer, x.seq, x.customer_code,
+                x.bank_code, x.bank_kana, x.branch_code, x.branch_kana, x.account_type,
+                x.account_number, x.holder_zengin, x.amount, x.new_code,
+                TransferStatus.SENT.value, "",
+            )
+            for x in carried
+        ],
+    )  # fmt: skip
+    progress("明細の記録", len(carried), len(carried))
+    Payment.objects.filter(
+        pk__in=PaymentTransfer.objects.filter(run=run).values("payment_id")
+    ).update(status=PaymentStatus.SCHEDULED)
+    sources_notify_scheduled(((x.source_type, x.source_id) for x in carried), pay_date)
     files = _files(run, carried)
     progress("ファイルの作成", len(files), len(files))
     _reconcile(run, files)
@@ -410,6 +488,22 @@ def _run_in_transaction(
         for name, data in files.items()
     ]
     run.save(update_fields=["count", "total", "totals", "files"])
+    for name, data in files.items():
+        if name.startswith("zengin-"):
+            # The file that leaves for the bank is in the export register (外部出力記録).
+            payer = run.payers[name.removeprefix("zengin-").removesuffix(".txt")]
+            export_register(
+                kind=ExportKind.PAYMENT_TRANSFER,
+                content=data,
+                file_name=name,
+                content_type="text/plain",
+                record_count=sum(1 for x in carried if f"zengin-{x.payer}.txt" == name),
+                legal_basis=EXPORT_BASIS,
+                recipient=f"指定金融機関（{payer['bank_code']} {payer['bank_name']}）",
+                actor=None,
+                purpose=Purpose.NHI_BENEFITS,
+                reference=f"payment-run:{run.pk}",
+            )
     audit_event_record(
         actor=actor,
         event_type=EventType.PAYMENT_RUN,
@@ -430,6 +524,7 @@ def payment_run_json(run: PaymentRun) -> dict[str, Any]:
         "sent_on": run.sent_on.isoformat(),
         "status": run.status,
         "files": [f["path"] for f in run.files],
+        "prints": [f["path"] for f in run.prints],
         "count": run.count,
         "total_yen": run.total,
         "totals": {k: v["total"] for k, v in run.totals.get("benefits", {}).items()},
@@ -437,3 +532,24 @@ def payment_run_json(run: PaymentRun) -> dict[str, Any]:
         "budget_items": run.totals.get("budget_items", {}),
         "error": run.error_message,
     }
+
+
+def payment_run_file(*, run: PaymentRun, name: str, actor: Any) -> Path:
+    """One of the run's files (全銀 file, register, printed forms) for a download, recorded
+    in the audit trail with its SHA-256; `FileNotFoundError` for a name the run does not
+    list or a file no longer on disk."""
+    entry = next((e for e in [*run.files, *run.prints] if e.get("name") == name), None)
+    if entry is None:
+        raise FileNotFoundError(f"支払処理 {run.pk} のファイルではありません: {name}")
+    path = Path(entry["path"])
+    if not path.is_file():
+        raise FileNotFoundError("ファイルがありません（支払処理をもう一度実行すると作成されます）")
+    audit_event_record(
+        actor=actor,
+        event_type=EventType.PAYMENT_FILE_FETCHED,
+        purpose=Purpose.NHI_BENEFITS,
+        subject_type=SubjectType.SYSTEM,
+        subject_id=f"payment-run:{run.pk}",
+        extra={"file": name, "sha256": entry.get("sha256", "")},
+    )
+    return path

@@ -220,6 +220,7 @@ def payment_schedule(
     amount: int,
     decided_on: dt.date,
     payable_from: dt.date | None = None,
+    description: str = "",
 ) -> Payment:
     """支払予定 for one decision; held (work item) when the account's name cannot be written."""
     if amount <= 0:
@@ -233,6 +234,7 @@ def payment_schedule(
         person=person,
         account=account,
         amount=amount,
+        description=description,
         decided_on=decided_on,
         payable_from=payable_from or decided_on,
         status=PaymentStatus.HELD if held else PaymentStatus.DUE,

@@ -27,6 +27,8 @@ from django.utils import timezone
 from kokuho.accounts.permissions import Role
 from kokuho.audit.models import AuditEvent, EventType, SubjectType
 from kokuho.benefits.models import (
+    BenefitApplication,
+    BenefitDecision,
     Claim,
     KogakuApplication,
     KogakuCarriedMonth,
@@ -183,6 +185,20 @@ HOLDINGS: tuple[Holding, ...] = (
         "高額療養費の該当月の引継ぎ（県内の転居）",
         KogakuCarriedMonth,
         lambda p, hh: KogakuCarriedMonth.objects.filter(household__in=hh).order_by("month", "pk"),
+    ),
+    Holding(
+        "給付の申請（療養費・出産育児一時金・葬祭費等、本人が対象または申請者のもの）",
+        BenefitApplication,
+        lambda p, hh: BenefitApplication.objects.filter(Q(subject=p) | Q(applicant=p)).order_by(
+            "received_on", "pk"
+        ),
+    ),
+    Holding(
+        "給付の決定（変更決定を含む）",
+        BenefitDecision,
+        lambda p, hh: BenefitDecision.objects.filter(
+            Q(application__subject=p) | Q(application__applicant=p)
+        ).order_by("decided_on", "pk"),
     ),
     Holding(
         "振込先口座（版ごと）",

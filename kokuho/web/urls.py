@@ -47,6 +47,7 @@ urlpatterns = [
     path("", include("kokuho.web.urls_inspection")),
     path("", include("kokuho.web.urls_privacy")),
     path("", include("kokuho.web.urls_benefits")),
+    path("", include("kokuho.web.urls_lifecycle")),
     path("", include("kokuho.web.urls_certificates")),
     path("healthz", views.healthz, name="healthz"),
 ]

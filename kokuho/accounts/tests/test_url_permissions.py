@@ -66,6 +66,9 @@ def _protected_urls(person):
         Perm.PEOPLE_VIEW: reverse("person_detail", args=[person.atena_no]),
         Perm.ELIGIBILITY_CHANGE: reverse("notification_new", args=[person.atena_no]),
         Perm.STAFF_MANAGE: reverse("account_access_review"),
+        Perm.BENEFITS_VIEW: reverse("benefit_applications"),
+        Perm.BENEFITS_DECIDE: reverse("benefit_application_new", args=["sosai"]),
+        Perm.PAYMENTS_VIEW: reverse("payment_runs"),
     }
 
 
@@ -101,6 +104,8 @@ def _sample_kwargs(route: str, pattern: URLPattern, person) -> dict[str, object]
         "fmt": "json",
         "username": "nobody-here",
         "serial": "KA2026-9999999",
+        "benefit": "sosai",
+        "name": "register.csv",
     }
     kwargs: dict[str, object] = {}
     for name, converter in pattern.pattern.converters.items():

@@ -34,6 +34,7 @@ from kokuho.benefits.models import (
     KogakuSimplification,
 )
 from kokuho.core.purposes import Purpose
+from kokuho.core.wareki import format_wareki_month
 from kokuho.payments.models import AccountSource, Benefit
 from kokuho.payments.services import (
     AccountError,
@@ -207,6 +208,7 @@ def _payment_schedule(
         account=account,
         amount=decision.amount,
         decided_on=decision.decided_on,
+        description=f"{format_wareki_month(decision.month)}診療分",
     )
 
 

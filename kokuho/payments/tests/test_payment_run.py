@@ -2,6 +2,7 @@
 reconciled three ways; a repeated date writes the same bytes; a failure loses nothing."""
 
 import datetime as dt
+import hashlib
 import json
 from io import StringIO
 from pathlib import Path
@@ -285,3 +286,50 @@ def test_whatever_the_order_every_payment_is_paid_once_and_the_sums_agree(amount
     assert sum(f.trailer_count for f in files) == len(amounts)
     assert PaymentTransfer.objects.count() == len(amounts)
     assert not Payment.objects.exclude(status=PaymentStatus.SCHEDULED).exists()
+
+
+def test_printing_writes_the_register_and_one_notice_per_payee():
+    from pypdf import PdfReader
+
+    from kokuho.payments.printing import payment_run_print
+
+    a, b = make_person(), make_person(name="北川 花子", kana="キタガワ ハナコ")
+    _due(a, 1000)
+    _due(a, 2000, benefit=Benefit.SOSAI)
+    _due(b, 3000)
+    run = _run().run
+    printed = payment_run_print(run=run, actor=None)
+    assert [p["name"] for p in printed] == ["register.pdf", "notices-001.pdf"]
+    notices = PdfReader(printed[1]["path"])
+    assert len(notices.pages) == 2
+    text = "".join(page.extract_text() for page in notices.pages)
+    assert "3,000" in text and "****567" in text and "1234567" not in text
+    register = "".join(p.extract_text() for p in PdfReader(printed[0]["path"]).pages)
+    assert all(f"{p.pk:010d}" in register for p in Payment.objects.all())
+    run.refresh_from_db()
+    assert len(run.prints) == 2
+    assert AuditEvent.objects.filter(event_type=EventType.PAYMENT_PRINTED).count() == 1
+
+
+def test_the_file_for_the_bank_is_in_the_export_register_and_fetching_it_is_audited():
+    from kokuho.interfaces.models import ExportKind, ExportRecord
+    from kokuho.payments.run import payment_run_file
+
+    a = make_person()
+    _due(a, 1500)
+    _due(a, 2500)
+    run = _run().run
+    (record,) = ExportRecord.objects.filter(kind=ExportKind.PAYMENT_TRANSFER)
+    data = _zengin(run)
+
+    assert record.file_sha256 == hashlib.sha256(data).hexdigest()
+    assert (record.record_count, record.reference) == (2, f"payment-run:{run.pk}")
+    assert "1234" in record.recipient
+    _run()  # a repeated date writes the same bytes: nothing new leaves
+    assert ExportRecord.objects.filter(kind=ExportKind.PAYMENT_TRANSFER).count() == 1
+    path = payment_run_file(run=run, name="zengin-nhi.txt", actor=None)
+    assert path.read_bytes() == data
+    event = AuditEvent.objects.filter(event_type=EventType.PAYMENT_FILE_FETCHED).get()
+    assert event.extra["sha256"] == record.file_sha256
+    with pytest.raises(FileNotFoundError):
+        payment_run_file(run=run, name="../../etc/passwd", actor=None)

@@ -127,12 +127,16 @@ class Command(BaseCommand):
     def _payments(self, today: date, seed: int, clerk: Any) -> None:
         """The month's 高額療養費 applications decided at the counter, then the payment run
         of the first 支払日 the bank can take (files under var/demo/payments/)."""
+        from kokuho.benefits.lifecycle.models import BenefitDecision
+        from kokuho.benefits.lifecycle.notice_data import benefit_notices_pdf
+        from kokuho.demo.benefits import demo_benefits_month
         from kokuho.demo.payments import (
             demo_kogaku_applications,
             demo_payment_run,
             demo_payments_held,
         )
         from kokuho.payments.management.commands.payments import run_summary
+        from kokuho.payments.printing import payment_run_print
 
         month = kogaku_latest_confirmed_month(before=today)
         applied, decided, refused = demo_kogaku_applications(
@@ -144,11 +148,30 @@ class Command(BaseCommand):
             f"{decided:,} 件を支給決定しました"
             + (f"（受け付けられなかった申請 {refused:,} 件）" if refused else "")
         )
+        last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        counts = demo_benefits_month(month=last_month, seed=seed, on=today, actor=clerk)
+        if counts:
+            labels = {"paid": "支給", "partial": "一部支給", "refused": "不支給"}
+            names = {"sosai": "葬祭費", "shussan": "出産育児一時金", "ryoyohi": "療養費"}
+            parts = [
+                f"{names[key.split(':')[0]]} {labels.get(key.split(':')[1], '受付不可')} {n:,}件"
+                for key, n in sorted(counts.items())
+            ]
+            self.stdout.write(f"{last_month:%Y-%m} の給付の申請を決定しました: " + "、".join(parts))
         outcome, message = demo_payment_run(today=today)
         if message:
             self.stdout.write(message)
         if outcome is not None:
+            if not outcome.run.prints:
+                payment_run_print(run=outcome.run, actor=clerk)
             self.stdout.write(run_summary(outcome.run, repeated=outcome.repeated))
+        decided = BenefitDecision.objects.filter(decided_on=today).select_related(
+            "application__subject", "application__applicant", "changes"
+        )
+        if decided:
+            path = Path(settings.VAR_DIR) / "demo" / f"benefit-notices-{today:%Y%m%d}.pdf"
+            path.write_bytes(benefit_notices_pdf(decided.order_by("pk")))
+            self.stdout.write(f"  給付の決定通知書 {len(decided):,}通: {path}")
         if held := demo_payments_held():
             self.stdout.write(f"  保留中の支払（口座名義を全銀の文字で書けない等）: {held:,} 件")
 

@@ -6,6 +6,9 @@ and a summary on stdout. Exit 2 on a date the bank cannot take, on nothing due, 
 three-way reconciliation stops the run. Repeating a finished date writes the same files
 again and takes nothing new.
 
+`kokuho payments print --date YYYY-MM-DD` — the run's 支払明細書 and 支払通知書 (PDF, the
+notices in files of KOKUHO_MAILING_BATCH_SIZE payees sorted by postal code).
+
 `kokuho payments returns FILE` — the bank's 振込不能 result (CSV 支払日,顧客コード,不能理由):
 checked whole (exit 2 with every bad line), then each transfer becomes a work item.
 
@@ -35,7 +38,7 @@ def run_summary(run: PaymentRun, *, repeated: bool = False) -> str:
     ]
     for label, total in data["totals"].items():
         lines.append(f"  {label}: {data['counts'][label]:,}件 {total:,}円")
-    for path in data["files"]:
+    for path in data["files"] + data["prints"]:
         lines.append(f"  ファイル: {path}")
     return "\n".join(lines)
 
@@ -50,12 +53,16 @@ class Command(BaseCommand):
         run.add_argument("--no-progress", action="store_true", help="進捗を表示しない")
         returns = sub.add_parser("returns", help="銀行の振込不能の結果ファイルを取り込む")
         returns.add_argument("file", type=Path)
+        printing = sub.add_parser("print", help="支払明細書と支払通知書（PDF）を作成する")
+        printing.add_argument("--date", required=True, help="支払日 YYYY-MM-DD")
         listing = sub.add_parser("list", help="支払処理の一覧")
         listing.add_argument("--json", action="store_true", help="JSON で出力する")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         if action == "run":
             self._run(options["date"], quiet=options["no_progress"])
+        elif action == "print":
+            self._print(options["date"])
         elif action == "returns":
             self._returns(options["file"])
         else:
@@ -82,6 +89,27 @@ class Command(BaseCommand):
             self._fail(str(error))
             return
         self.stdout.write(run_summary(outcome.run, repeated=outcome.repeated))
+
+    def _print(self, text: str) -> None:
+        from kokuho.payments.models import PaymentRunStatus
+        from kokuho.payments.printing import payment_run_print
+
+        try:
+            pay_date = dt.date.fromisoformat(text)
+        except ValueError:
+            self._fail(f"支払日は YYYY-MM-DD で指定します: {text!r}")
+            return
+        run = PaymentRun.objects.filter(pay_date=pay_date, status=PaymentRunStatus.DONE).first()
+        if run is None:
+            self._fail(f"{pay_date} の支払処理はありません")
+            return
+        try:
+            printed = payment_run_print(run=run, actor=None)
+        except ValueError as error:
+            self._fail(str(error))
+            return
+        for entry in printed:
+            self.stdout.write(f"  印刷物: {entry['path']}")
 
     def _returns(self, path: Path) -> None:
         from kokuho.payments.returns import ReturnFileError, payment_returns_import
