@@ -57,6 +57,7 @@ bench: setup pg-up
 	$(VENV)/bin/python bench/kogaku_month.py
 	$(VENV)/bin/python bench/notices_pdf.py
 	$(VENV)/bin/python bench/certificates.py
+	$(VENV)/bin/python bench/payments.py
 
 clean:
 	rm -rf var

@@ -82,6 +82,18 @@ class EventType(models.TextChoices):
         "給付の申請の受付（療養費・出産育児一時金等）",
     )
     BENEFIT_DECIDED = "benefit_decided", "給付の決定（支給・不支給・変更決定）"
+    COPAY_REDUCTION_APPLICATION = (
+        "copay_reduction_application",
+        "一部負担金の減額・免除・徴収猶予の申請の受付",
+    )
+    COPAY_REDUCTION_DECIDED = (
+        "copay_reduction_decided",
+        "一部負担金の減額・免除・徴収猶予の決定（不承認を含む）",
+    )
+    COPAY_REDUCTION_EXTENDED = (
+        "copay_reduction_extended",
+        "一部負担金の減額・免除・徴収猶予の期間の延長の決定",
+    )
 
 
 class SubjectType(models.TextChoices):

@@ -513,9 +513,28 @@ class KogakuCarriedMonth(models.Model):
 
 # The life cycle of the other benefits lives in its own module; imported here so that Django
 # finds its models in this app.
+from kokuho.benefits.gassan.models import (  # noqa: E402
+    CareCostCertificate,
+    GassanResult,
+    GassanRun,
+)
 from kokuho.benefits.lifecycle.models import (  # noqa: E402
     BenefitApplication,
     BenefitDecision,
 )
 
-__all__ = ["BenefitApplication", "BenefitDecision"]
+__all__ = [
+    "BenefitApplication",
+    "BenefitDecision",
+    "CareCostCertificate",
+    "GassanResult",
+    "GassanRun",
+]
+
+# 一部負担金の減額・免除・徴収猶予 (法44条), likewise in its own module.
+from kokuho.benefits.reduction.models import (  # noqa: E402
+    CopayReductionApplication,
+    CopayReductionDecision,
+)
+
+__all__ += ["CopayReductionApplication", "CopayReductionDecision"]

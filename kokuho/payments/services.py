@@ -264,3 +264,25 @@ def payments_settle(*, source_type: str, source_ids: list[int]) -> int:
         source_id__in=source_ids,
         status__in=[PaymentStatus.DUE, PaymentStatus.HELD, PaymentStatus.RETURNED],
     ).update(status=PaymentStatus.SETTLED, hold_reason="", hold_detail="")
+
+
+def payment_account_correct(
+    *, payment: Payment, account: AccountInput, actor: Any
+) -> tuple[PayeeAccount, int]:
+    """A held or returned payment's work item resolved with a corrected account: a new
+    version of the payee's account, and every held or returned payment of the payee moved
+    to it (due again, or still held if its name cannot be written either)."""
+    if payment.status not in (PaymentStatus.HELD, PaymentStatus.RETURNED):
+        raise AccountError("account", "保留・振込不能の支払だけ口座を訂正できます")
+    with transaction.atomic():
+        kept = payee_account_record(
+            person=payment.person,
+            account=account,
+            source=payment.account.source,
+            valid_from=timezone.localdate(),
+            actor=actor,
+            source_ref=f"payment:{payment.pk} 口座の訂正",
+            proxy_name=payment.account.proxy_name,
+        )
+        released = payments_account_replace(person=payment.person, account=kept)
+    return kept, released

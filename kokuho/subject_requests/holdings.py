@@ -29,7 +29,11 @@ from kokuho.audit.models import AuditEvent, EventType, SubjectType
 from kokuho.benefits.models import (
     BenefitApplication,
     BenefitDecision,
+    CareCostCertificate,
     Claim,
+    CopayReductionApplication,
+    CopayReductionDecision,
+    GassanResult,
     KogakuApplication,
     KogakuCarriedMonth,
     KogakuDecision,
@@ -199,6 +203,30 @@ HOLDINGS: tuple[Holding, ...] = (
         lambda p, hh: BenefitDecision.objects.filter(
             Q(application__subject=p) | Q(application__applicant=p)
         ).order_by("decided_on", "pk"),
+    ),
+    Holding(
+        "一部負担金の減額・免除・徴収猶予の申請（本人が対象または申請者のもの）",
+        CopayReductionApplication,
+        lambda p, hh: CopayReductionApplication.objects.filter(
+            Q(subject=p) | Q(applicant=p)
+        ).order_by("received_on", "pk"),
+    ),
+    Holding(
+        "一部負担金の減額・免除・徴収猶予の決定（延長を含む）",
+        CopayReductionDecision,
+        lambda p, hh: CopayReductionDecision.objects.filter(
+            Q(application__subject=p) | Q(application__applicant=p)
+        ).order_by("decided_on", "pk"),
+    ),
+    Holding(
+        "自己負担額証明書（介護保険の側から届いたもの）",
+        CareCostCertificate,
+        lambda p, hh: CareCostCertificate.objects.filter(person=p).order_by("year", "pk"),
+    ),
+    Holding(
+        "高額介護合算療養費の計算結果（世帯）",
+        GassanResult,
+        lambda p, hh: GassanResult.objects.filter(household__in=hh).order_by("run_id"),
     ),
     Holding(
         "振込先口座（版ごと）",

@@ -41,6 +41,16 @@ urlpatterns = [
     path("payments/", views_payments.payment_runs, name="payment_runs"),
     path("payments/held/", views_payments.payments_held, name="payments_held"),
     path(
+        "payments/held/<int:payment_id>/account/",
+        views_payments.payment_account_correct_view,
+        name="payment_account_correct",
+    ),
+    path(
+        "payments/held/<int:payment_id>/reissue/",
+        views_payments.payment_reissue_view,
+        name="payment_reissue",
+    ),
+    path(
         "payments/<int:run_id>/files/<str:name>",
         views_payments.payment_run_file,
         name="payment_run_file",

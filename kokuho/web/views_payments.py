@@ -10,18 +10,27 @@ URL — as an attachment that no cache keeps.
 import mimetypes
 from typing import Any
 
+from django import forms
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_safe
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kokuho.accounts.decorators import requires
 from kokuho.accounts.permissions import Perm
 from kokuho.benefits.kogaku.selectors import kogaku_households_shown
 from kokuho.core.purposes import Purpose
-from kokuho.payments.models import HoldReason, Payment, PaymentRun, PaymentStatus
+from kokuho.payments.models import AccountKind, HoldReason, Payment, PaymentRun, PaymentStatus
+from kokuho.payments.returns import payment_reissue
 from kokuho.payments.run import payment_run_file as payment_run_file_fetch
 from kokuho.payments.run import payment_run_json
+from kokuho.payments.services import (
+    AccountError,
+    AccountInput,
+    payee_account_preview,
+    payment_account_correct,
+)
 
 RUNS_PER_PAGE = 20
 HELD_PER_PAGE = 100
@@ -118,3 +127,68 @@ def payment_run_file(request: HttpRequest, run_id: int, name: str) -> FileRespon
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+class CorrectAccountForm(forms.Form):
+    """訂正後の振込先 (as on the application form; ゆうちょ by 記号・番号)."""
+
+    bank_code = forms.CharField(label="金融機関コード", max_length=4, required=False)
+    branch_code = forms.CharField(label="店舗コード", max_length=3, required=False)
+    account_type = forms.TypedChoiceField(
+        label="預金種目", choices=AccountKind.choices, coerce=int, initial=AccountKind.ORDINARY
+    )
+    account_number = forms.CharField(label="口座番号", max_length=7, required=False)
+    yucho_symbol = forms.CharField(label="ゆうちょ 記号", max_length=6, required=False)
+    yucho_number = forms.CharField(label="ゆうちょ 番号", max_length=9, required=False)
+    holder_kana = forms.CharField(label="口座名義（カナ）", max_length=60)
+
+    def account(self) -> AccountInput:
+        data = self.cleaned_data
+        return AccountInput(
+            bank_code=data["bank_code"].strip(),
+            branch_code=data["branch_code"].strip(),
+            account_type=data["account_type"],
+            account_number=data["account_number"].strip(),
+            holder_kana=data["holder_kana"],
+            yucho_symbol=data["yucho_symbol"].strip(),
+            yucho_number=data["yucho_number"].strip(),
+        )
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Perm.BENEFITS_DECIDE)
+def payment_account_correct_view(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """口座の訂正: 「確認」 shows the account as it will be kept (the 全銀 name), 「訂正」
+    keeps it and releases the payee's held and returned payments."""
+    payment = get_object_or_404(
+        Payment.objects.select_related("person", "account"),
+        pk=payment_id,
+        status__in=list(WORK_ITEMS),
+    )
+    form = CorrectAccountForm(request.POST or None)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            if request.POST.get("action") == "save":
+                _, released = payment_account_correct(
+                    payment=payment, account=form.account(), actor=request.user
+                )
+                messages.success(
+                    request, f"口座を訂正しました。支払 {released} 件が次の支払処理の対象です。"
+                )
+                return redirect("payments_held")
+            preview = payee_account_preview(form.account())
+        except AccountError as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error))
+    context = {"payment": payment, "form": form, "preview": preview}
+    return render(request, "web/payments/correct_account.html", context)
+
+
+@require_POST
+@requires(Perm.BENEFITS_DECIDE)
+def payment_reissue_view(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """再振込: a returned payment whose account was confirmed as it was."""
+    payment = get_object_or_404(Payment, pk=payment_id, status=PaymentStatus.RETURNED)
+    payment_reissue(payment=payment)
+    messages.success(request, "次の支払処理で同じ口座に再振込します。")
+    return redirect("payments_held")

@@ -132,6 +132,18 @@ def limitation_refusal(*, start: dt.date, received_on: dt.date, params: Params) 
     return ""
 
 
+def _standing_refusal(ctx: Context, params: Params, *, insured_day: dt.date, day: str) -> str:
+    """The refusals every benefit shares, in order: 時効 (from the day after the event),
+    then not insured here on the day the benefit is tied to ('' when neither)."""
+    if reason := limitation_refusal(
+        start=ctx.event_date + DAY, received_on=ctx.received_on, params=params
+    ):
+        return reason
+    if not ctx.insured_on(insured_day):
+        return f"{day}に当市の国民健康保険の被保険者ではありません"
+    return ""
+
+
 def _refused(reason: str, params: Params, steps: list[str]) -> RuleOutcome:
     return RuleOutcome("refused", 0, reason, steps=[*steps, reason], parameters=params.used)
 
@@ -148,12 +160,8 @@ def funeral(ctx: Context) -> RuleOutcome:
         raise FactError("event_date", "葬祭日が死亡日より前です")
     params = Params(ctx.event_date)
     steps = [f"死亡日 {death}、葬祭日 {ctx.event_date}、喪主 {ctx.facts['chief_mourner']}"]
-    if reason := limitation_refusal(
-        start=ctx.event_date + DAY, received_on=ctx.received_on, params=params
-    ):
+    if reason := _standing_refusal(ctx, params, insured_day=death, day="死亡日"):
         return _refused(reason, params, steps)
-    if not ctx.insured_on(death):
-        return _refused("死亡日に当市の国民健康保険の被保険者ではありません", params, steps)
     left = _date(ctx.facts, "left_employee_insurance_on", required=False)
     if left is not None:
         window = params.get("benefits.former_insurer")["burial_within_months"]
@@ -179,12 +187,8 @@ def childbirth(ctx: Context) -> RuleOutcome:
     direct = _bool(ctx.facts, "direct_payment")
     params = Params(ctx.event_date)
     steps = [f"出産日 {ctx.event_date}、妊娠 {gestation}日、{children}児"]
-    if reason := limitation_refusal(
-        start=ctx.event_date + DAY, received_on=ctx.received_on, params=params
-    ):
+    if reason := _standing_refusal(ctx, params, insured_day=ctx.event_date, day="出産日"):
         return _refused(reason, params, steps)
-    if not ctx.insured_on(ctx.event_date):
-        return _refused("出産日に当市の国民健康保険の被保険者ではありません", params, steps)
     minimum = params.get("benefits.childbirth_min_gestation_days")
     if gestation < minimum:
         return _refused(f"妊娠{minimum}日未満の出産は対象になりません", params, steps)
@@ -231,12 +235,8 @@ def medical_expenses(ctx: Context) -> RuleOutcome:
     ceiling = ctx.facts.get("device_ceiling")
     params = Params(treated)
     steps = [f"受診・装着日 {treated}、支払日 {ctx.event_date}"]
-    if reason := limitation_refusal(
-        start=ctx.event_date + DAY, received_on=ctx.received_on, params=params
-    ):
+    if reason := _standing_refusal(ctx, params, insured_day=treated, day="受診日"):
         return _refused(reason, params, steps)
-    if not ctx.insured_on(treated):
-        return _refused("受診日に当市の国民健康保険の被保険者ではありません", params, steps)
     base = min(cost, paid)
     reasons = []
     if paid > cost:
@@ -299,14 +299,10 @@ def overseas(ctx: Context) -> RuleOutcome:
     japan = _int(ctx.facts, "japan_cost", low=1)
     params = Params(treated)
     steps = [f"受診日 {treated}（海外）、支払日 {ctx.event_date}"]
-    if reason := limitation_refusal(
-        start=ctx.event_date + DAY, received_on=ctx.received_on, params=params
-    ):
+    if reason := _standing_refusal(ctx, params, insured_day=treated, day="受診日"):
         return _refused(reason, params, steps)
     if _bool(ctx.facts, "trip_for_treatment"):
         return _refused("治療を目的とした渡航による診療は対象になりません", params, steps)
-    if not ctx.insured_on(treated):
-        return _refused("受診日に当市の国民健康保険の被保険者ではありません", params, steps)
     converted = int(foreign * yen_per_unit)  # 円未満切り捨て
     steps.append(
         f"外国での支払 {foreign:,.2f} {currency} × {yen_per_unit} 円（{rate_date} の為替"
@@ -338,12 +334,8 @@ def transport(ctx: Context) -> RuleOutcome:
     economical = _int(ctx.facts, "economical_cost", low=1)
     params = Params(ctx.event_date)
     steps = [f"移送日 {ctx.event_date}、実費 {actual:,}円、最も経済的な経路・方法 {economical:,}円"]
-    if reason := limitation_refusal(
-        start=ctx.event_date + DAY, received_on=ctx.received_on, params=params
-    ):
+    if reason := _standing_refusal(ctx, params, insured_day=ctx.event_date, day="移送日"):
         return _refused(reason, params, steps)
-    if not ctx.insured_on(ctx.event_date):
-        return _refused("移送日に当市の国民健康保険の被保険者ではありません", params, steps)
     if not _bool(ctx.facts, "doctor_instruction"):
         return _refused("医師の意見（移送の必要性）がありません", params, steps)
     if not (_bool(ctx.facts, "approved_beforehand") or _bool(ctx.facts, "emergency")):

@@ -132,3 +132,55 @@ def test_other_roles_are_refused_and_see_no_names(client, run, held, role):
         assert "佐々木".encode() not in response.content
     assert reverse("payment_runs") not in client.get(reverse("search")).content.decode()
     assert held.status == PaymentStatus.HELD
+
+
+def test_a_held_payment_is_released_by_correcting_its_account_after_seeing_the_name(client, clerk):
+    payment = _due(make_person(), 4000, holder="ア" * 31)
+    assert payment.status == PaymentStatus.HELD
+    url = reverse("payment_account_correct", args=[payment.pk])
+    assert client.get(url).status_code == 200
+    typed = {
+        "bank_code": "0001",
+        "branch_code": "004",
+        "account_type": "1",
+        "account_number": "7654321",
+        "holder_kana": "やまだ たろう",
+    }
+    confirm = client.post(url, typed | {"action": "confirm"})
+    assert "ﾔﾏﾀﾞ ﾀﾛｳ" in confirm.content.decode()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.HELD  # nothing kept on 確認
+    saved = client.post(url, typed | {"action": "save"})
+    assert saved.status_code == 302
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.DUE and payment.account.branch_code == "004"
+
+
+def test_a_bad_branch_is_shown_beside_its_field_and_nothing_changes(client, clerk):
+    payment = _due(make_person(), 4000, holder="ア" * 31)
+    url = reverse("payment_account_correct", args=[payment.pk])
+    typed = {"bank_code": "0001", "branch_code": "999", "account_type": "1"}
+    response = client.post(
+        url, typed | {"account_number": "1", "holder_kana": "ヤマダ", "action": "save"}
+    )
+    assert response.status_code == 200 and "branch_code-error" in response.content.decode()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.HELD
+
+
+def test_a_returned_payment_can_be_reissued_to_the_same_account(client, clerk, run):
+    from kokuho.payments.returns import ReturnReason, payment_return_record
+
+    line = run.transfers.first()
+    payment_return_record(
+        run=run, customer_code=line.customer_code, reason=ReturnReason.OTHER, actor=None
+    )
+    response = client.post(reverse("payment_reissue", args=[line.payment_id]))
+    assert response.status_code == 302
+    line.payment.refresh_from_db()
+    assert line.payment.status == PaymentStatus.DUE
+
+
+def test_a_paid_payment_has_no_correction_page(client, clerk, run):
+    line = run.transfers.first()
+    assert client.get(reverse("payment_account_correct", args=[line.payment_id])).status_code == 404

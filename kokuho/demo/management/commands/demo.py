@@ -89,6 +89,7 @@ class Command(BaseCommand):
         # The 給付担当 of the demo receives and decides the month's applications.
         clerk = get_user_model().objects.get(username="kyufu")
         self._payments(today, seed, clerk)
+        self._gassan(today, seed)
         self._privacy_checks(today)
 
     def _privacy_checks(self, today: date) -> None:
@@ -123,6 +124,26 @@ class Command(BaseCommand):
             run = kogaku_run_execute(run_id=kogaku_run_create(month=month, actor=None).pk)
         self.stdout.write("")
         self.stdout.write(kogaku_run_summary(run))
+
+    def _gassan(self, today: date, seed: int) -> None:
+        """The latest 高額介護合算 year: the 介護 side's certificates (generated once, imported
+        through the real importer) and the yearly run."""
+        from kokuho.benefits.gassan.yearly import care_certificates_import, gassan_year_run
+        from kokuho.demo.gassan import demo_care_certificates_write, demo_gassan_year
+
+        year = demo_gassan_year(today)
+        path = Path(settings.VAR_DIR) / "demo" / f"care-certificates-{year}.csv"
+        if not path.exists():
+            demo_care_certificates_write(path=path, year=year, seed=seed)
+        self.stdout.write("")
+        self.stdout.write(care_certificates_import(path=path).format())
+        run = gassan_year_run(year=year)
+        c = run.counts
+        self.stdout.write(
+            f"高額介護合算 {year}年8月〜{year + 1}年7月: 証明書のある世帯 {c['households']:,}・"
+            f"計算 {c['computed']:,}・支給対象 {c['paid']:,} 世帯"
+            f"（医療保険の負担分 合計 {c['medical_share_total']:,}円）"
+        )
 
     def _payments(self, today: date, seed: int, clerk: Any) -> None:
         """The month's 高額療養費 applications decided at the counter, then the payment run

@@ -1,0 +1,305 @@
+"""The yearly 高額介護合算 run: the 介護 side's certificates in, every household out.
+
+1. `care_certificates_import(path=…)` reads the 介護保険 side's 自己負担額証明書 file (CSV,
+   UTF-8 or CP932, header `CERT_HEADER`), checked whole before anything is kept: each bad
+   line is named with its field and reason and the file is refused. A person is found by
+   宛名番号 and 生年月日 (the city's systems share the 宛名番号); a 証明書番号 already kept
+   with the same content is skipped, with other content refused (a correction comes with a
+   new number).
+2. `gassan_year_run(year=…)` takes every household with a certificate of the year: its
+   members on the 基準日 (7/31) insured here and not yet 75, each member's 医療 自己負担額
+   of the year from the matched claims (units counted as 高額療養費 counts them: every
+   co-payment in a 70–74 month, units of at least the 21,000-yen threshold otherwise) less
+   the 高額療養費 the month's current run paid them, the 介護 amount from the certificates,
+   and the household's 所得区分 on the 基準日; then the same `gassan_compute` as
+   `kokuho gassan calc`. Households with only one side are not computed (the benefit
+   needs both). Claims are read in fixed queries per chunk of 500 persons.
+"""
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from kokuho.benefits.gassan.engine import (
+    ELDERLY,
+    UNDER70,
+    HouseholdInvalid,
+    HouseholdYear,
+    MemberYear,
+    age_on,
+    gassan_compute,
+    is_late_elderly,
+    period_of,
+    year_rules,
+)
+from kokuho.benefits.gassan.explain import outcome_explanation
+from kokuho.benefits.gassan.models import CareCostCertificate, GassanResult, GassanRun
+from kokuho.benefits.kogaku.workflow import kogaku_current_runs
+from kokuho.benefits.models import Claim, ClaimKind, ClaimMatch, ClaimSetting, KogakuPersonResult
+from kokuho.eligibility.burden import is_elderly_on
+from kokuho.eligibility.selectors import (
+    burden_bases_load,
+    household_members_on,
+    insured_period_on,
+    person_state_from,
+)
+from kokuho.people.models import Household, Person
+from kokuho.rules.params import parameters
+
+CERT_HEADER = (
+    "証明書番号",
+    "宛名番号",
+    "生年月日",
+    "計算期間開始年",
+    "介護保険者番号",
+    "介護自己負担額",
+)
+CHUNK = 500
+
+
+class CertificateFileError(ValueError):
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        super().__init__(f"{path.name}: " + " / ".join(problems[:20]))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class CertificatesSummary:
+    kept: int
+    already: int
+
+    def format(self) -> str:
+        return f"自己負担額証明書 {self.kept:,}件を記録しました（記録済み {self.already:,}件）"
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise CertificateFileError(path, ["文字コードが UTF-8 でも CP932 でもありません"])
+
+
+def care_certificates_import(*, path: Path) -> CertificatesSummary:
+    """The 介護 side's certificates (see the module docstring)."""
+    raw = path.read_bytes()
+    rows = list(csv.reader(io.StringIO(_decode(raw, path))))
+    if not rows or tuple(c.strip() for c in rows[0]) != CERT_HEADER:
+        raise CertificateFileError(path, [f"1行目: 見出しは {','.join(CERT_HEADER)} です"])
+    problems: list[str] = []
+    parsed = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) != len(CERT_HEADER):
+            problems.append(f"{number}行目: 項目数が {len(row)} です（{len(CERT_HEADER)} のはず）")
+            continue
+        cert, atena, birth_text, year_text, insurer, amount_text = (c.strip() for c in row)
+        try:
+            birth = dt.date.fromisoformat(birth_text)
+        except ValueError:
+            problems.append(f"{number}行目 生年月日: YYYY-MM-DD ではありません: {birth_text!r}")
+            continue
+        if not (year_text.isdigit() and len(year_text) == 4):
+            problems.append(f"{number}行目 計算期間開始年: 4桁の年ではありません: {year_text!r}")
+            continue
+        if not (insurer.isdigit() and len(insurer) == 6):
+            problems.append(f"{number}行目 介護保険者番号: 6桁の数字ではありません: {insurer!r}")
+            continue
+        if not amount_text.isdigit():
+            problems.append(f"{number}行目 介護自己負担額: 0以上の整数ではありません")
+            continue
+        if not cert:
+            problems.append(f"{number}行目 証明書番号: ありません")
+            continue
+        parsed.append((number, cert, atena, birth, int(year_text), insurer, int(amount_text)))
+    people = {p.atena_no: p for p in Person.objects.filter(atena_no__in={row[2] for row in parsed})}
+    kept_before = {
+        c.certificate_no: c
+        for c in CareCostCertificate.objects.filter(certificate_no__in={r[1] for r in parsed})
+    }
+    fresh, already, seen = [], 0, set()
+    sha = hashlib.sha256(raw).hexdigest()
+    now = timezone.now()
+    for number, cert, atena, birth, year, insurer, amount in parsed:
+        person = people.get(atena)
+        if person is None or person.birth_date != birth:
+            problems.append(f"{number}行目 宛名番号: {atena} の住民（生年月日 {birth}）がいません")
+            continue
+        if cert in seen:
+            problems.append(f"{number}行目 証明書番号: ファイル内で重複しています: {cert}")
+            continue
+        seen.add(cert)
+        before = kept_before.get(cert)
+        if before is not None:
+            same = (before.person_id, before.year, before.care_insurer_no, before.care_amount)
+            if same != (person.pk, year, insurer, amount):
+                problems.append(
+                    f"{number}行目 証明書番号: {cert} は内容の異なるものが記録済みです"
+                    "（訂正は新しい証明書番号で送ってください）"
+                )
+            else:
+                already += 1
+            continue
+        fresh.append(
+            CareCostCertificate(
+                certificate_no=cert,
+                year=year,
+                person=person,
+                care_insurer_no=insurer,
+                care_amount=amount,
+                file_name=path.name,
+                file_sha256=sha,
+                recorded_at=now,
+            )
+        )
+    if problems:
+        raise CertificateFileError(path, problems)
+    CareCostCertificate.objects.bulk_create(fresh, batch_size=2000)
+    return CertificatesSummary(len(fresh), already)
+
+
+def _months(year: int) -> list[dt.date]:
+    start, _ = period_of(year)
+    return [dt.date(start.year + (start.month - 1 + i) // 12, (start.month - 1 + i) % 12 + 1, 1)
+            for i in range(12)]  # fmt: skip
+
+
+def medical_year(*, persons: list[Person], year: int) -> dict[int, int]:
+    """Each person's 医療 自己負担額 of the year after 高額療養費 (see the module docstring)."""
+    months = _months(year)
+    births = {p.pk: p.birth_date for p in persons}
+    threshold = {m: parameters().at(m).kogaku.aggregation_threshold for m in months}
+    cap = {m: parameters().at(m).kogaku.specific_disease["standard"] for m in months}
+    units: dict[tuple, int] = defaultdict(int)
+    ids = sorted(births)
+    for start in range(0, len(ids), CHUNK):
+        for pid, month, provider, prescriber, setting, kind, copay, special in Claim.objects.filter(
+            person_id__in=ids[start : start + CHUNK],
+            match=ClaimMatch.MATCHED,
+            service_month__range=(months[0], months[-1]),
+        ).values_list(
+            "person_id", "service_month", "provider", "prescribed_by", "setting", "kind",
+            "copay", "specific_disease",
+        ):  # fmt: skip
+            pharmacy = kind == ClaimKind.PHARMACY
+            key = (
+                pid,
+                month,
+                prescriber if pharmacy else provider,
+                setting == ClaimSetting.INPATIENT
+                and kind not in (ClaimKind.PHARMACY, ClaimKind.HOME_NURSING),
+                kind == ClaimKind.DENTAL or (pharmacy and prescriber[2:3] == "3"),
+            )
+            units[key] += min(copay, cap[month]) if special else copay
+    counted: dict[int, int] = defaultdict(int)
+    for (pid, month, *_), copay in units.items():
+        if is_elderly_on(births[pid], month) or copay >= threshold[month]:
+            counted[pid] += copay
+    current = kogaku_current_runs(first=months[0], last=months[-1])
+    for start in range(0, len(ids), CHUNK):
+        for pid, benefit in KogakuPersonResult.objects.filter(
+            result__run_id__in=list(current.values()), person_id__in=ids[start : start + CHUNK]
+        ).values_list("person_id", "benefit"):
+            counted[pid] -= benefit
+    return {pid: max(0, counted.get(pid, 0)) for pid in births}
+
+
+def _household_year(
+    household: Household, year: int, care: dict[int, int], rules: Any
+) -> tuple[HouseholdYear, list[Person]] | None:
+    day = rules.reference_day
+    members = [
+        p
+        for p in household_members_on(household=household, on=day)
+        if insured_period_on(person=p, on=day) is not None
+        and not is_late_elderly(p.birth_date, rules)
+    ]
+    if not members:
+        return None
+    bases = burden_bases_load(persons=members, day=day)
+    category = category_70 = None
+    for person in members:
+        state = person_state_from(basis=bases[person.pk], on=day)
+        label = state.category.value if state.category is not None else None
+        elderly = age_on(person.birth_date, day) >= rules.elderly_age
+        band = rules.band_for_label(ELDERLY if elderly else UNDER70, str(label)) if label else None
+        if band is None:
+            continue
+        if elderly:
+            category_70 = category_70 or band.key
+        else:
+            category = category or band.key
+    medical = medical_year(persons=members, year=year)
+    lines = tuple(
+        MemberYear(p.atena_no, p.birth_date, medical[p.pk], care.get(p.pk, 0)) for p in members
+    )
+    return HouseholdYear(year, category, category_70, lines), members
+
+
+def gassan_year_run(*, year: int) -> GassanRun:
+    """The year's run (see the module docstring)."""
+    rules = year_rules(year)
+    care: dict[int, int] = defaultdict(int)
+    households: dict[int, Household] = {}
+    for cert in CareCostCertificate.objects.filter(year=year).select_related("person__household"):
+        care[cert.person_id] += cert.care_amount
+        households[cert.person.household_id] = cert.person.household
+    counts = {"households": len(households), "computed": 0, "paid": 0, "one_side_only": 0}
+    results = []
+    with transaction.atomic():
+        run = GassanRun.objects.create(
+            year=year,
+            parameters=[
+                {"name": u.name, "since": u.start.isoformat(), "reference": u.reference}
+                for u in rules.used
+            ],
+            created_at=timezone.now(),
+        )
+        for household in households.values():
+            built = _household_year(household, year, care, rules)
+            if built is None:
+                continue
+            household_year, _ = built
+            if not any(m.medical for m in household_year.members) or not any(
+                m.care for m in household_year.members
+            ):
+                counts["one_side_only"] += 1
+                continue
+            try:
+                outcome = gassan_compute(household_year, rules)
+            except HouseholdInvalid:  # a 所得区分 that could not be decided on the 基準日
+                counts["category_unknown"] = counts.get("category_unknown", 0) + 1
+                continue
+            counts["computed"] += 1
+            counts["paid"] += outcome.paid
+            results.append(
+                GassanResult(
+                    run=run,
+                    household=household,
+                    excess_70_74=outcome.excess_70_74,
+                    excess=outcome.excess,
+                    paid=outcome.paid,
+                    medical_share=outcome.medical_share,
+                    care_share=outcome.care_share,
+                    members=[
+                        {"atena_no": m.id, "medical": m.medical, "care": m.care}
+                        for m in household_year.members
+                    ],
+                    explanation=outcome_explanation(outcome),
+                )
+            )
+        GassanResult.objects.bulk_create(results, batch_size=1000)
+        counts["medical_share_total"] = sum(r.medical_share for r in results if r.paid)
+        run.counts = counts
+        run.save(update_fields=["counts"])
+    return run
