@@ -10,10 +10,16 @@ import csv
 import datetime as dt
 import random
 from pathlib import Path
+from typing import Any
 
 from kokuho.benefits.gassan.engine import period_of
-from kokuho.benefits.gassan.yearly import CERT_HEADER
+from kokuho.benefits.gassan.models import GassanRun
+from kokuho.benefits.gassan.yearly import CERT_HEADER, gassan_application_register
+from kokuho.benefits.lifecycle.models import BenefitApplication
+from kokuho.benefits.lifecycle.services import BenefitError, benefit_decide
 from kokuho.eligibility.selectors import insured_period_on
+from kokuho.payments.models import Benefit
+from kokuho.payments.services import AccountError, AccountInput
 from kokuho.people.models import Person
 
 CARE_SHARE = 0.1
@@ -57,3 +63,32 @@ def demo_gassan_year(today: dt.date) -> int:
     """The latest 計算期間 whose 基準日 has passed."""
     year = today.year - 1 if today.month >= 8 else today.year - 2
     return year
+
+
+def demo_gassan_decide(*, run: GassanRun, seed: int, on: dt.date, actor: Any) -> int:
+    """Every paid household of the run applies (once per household and year) and is decided."""
+    applied = {
+        (a.household_id, a.facts.get("year"))
+        for a in BenefitApplication.objects.filter(benefit=Benefit.GASSAN)
+    }
+    decided = 0
+    for result in run.results.filter(paid=True).select_related("household__head", "run"):
+        if (result.household_id, run.year) in applied:
+            continue
+        rng = random.Random(f"demo-gassan-{seed}-{run.year}-{result.household_id}")
+        head = result.household.head
+        holder = head.name_kana if head is not None else "ミカン タロウ"
+        bank, branch = rng.choice((("0174", "100"), ("0576", "001"), ("0001", "001")))
+        try:
+            application = gassan_application_register(
+                result=result,
+                received_on=on,
+                account=AccountInput(bank, branch, 1, f"{rng.randint(0, 9999999):07d}", holder),
+                attachments={"care_certificate": True},
+                actor=actor,
+            )
+            benefit_decide(application=application, actor=actor, decided_on=on)
+        except (BenefitError, AccountError):
+            continue
+        decided += 1
+    return decided

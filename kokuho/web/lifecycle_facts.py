@@ -14,6 +14,7 @@ EVENT_LABELS: dict[str, str] = {
     Benefit.RYOYOHI: "支払った日",
     Benefit.KAIGAI: "海外の医療機関等に支払った日",
     Benefit.ISOUHI: "移送された日",
+    Benefit.GASSAN: "基準日",
 }
 
 
@@ -108,3 +109,13 @@ FACTS[Benefit.ISOUHI] = (
     Fact("approved_beforehand", "事前に承認した", "bool"),
     Fact("emergency", "緊急でやむを得ない移送だった", "bool"),
 )
+
+# Benefits applied for from a computed result (not typed on the form): what the page shows.
+SHOWN_FACTS: dict[str, tuple[Fact, ...]] = {
+    Benefit.GASSAN: (
+        Fact("year", "計算期間の開始年（8月〜翌7月）", "int", unit="年"),
+        Fact("result_excess", "世帯の超過額", "int", unit="円"),
+        Fact("result_medical_share", "医療保険の負担分", "int", unit="円"),
+        Fact("result_care_share", "介護保険の負担分", "int", unit="円"),
+    )
+}

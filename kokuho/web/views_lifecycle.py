@@ -31,7 +31,6 @@ from kokuho.benefits.lifecycle.models import (
 )
 from kokuho.benefits.lifecycle.notice_data import benefit_notices_pdf
 from kokuho.benefits.lifecycle.services import (
-    LIFECYCLE_BENEFITS,
     PAYMENT_SOURCE,
     BenefitError,
     attachments_for,
@@ -46,7 +45,7 @@ from kokuho.payments.models import AccountKind, Benefit, Payment
 from kokuho.payments.services import AccountError, AccountInput, payee_account_preview
 from kokuho.people.models import Person
 from kokuho.people.services import person_view
-from kokuho.web.lifecycle_facts import EVENT_LABELS, FACTS, Fact
+from kokuho.web.lifecycle_facts import EVENT_LABELS, FACTS, SHOWN_FACTS, Fact
 from kokuho.web.views_audit import DATE_HELP
 
 APPLICATIONS_PER_PAGE = 50
@@ -54,7 +53,7 @@ RECENT_DECIDED_DAYS = 180  # decided applications stay on the list this long aft
 
 
 def _benefit_or_404(benefit: str) -> Benefit:
-    if benefit not in LIFECYCLE_BENEFITS:
+    if benefit not in FACTS:  # 高額介護合算 is applied for from its yearly result
         raise Http404("この給付は扱いません")
     return Benefit(benefit)
 
@@ -299,7 +298,7 @@ class BenefitApplicationForm(forms.Form):
 
 def _fact_rows(benefit: str, facts: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
-    for fact in FACTS[benefit]:
+    for fact in FACTS.get(benefit) or SHOWN_FACTS.get(benefit, ()):
         value = facts.get(fact.name)
         if fact.kind == "bool":
             shown = "はい" if value else "いいえ"
@@ -438,7 +437,7 @@ def benefit_applications(request: HttpRequest) -> HttpResponse:
     context = {
         "applications": applications,
         "rows": rows,
-        "benefits": [(b, Benefit(b).label) for b in LIFECYCLE_BENEFITS],
+        "benefits": [(b, Benefit(b).label) for b in FACTS],
         "purpose": Purpose.NHI_BENEFITS,
     }
     return render(request, "web/lifecycle/applications.html", context)
@@ -549,7 +548,9 @@ def benefit_attachment_receive(request: HttpRequest, application_id: int) -> Htt
 def _decide_refusal(benefit: str, error: BenefitError) -> str:
     """The refusal in Japanese: a fact's internal name (`gestation_days: …`) becomes its label."""
     text = str(error)
-    labels = {f.name: f.label for f in FACTS[benefit]} | {"event_date": EVENT_LABELS[benefit]}
+    labels = {f.name: f.label for f in FACTS.get(benefit, ())} | {
+        "event_date": EVENT_LABELS[benefit]
+    }
     if error.field in labels and text.startswith(f"{error.field}: "):
         return f"{labels[error.field]}: {text[len(error.field) + 2 :]}"
     return text

@@ -303,3 +303,43 @@ def gassan_year_run(*, year: int) -> GassanRun:
         run.counts = counts
         run.save(update_fields=["counts"])
     return run
+
+
+def gassan_application_register(
+    *,
+    result: GassanResult,
+    received_on: dt.date,
+    account: Any,
+    actor: Any,
+    attachments: dict[str, bool] | None = None,
+) -> Any:
+    """The head's application for a computed household-year, through the benefits life
+    cycle: the result's figures are kept on the application as it stood when applied for."""
+    from kokuho.benefits.lifecycle.services import benefit_application_register
+    from kokuho.payments.models import Benefit
+
+    _, reference_day = period_of(result.run.year)
+    household = result.household
+    members = {m["atena_no"] for m in result.members}
+    subject = household.head if household.head and household.head.atena_no in members else None
+    subject = subject or Person.objects.get(atena_no=sorted(members)[0])
+    facts = {
+        "year": result.run.year,
+        "gassan_result": result.pk,
+        "result_paid": result.paid,
+        "result_excess": result.excess,
+        "result_medical_share": result.medical_share,
+        "result_care_share": result.care_share,
+        "result_steps": [step.get("text", "") for step in result.explanation],
+    }
+    return benefit_application_register(
+        benefit=Benefit.GASSAN,
+        subject=subject,
+        applicant=household.head or subject,
+        received_on=received_on,
+        event_date=reference_day,
+        facts=facts,
+        attachments=attachments,
+        account=account,
+        actor=actor,
+    )

@@ -24,6 +24,7 @@ NOTICE_TERMS = {
     Benefit.RYOYOHI: ("国民健康保険法第54条", "医療機関等に支払った日"),
     Benefit.KAIGAI: ("国民健康保険法第54条", "海外の医療機関等に支払った日"),
     Benefit.ISOUHI: ("国民健康保険法第54条の4", "移送された日"),
+    Benefit.GASSAN: ("国民健康保険法第57条の3", "基準日"),
 }
 
 

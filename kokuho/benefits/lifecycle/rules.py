@@ -352,7 +352,29 @@ def transport(ctx: Context) -> RuleOutcome:
     )
 
 
+def combined(ctx: Context) -> RuleOutcome:
+    """高額介護合算療養費 (法57条の3): the medical side's share of the year's excess, as the
+    yearly run computed it (`result_*` facts, a snapshot of the stored result); the care
+    side's share is the 介護保険's to pay. `event_date` is the 基準日 (7/31)."""
+    paid = _bool(ctx.facts, "result_paid")
+    share = _int(ctx.facts, "result_medical_share")
+    excess = _int(ctx.facts, "result_excess")
+    params = Params(ctx.event_date)
+    steps = [str(s) for s in ctx.facts.get("result_steps", [])]
+    if reason := _standing_refusal(ctx, params, insured_day=ctx.event_date, day="基準日"):
+        return _refused(reason, params, steps)
+    if not paid or share <= 0:
+        return _refused(
+            f"世帯の超過額 {excess:,}円が支給の基準（500円を超えること）に達しません",
+            params,
+            steps,
+        )
+    steps.append(f"医療保険の負担分 {share:,}円を支給（介護保険の負担分は介護保険から）")
+    return RuleOutcome("paid", share, steps=steps, parameters=params.used)
+
+
 RULES: dict[str, Callable[[Context], RuleOutcome]] = {
+    "gassan": combined,
     "kaigai": overseas,
     "isouhi": transport,
     "sosai": funeral,

@@ -45,6 +45,7 @@ LIFECYCLE_BENEFITS = (
     Benefit.RYOYOHI,
     Benefit.KAIGAI,
     Benefit.ISOUHI,
+    Benefit.GASSAN,
 )
 
 

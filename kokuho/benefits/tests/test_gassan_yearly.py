@@ -137,3 +137,52 @@ def test_a_household_with_care_but_no_medical_cost_is_not_computed(household, tm
     care_certificates_import(path=_certificates(tmp_path, _line(b, 900000)))
     run = gassan_year_run(year=2025)
     assert run.counts["one_side_only"] == 1 and not GassanResult.objects.exists()
+
+
+def test_a_paid_household_applies_and_is_paid_the_medical_share(household, tmp_path, settings):
+    from kokuho.benefits.gassan.yearly import gassan_application_register
+    from kokuho.benefits.lifecycle.services import benefit_decide
+    from kokuho.payments.models import Benefit, Payment
+    from kokuho.payments.services import AccountInput
+    from kokuho.testing import make_staff
+
+    a, b = household
+    make_claim(person=a, service_month=SEPT, provider="3810000011", points=9000, copay=25000)
+    make_claim(person=b, service_month=SEPT, provider="3810000011", points=2500, copay=5000)
+    make_claim(person=b, service_month=dt.date(2026, 7, 1), points=4000, copay=8000)
+    care_certificates_import(path=_certificates(tmp_path, _line(b, 600000)))
+    result = GassanResult.objects.get(run=gassan_year_run(year=2025))
+    staff = make_staff()
+    application = gassan_application_register(
+        result=result,
+        received_on=dt.date(2026, 12, 1),
+        account=AccountInput("0001", "001", 1, "1234567", "キュウフ タロウ"),
+        attachments={"care_certificate": True},
+        actor=staff,
+    )
+    decision = benefit_decide(application=application, actor=staff)
+    assert (decision.outcome, decision.amount) == ("paid", result.medical_share)
+    payment = Payment.objects.get()
+    assert (payment.benefit, payment.amount) == (Benefit.GASSAN, result.medical_share)
+
+
+def test_a_household_under_the_500_yen_rule_is_refused(household, tmp_path):
+    from kokuho.benefits.gassan.yearly import gassan_application_register
+    from kokuho.benefits.lifecycle.services import benefit_decide
+    from kokuho.testing import make_staff
+
+    _, b = household
+    make_claim(person=b, service_month=SEPT, provider="3810000011", points=2500, copay=5000)
+    care_certificates_import(path=_certificates(tmp_path, _line(b, 555400)))  # 560,400: 400 over
+    result = GassanResult.objects.get(run=gassan_year_run(year=2025))
+    assert (result.excess, result.paid) == (400, False)
+    staff = make_staff()
+    application = gassan_application_register(
+        result=result,
+        received_on=dt.date(2026, 12, 1),
+        account=None,
+        attachments={"care_certificate": True},
+        actor=staff,
+    )
+    decision = benefit_decide(application=application, actor=staff)
+    assert decision.outcome == "refused" and "500円" in decision.reason

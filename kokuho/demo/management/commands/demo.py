@@ -88,8 +88,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {login.role.value:<6} {login.username:<10} {login.password}")
         # The 給付担当 of the demo receives and decides the month's applications.
         clerk = get_user_model().objects.get(username="kyufu")
+        self._gassan(today, seed, clerk)
         self._payments(today, seed, clerk)
-        self._gassan(today, seed)
         self._privacy_checks(today)
 
     def _privacy_checks(self, today: date) -> None:
@@ -125,11 +125,15 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(kogaku_run_summary(run))
 
-    def _gassan(self, today: date, seed: int) -> None:
+    def _gassan(self, today: date, seed: int, clerk: Any) -> None:
         """The latest 高額介護合算 year: the 介護 side's certificates (generated once, imported
         through the real importer) and the yearly run."""
         from kokuho.benefits.gassan.yearly import care_certificates_import, gassan_year_run
-        from kokuho.demo.gassan import demo_care_certificates_write, demo_gassan_year
+        from kokuho.demo.gassan import (
+            demo_care_certificates_write,
+            demo_gassan_decide,
+            demo_gassan_year,
+        )
 
         year = demo_gassan_year(today)
         path = Path(settings.VAR_DIR) / "demo" / f"care-certificates-{year}.csv"
@@ -144,6 +148,9 @@ class Command(BaseCommand):
             f"計算 {c['computed']:,}・支給対象 {c['paid']:,} 世帯"
             f"（医療保険の負担分 合計 {c['medical_share_total']:,}円）"
         )
+        decided = demo_gassan_decide(run=run, seed=seed, on=today, actor=clerk)
+        if decided:
+            self.stdout.write(f"  支給対象の世帯の申請 {decided:,} 件を受け付け、支給決定しました")
 
     def _payments(self, today: date, seed: int, clerk: Any) -> None:
         """The month's 高額療養費 applications decided at the counter, then the payment run
