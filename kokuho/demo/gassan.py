@@ -43,7 +43,7 @@ def demo_care_certificates_write(*, path: Path, year: int, seed: int) -> int:
         amount = rng.randrange(120000, 900000, 100)
         rows.append(
             (
-                f"K{year}{person.pk:08d}",
+                f"K{year}-{person.pk:08d}",
                 person.atena_no,
                 person.birth_date.isoformat(),
                 year,

@@ -73,7 +73,7 @@ class YuchoAccount:
     account_number: str
 
 
-def _digits(value: str) -> str:
+def digits_typed(value: str) -> str:
     """NFKC (full-width digits → ASCII) without spaces and hyphens."""
     return _SEPARATORS.sub("", unicodedata.normalize("NFKC", value))
 
@@ -90,7 +90,7 @@ def bank_branch_lookup(bank_code: str, branch_code: str) -> BankBranch:
     Full-width digits and surrounding spaces are accepted. Raises :class:`BankError`
     ``"format"``, ``"unknown_bank"`` or ``"unknown_branch"``.
     """
-    bank_code, branch_code = _digits(bank_code), _digits(branch_code)
+    bank_code, branch_code = digits_typed(bank_code), digits_typed(branch_code)
     if not re.fullmatch(r"[0-9]{4}", bank_code):
         raise BankError("format", f"金融機関コードは4桁の数字です: '{bank_code}'")
     if not re.fullmatch(r"[0-9]{3}", branch_code):
@@ -127,7 +127,7 @@ def yucho_convert(symbol: str, number: str) -> YuchoAccount:
     ``"yucho_number"`` for a 記号・番号 that cannot be converted and ``"unknown_branch"`` when
     the resulting 店番 is not a ゆうちょ branch in zengin-code.
     """
-    symbol, number = _digits(symbol), _digits(number)
+    symbol, number = digits_typed(symbol), digits_typed(number)
     if not re.fullmatch(r"[0-9]{5}", symbol):
         raise BankError("yucho_number", f"ゆうちょの記号は5桁の数字です: '{symbol}'")
     if not re.fullmatch(r"[0-9]+", number):

@@ -32,6 +32,7 @@ from kokuho.payments.pdf import (
     payment_notices_pdf,
     register_pdf,
 )
+from kokuho.payments.run import write_atomic
 from kokuho.payments.sources import payment_source
 
 ITEMS_PER_NOTICE = 14  # what one A4 notice holds; more items continue on another notice
@@ -129,10 +130,7 @@ def notices_data(run: PaymentRun, lines: list[PaymentTransfer]) -> list[PaymentN
 
 
 def _write(path: Path, data: bytes) -> dict[str, Any]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
+    write_atomic(path, data)
     return {"name": path.name, "path": str(path), "sha256": hashlib.sha256(data).hexdigest()}
 
 

@@ -6,14 +6,13 @@ Once the account is corrected (`payments_account_replace`) or confirmed as it wa
 (`payment_reissue`), the payment is due again and a later run pays it, under the same
 顧客コード: never lost, never paid twice (one transfer not returned per payment).
 
-The result file (CSV, UTF-8 or CP932) has the header `支払日,顧客コード,不能理由` and a line
-per returned transfer; 不能理由 is a code of `ReturnReason`. The file is checked whole
+The result file (CSV, UTF-8 or CP932, read by `interfaces.layout`) has the header
+`支払日,顧客コード,不能理由` and a line per returned transfer; 不能理由 is a code of
+`ReturnReason`. The file is checked whole
 before anything changes: any bad line (file, line, field, reason) refuses the file.
 """
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,17 @@ from django.db import models, transaction
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.core.purposes import Purpose
+from kokuho.interfaces.layout import (
+    Column,
+    FieldError,
+    FieldInvalid,
+    ImportRejected,
+    Layout,
+    choice,
+    date_value,
+    layout_read,
+    nfkc,
+)
 from kokuho.payments.models import (
     HoldReason,
     Payment,
@@ -33,8 +43,6 @@ from kokuho.payments.models import (
     TransferStatus,
 )
 from kokuho.payments.sources import sources_notify_returned
-
-HEADER = ("支払日", "顧客コード", "不能理由")
 
 
 class ReturnReason(models.TextChoices):
@@ -67,45 +75,48 @@ class ReturnsSummary:
         )
 
 
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ReturnFileError("", ["文字コードが UTF-8 でも CP932 でもありません"])
+def _customer_code(value: str) -> str:
+    code = nfkc(value)
+    if not (code.isascii() and code.isdigit() and len(code) == 10):
+        raise FieldInvalid(f"10桁の数字ではありません: '{value}'")
+    return code
+
+
+LAYOUT = Layout(
+    title="振込不能の結果",
+    id_column="customer_code",
+    columns=(
+        Column("支払日", "支払日", date_value, required=True),
+        Column("顧客コード", "顧客コード", _customer_code, required=True),
+        Column(
+            "不能理由",
+            "不能理由",
+            choice({r.value: r for r in ReturnReason}),
+            required=True,
+        ),
+    ),
+)
+
+
+def _problem(error: FieldError) -> str:
+    return f"{error.line}行目" + (f" {error.field}" if error.field else "") + f": {error.reason}"
 
 
 def _parse(path: Path) -> list[tuple[int, dt.date, str, ReturnReason]]:
-    rows = list(csv.reader(io.StringIO(_decode(path.read_bytes()))))
-    if not rows or tuple(c.strip() for c in rows[0]) != HEADER:
-        raise ReturnFileError(str(path), [f"1行目: 見出しは {','.join(HEADER)} です"])
-    parsed, problems = [], []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(HEADER):
-            problems.append(f"{number}行目: 項目数が {len(row)} です（{len(HEADER)} のはず）")
-            continue
-        day_text, code, reason_text = (c.strip() for c in row)
-        try:
-            day = dt.date.fromisoformat(day_text)
-        except ValueError:
-            problems.append(f"{number}行目 支払日: YYYY-MM-DD ではありません: {day_text!r}")
-            continue
-        if not (code.isascii() and code.isdigit() and len(code) == 10):
-            problems.append(f"{number}行目 顧客コード: 10桁の数字ではありません: {code!r}")
-            continue
-        if reason_text not in ReturnReason.values:
-            problems.append(
-                f"{number}行目 不能理由: {reason_text!r} は "
-                f"{'・'.join(ReturnReason.values)} のいずれでもありません"
-            )
-            continue
-        parsed.append((number, day, code, ReturnReason(reason_text)))
+    """The file's lines through the project's layout reader (encoding, header, fields)."""
+    try:
+        _, rows = layout_read(path, LAYOUT)
+        read = list(rows)
+    except ImportRejected as error:
+        raise ReturnFileError(str(path), [error.reason]) from None
+    problems = [_problem(e) for row in read for e in row.errors]
     if problems:
         raise ReturnFileError(str(path), problems)
-    return parsed
+    return [
+        (row.line, row.record["支払日"], row.record["顧客コード"], row.record["不能理由"])
+        for row in read
+        if row.record is not None
+    ]
 
 
 def _returned(lines: list[PaymentTransfer], reasons: dict[int, ReturnReason]) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from kokuho.audit.models import EventType, SubjectType
@@ -162,7 +162,8 @@ def _run_dir(pay_date: dt.date, out_dir: Path | None) -> Path:
     return base / f"{pay_date:%Y%m%d}"
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """A temporary name, then renamed: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_bytes(data)
@@ -204,16 +205,13 @@ def _register_csv(run: PaymentRun, lines: list[Line]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(REGISTER_COLUMNS)
     labels = dict(Benefit.choices)
-    by_benefit: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    by_item: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for line in lines:
-        label = labels[line.benefit]
         writer.writerow(
             (
                 run.pay_date.isoformat(),
                 line.payer,
                 line.customer_code,
-                label,
+                labels[line.benefit],
                 line.budget_item,
                 line.atena_no,
                 f"{line.source_type}:{line.source_id}",
@@ -227,15 +225,12 @@ def _register_csv(run: PaymentRun, lines: list[Line]) -> bytes:
                 line.amount,
             )
         )
-        for bucket in (by_benefit[label], by_item[line.budget_item]):
-            bucket[0] += 1
-            bucket[1] += line.amount
     writer.writerow(())
     writer.writerow((TOTAL_MARK, "区分", "名称", "件数", "金額"))
-    for label, (count, total) in sorted(by_benefit.items()):
-        writer.writerow((TOTAL_MARK, "給付", label, count, total))
-    for item, (count, total) in sorted(by_item.items()):
-        writer.writerow((TOTAL_MARK, "予算科目", item, count, total))
+    totals = _totals(lines)
+    for heading, table in (("給付", totals["benefits"]), ("予算科目", totals["budget_items"])):
+        for name, entry in sorted(table.items()):
+            writer.writerow((TOTAL_MARK, heading, name, entry["count"], entry["total"]))
     writer.writerow((TOTAL_MARK, "総計", "", len(lines), sum(x.amount for x in lines)))
     # UTF-8 with BOM: the 会計課 opens it in a spreadsheet, which then reads it as UTF-8.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -275,9 +270,10 @@ def _files(run: PaymentRun, lines: list[Line]) -> dict[str, bytes]:
 
 
 def _reconcile(run: PaymentRun, files: dict[str, bytes]) -> None:
-    decided = Payment.objects.filter(transfers__run=run).aggregate(total=Sum("amount"))
-    decided_count = Payment.objects.filter(transfers__run=run).count()
-    decided_total = decided["total"] or 0
+    decided = Payment.objects.filter(transfers__run=run).aggregate(
+        count=Count("pk"), total=Sum("amount")
+    )
+    decided_count, decided_total = decided["count"], decided["total"] or 0
     profile = BankProfile(**run.profile)
     trailer_count = trailer_total = 0
     for name, data in files.items():
@@ -353,7 +349,7 @@ def payment_run(
     done = PaymentRun.objects.filter(pay_date=pay_date, status=PaymentRunStatus.DONE).first()
     if done is not None:
         for name, data in _files(done, _carried(done)).items():
-            _write_atomic(directory / name, data)
+            write_atomic(directory / name, data)
         return RunOutcome(done, repeated=True)
     config = config or payment_config_load()
     sent_at = sent_at or timezone.localtime()
@@ -477,7 +473,7 @@ def _run_in_transaction(
     run.total = sum(x.amount for x in carried)
     run.totals = totals
     for name, data in files.items():
-        _write_atomic(directory / name, data)
+        write_atomic(directory / name, data)
     run.files = [
         {
             "name": name,

@@ -11,7 +11,6 @@
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,13 @@ from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.core.kana import KanaError, normalize_kana_name
 from kokuho.core.purposes import Purpose
-from kokuho.payments.banks import YUCHO_BANK_CODE, BankError, bank_branch_lookup, yucho_convert
+from kokuho.payments.banks import (
+    YUCHO_BANK_CODE,
+    BankError,
+    bank_branch_lookup,
+    digits_typed,
+    yucho_convert,
+)
 from kokuho.payments.charset import ZenginCharError, zengin_field
 from kokuho.payments.models import (
     AccountKind,
@@ -75,10 +80,6 @@ class AccountPreview:
     holder_problem: str  # why it cannot (a work item), "" when fine
 
 
-def _digits(value: str) -> str:
-    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", value or ""))
-
-
 def payee_account_preview(account: AccountInput) -> AccountPreview:
     """The account as it would be kept; `AccountError` when it cannot be kept at all."""
     if account.yucho_symbol or account.yucho_number:
@@ -89,8 +90,8 @@ def payee_account_preview(account: AccountInput) -> AccountPreview:
         bank_code, branch_code = YUCHO_BANK_CODE, yucho.branch_code
         account_type, number = yucho.account_type, yucho.account_number
     else:
-        bank_code, branch_code = _digits(account.bank_code), _digits(account.branch_code)
-        account_type, number = account.account_type, _digits(account.account_number)
+        bank_code, branch_code = digits_typed(account.bank_code), digits_typed(account.branch_code)
+        account_type, number = account.account_type, digits_typed(account.account_number)
         if bank_code == YUCHO_BANK_CODE and not re.fullmatch(r"\d{3}", branch_code):
             raise AccountError("yucho_symbol", "ゆうちょ銀行は記号・番号で入力してください")
         if not re.fullmatch(r"\d{1,7}", number):

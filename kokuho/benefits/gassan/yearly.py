@@ -1,11 +1,11 @@
 """The yearly 高額介護合算 run: the 介護 side's certificates in, every household out.
 
 1. `care_certificates_import(path=…)` reads the 介護保険 side's 自己負担額証明書 file (CSV,
-   UTF-8 or CP932, header `CERT_HEADER`), checked whole before anything is kept: each bad
-   line is named with its field and reason and the file is refused. A person is found by
-   宛名番号 and 生年月日 (the city's systems share the 宛名番号); a 証明書番号 already kept
-   with the same content is skipped, with other content refused (a correction comes with a
-   new number).
+   UTF-8 or CP932, the columns of `LAYOUT`, read by `interfaces.layout`), checked whole
+   before anything is kept: each bad line is named with its field and reason and the file
+   is refused. A person is found by 宛名番号 and 生年月日 (the city's systems share the
+   宛名番号); a 証明書番号 already kept with the same content is skipped, with other
+   content refused (a correction comes with a new number).
 2. `gassan_year_run(year=…)` takes every household with a certificate of the year: its
    members on the 基準日 (7/31) insured here and not yet 75, each member's 医療 自己負担額
    of the year from the matched claims (units counted as 高額療養費 counts them: every
@@ -16,10 +16,7 @@
    needs both). Claims are read in fixed queries per chunk of 500 persons.
 """
 
-import csv
 import datetime as dt
-import hashlib
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,20 +45,24 @@ from kokuho.eligibility.burden import is_elderly_on
 from kokuho.eligibility.selectors import (
     burden_bases_load,
     household_members_on,
-    insured_period_on,
     person_state_from,
+)
+from kokuho.interfaces.layout import (
+    Column,
+    FieldInvalid,
+    ImportRejected,
+    Layout,
+    date_value,
+    digits,
+    identifier,
+    layout_read,
+    nfkc,
+    non_negative_int,
+    year,
 )
 from kokuho.people.models import Household, Person
 from kokuho.rules.params import parameters
 
-CERT_HEADER = (
-    "証明書番号",
-    "宛名番号",
-    "生年月日",
-    "計算期間開始年",
-    "介護保険者番号",
-    "介護自己負担額",
-)
 CHUNK = 500
 
 
@@ -80,57 +81,56 @@ class CertificatesSummary:
         return f"自己負担額証明書 {self.kept:,}件を記録しました（記録済み {self.already:,}件）"
 
 
-def _decode(raw: bytes, path: Path) -> str:
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise CertificateFileError(path, ["文字コードが UTF-8 でも CP932 でもありません"])
+def _six_digits(value: str) -> str:
+    code = nfkc(value)
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
+        raise FieldInvalid(f"6桁の数字ではありません: '{value}'")
+    return code
+
+
+LAYOUT = Layout(
+    title="自己負担額証明書（介護）",
+    id_column="証明書番号",
+    columns=(
+        Column("証明書番号", "証明書番号", identifier(20), required=True),
+        Column("宛名番号", "宛名番号", digits(15), required=True),
+        Column("生年月日", "生年月日", date_value, required=True),
+        Column("計算期間開始年", "計算期間開始年", year, required=True),
+        Column("介護保険者番号", "介護保険者番号", _six_digits, required=True),
+        Column("介護自己負担額", "介護自己負担額", non_negative_int, required=True),
+    ),
+)
+
+
+CERT_HEADER = tuple(c.name for c in LAYOUT.columns)
 
 
 def care_certificates_import(*, path: Path) -> CertificatesSummary:
     """The 介護 side's certificates (see the module docstring)."""
-    raw = path.read_bytes()
-    rows = list(csv.reader(io.StringIO(_decode(raw, path))))
-    if not rows or tuple(c.strip() for c in rows[0]) != CERT_HEADER:
-        raise CertificateFileError(path, [f"1行目: 見出しは {','.join(CERT_HEADER)} です"])
-    problems: list[str] = []
-    parsed = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) != len(CERT_HEADER):
-            problems.append(f"{number}行目: 項目数が {len(row)} です（{len(CERT_HEADER)} のはず）")
-            continue
-        cert, atena, birth_text, year_text, insurer, amount_text = (c.strip() for c in row)
-        try:
-            birth = dt.date.fromisoformat(birth_text)
-        except ValueError:
-            problems.append(f"{number}行目 生年月日: YYYY-MM-DD ではありません: {birth_text!r}")
-            continue
-        if not (year_text.isdigit() and len(year_text) == 4):
-            problems.append(f"{number}行目 計算期間開始年: 4桁の年ではありません: {year_text!r}")
-            continue
-        if not (insurer.isdigit() and len(insurer) == 6):
-            problems.append(f"{number}行目 介護保険者番号: 6桁の数字ではありません: {insurer!r}")
-            continue
-        if not amount_text.isdigit():
-            problems.append(f"{number}行目 介護自己負担額: 0以上の整数ではありません")
-            continue
-        if not cert:
-            problems.append(f"{number}行目 証明書番号: ありません")
-            continue
-        parsed.append((number, cert, atena, birth, int(year_text), insurer, int(amount_text)))
+    try:
+        source, rows = layout_read(path, LAYOUT)
+        read = list(rows)
+    except ImportRejected as error:
+        raise CertificateFileError(path, [error.reason]) from None
+    problems = [
+        f"{e.line}行目" + (f" {e.field}" if e.field else "") + f": {e.reason}"
+        for row in read
+        for e in row.errors
+    ]
+    parsed = [
+        (row.line, *(r[c.name] for c in LAYOUT.columns))
+        for row in read
+        if (r := row.record) is not None
+    ]
     people = {p.atena_no: p for p in Person.objects.filter(atena_no__in={row[2] for row in parsed})}
     kept_before = {
         c.certificate_no: c
         for c in CareCostCertificate.objects.filter(certificate_no__in={r[1] for r in parsed})
     }
     fresh, already, seen = [], 0, set()
-    sha = hashlib.sha256(raw).hexdigest()
+    sha = source.sha256
     now = timezone.now()
-    for number, cert, atena, birth, year, insurer, amount in parsed:
+    for number, cert, atena, birth, period_year, insurer, amount in parsed:
         person = people.get(atena)
         if person is None or person.birth_date != birth:
             problems.append(f"{number}行目 宛名番号: {atena} の住民（生年月日 {birth}）がいません")
@@ -142,7 +142,7 @@ def care_certificates_import(*, path: Path) -> CertificatesSummary:
         before = kept_before.get(cert)
         if before is not None:
             same = (before.person_id, before.year, before.care_insurer_no, before.care_amount)
-            if same != (person.pk, year, insurer, amount):
+            if same != (person.pk, period_year, insurer, amount):
                 problems.append(
                     f"{number}行目 証明書番号: {cert} は内容の異なるものが記録済みです"
                     "（訂正は新しい証明書番号で送ってください）"
@@ -153,7 +153,7 @@ def care_certificates_import(*, path: Path) -> CertificatesSummary:
         fresh.append(
             CareCostCertificate(
                 certificate_no=cert,
-                year=year,
+                year=period_year,
                 person=person,
                 care_insurer_no=insurer,
                 care_amount=amount,
@@ -170,8 +170,8 @@ def care_certificates_import(*, path: Path) -> CertificatesSummary:
 
 def _months(year: int) -> list[dt.date]:
     start, _ = period_of(year)
-    return [dt.date(start.year + (start.month - 1 + i) // 12, (start.month - 1 + i) % 12 + 1, 1)
-            for i in range(12)]  # fmt: skip
+    first = start.year * 12 + start.month - 1
+    return [dt.date((first + i) // 12, (first + i) % 12 + 1, 1) for i in range(12)]
 
 
 def medical_year(*, persons: list[Person], year: int) -> dict[int, int]:
@@ -214,36 +214,34 @@ def medical_year(*, persons: list[Person], year: int) -> dict[int, int]:
     return {pid: max(0, counted.get(pid, 0)) for pid in births}
 
 
-def _household_year(
-    household: Household, year: int, care: dict[int, int], rules: Any
-) -> tuple[HouseholdYear, list[Person]] | None:
+def _members_and_categories(
+    households: list[Household], rules: Any
+) -> dict[int, tuple[list[Person], str | None, str | None]]:
+    """Each household's members on the 基準日 (insured here, not yet 75) and its under-70 and
+    70–74 所得区分 keys, with one load of every member's eligibility and income basis."""
     day = rules.reference_day
-    members = [
-        p
-        for p in household_members_on(household=household, on=day)
-        if insured_period_on(person=p, on=day) is not None
-        and not is_late_elderly(p.birth_date, rules)
-    ]
-    if not members:
-        return None
-    bases = burden_bases_load(persons=members, day=day)
-    category = category_70 = None
-    for person in members:
-        state = person_state_from(basis=bases[person.pk], on=day)
-        label = state.category.value if state.category is not None else None
-        elderly = age_on(person.birth_date, day) >= rules.elderly_age
-        band = rules.band_for_label(ELDERLY if elderly else UNDER70, str(label)) if label else None
-        if band is None:
-            continue
-        if elderly:
-            category_70 = category_70 or band.key
-        else:
-            category = category or band.key
-    medical = medical_year(persons=members, year=year)
-    lines = tuple(
-        MemberYear(p.atena_no, p.birth_date, medical[p.pk], care.get(p.pk, 0)) for p in members
-    )
-    return HouseholdYear(year, category, category_70, lines), members
+    registry = {h.pk: household_members_on(household=h, on=day) for h in households}
+    everyone = [p for people in registry.values() for p in people]
+    bases = burden_bases_load(persons=everyone, day=day)
+    found: dict[int, tuple[list[Person], str | None, str | None]] = {}
+    for household_id, people in registry.items():
+        members, category, category_70 = [], None, None
+        for person in people:
+            state = person_state_from(basis=bases[person.pk], on=day)
+            if not state.insured or is_late_elderly(person.birth_date, rules):
+                continue
+            members.append(person)
+            elderly = age_on(person.birth_date, day) >= rules.elderly_age
+            label = state.category.value if state.category is not None else None
+            band = (
+                rules.band_for_label(ELDERLY if elderly else UNDER70, str(label)) if label else None
+            )
+            if band is not None and elderly:
+                category_70 = category_70 or band.key
+            elif band is not None:
+                category = category or band.key
+        found[household_id] = (members, category, category_70)
+    return found
 
 
 def gassan_year_run(*, year: int) -> GassanRun:
@@ -265,11 +263,23 @@ def gassan_year_run(*, year: int) -> GassanRun:
             ],
             created_at=timezone.now(),
         )
+        found = _members_and_categories(list(households.values()), rules)
+        medical = medical_year(
+            persons=[p for members, _, _ in found.values() for p in members], year=year
+        )
         for household in households.values():
-            built = _household_year(household, year, care, rules)
-            if built is None:
+            members, category, category_70 = found[household.pk]
+            if not members:
                 continue
-            household_year, _ = built
+            household_year = HouseholdYear(
+                year,
+                category,
+                category_70,
+                tuple(
+                    MemberYear(p.atena_no, p.birth_date, medical[p.pk], care.get(p.pk, 0))
+                    for p in members
+                ),
+            )
             if not any(m.medical for m in household_year.members) or not any(
                 m.care for m in household_year.members
             ):

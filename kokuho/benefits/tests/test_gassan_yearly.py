@@ -62,11 +62,11 @@ def test_certificates_are_kept_once_and_a_changed_resend_is_refused(household, t
     "line, message",
     [
         ("C1,{atena},1954-01-11,2025,389998,1000", "住民（生年月日 1954-01-11）がいません"),
-        ("C1,{atena},1954/01/10,2025,389998,1000", "生年月日"),
+        ("C1,{atena},1954-01-32,2025,389998,1000", "生年月日"),  # the layout reader's dates
         ("C1,{atena},1954-01-10,25,389998,1000", "計算期間開始年"),
         ("C1,{atena},1954-01-10,2025,3899,1000", "介護保険者番号"),
         ("C1,{atena},1954-01-10,2025,389998,-5", "介護自己負担額"),
-        ("C1,{atena},1954-01-10,2025", "項目数"),
+        ("C1,{atena},1954-01-10,2025", "列の数が見出しと合いません"),
     ],
 )
 def test_a_bad_line_refuses_the_file_naming_line_and_field(household, tmp_path, line, message):

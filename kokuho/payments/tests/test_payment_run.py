@@ -171,7 +171,7 @@ def test_a_run_that_fails_while_writing_loses_nothing(monkeypatch):
     def broken(path, data):
         raise OSError("disk full")
 
-    monkeypatch.setattr(run_module, "_write_atomic", broken)
+    monkeypatch.setattr(run_module, "write_atomic", broken)
     with pytest.raises(OSError):
         _run()
     assert not PaymentRun.objects.exists() and not PaymentTransfer.objects.exists()
