@@ -94,6 +94,19 @@ class EventType(models.TextChoices):
         "copay_reduction_extended",
         "一部負担金の減額・免除・徴収猶予の期間の延長の決定",
     )
+    KOGAKU_REFUSED = "kogaku_refused", "高額療養費の不支給決定"
+    KOGAKU_CHANGED = "kogaku_changed", "高額療養費の変更決定（追加支給・返納）"
+    KOGAKU_OUTPATIENT_YEAR = (
+        "kogaku_outpatient_year",
+        "高額療養費（外来年間合算・70〜74歳）の精算",
+    )
+    CLAIM_MATCH_RESOLVED = "claim_match_resolved", "未照合レセプトの解消（再照合）"
+    ENTRUSTED_BATCH = "entrusted_batch", "柔整・あはき 受領委任分の取込・決定"
+    DIRECT_PAYMENT_BATCH = "direct_payment_batch", "出産育児一時金 直接支払制度分の取込・決定"
+    PAYEE_ORGANISATION_RECORDED = (
+        "payee_organisation_recorded",
+        "施術所・国保連合会等の振込先の登録・変更",
+    )
 
 
 class SubjectType(models.TextChoices):

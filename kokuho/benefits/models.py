@@ -379,6 +379,23 @@ class KogakuInvitation(models.Model):
 class DecisionKind(models.TextChoices):
     APPLICATION = "application", "申請による決定"
     SIMPLIFIED = "simplified", "申請簡素化による決定"
+    CHANGE = "change", "変更決定（再計算による）"
+
+
+class DecisionOutcome(models.TextChoices):
+    PAID = "paid", "支給"
+    REFUSED = "refused", "不支給"
+
+
+class RecomputeCause(models.TextChoices):
+    """Why a decided month was computed again (payments.md §3)."""
+
+    LATE_CLAIM = "late_claim", "レセプトの追加（月遅れ請求）"
+    CLAIM_CORRECTION = "claim_correction", "レセプトの過誤調整・再審査"
+    INCOME_CORRECTION = "income_correction", "所得区分の更正（所得の修正申告等）"
+    ELIGIBILITY_CHANGE = "eligibility_change", "資格の遡及異動"
+    RYOYOHI = "ryoyohi", "療養費の支給（自己負担相当額の合算）"
+    OTHER = "other", "その他の再計算"
 
 
 class KogakuDecision(BankAccount):
@@ -389,10 +406,37 @@ class KogakuDecision(BankAccount):
         Household, verbose_name="世帯", on_delete=models.PROTECT, related_name="+"
     )
     month = models.DateField("診療月")
+    # The computation decided on; none for a 不支給 of a household the run has no row for
+    # (no counted co-payment at all in the month).
     result = models.ForeignKey(
-        KogakuResult, verbose_name="計算結果", on_delete=models.PROTECT, related_name="decisions"
+        KogakuResult,
+        verbose_name="計算結果",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="decisions",
     )
     kind = models.CharField("決定の種類", max_length=12, choices=DecisionKind.choices)
+    outcome = models.CharField(
+        "決定の内容", max_length=8, choices=DecisionOutcome.choices, default=DecisionOutcome.PAID
+    )
+    # 不支給の理由, or what made the month computed again (変更決定).
+    reason = models.CharField("理由", max_length=200, blank=True)
+    # A 変更決定 replaces the standing decision of the month, which stays as it was
+    # (append-only); the chain of a month is its first decision and its changes in order.
+    replaces = models.OneToOneField(
+        "self",
+        verbose_name="変更前の決定",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+    )
+    cause = models.CharField(
+        "再計算の理由", max_length=20, choices=RecomputeCause.choices, blank=True
+    )
+    # amount − the replaced decision's amount: > 0 追加支給, < 0 返納 (0 for a first decision).
+    difference = models.IntegerField("差額（追加支給・返納）", default=0)
     application = models.OneToOneField(
         KogakuApplication,
         verbose_name="申請",
@@ -426,21 +470,47 @@ class KogakuDecision(BankAccount):
     class Meta:
         verbose_name = "高額療養費 支給決定"
         constraints = [
-            models.UniqueConstraint(fields=["household", "month"], name="kogaku_one_decision"),
-            models.CheckConstraint(condition=models.Q(amount__gt=0), name="kogaku_decision_paid"),
-            # A decision rests on an application, or on the household's consent (簡素化).
+            # One first decision per household and month; later ones are 変更決定 of it.
+            models.UniqueConstraint(
+                fields=["household", "month"],
+                condition=models.Q(replaces__isnull=True),
+                name="kogaku_one_first_decision",
+            ),
+            # 支給 pays something; 不支給 pays nothing and says why.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(outcome=DecisionOutcome.PAID, amount__gt=0)
+                    | models.Q(outcome=DecisionOutcome.REFUSED, amount=0) & ~models.Q(reason="")
+                ),
+                name="kogaku_decision_outcome",
+            ),
+            # A first decision rests on an application, or on the household's consent
+            # (簡素化); a 変更決定 on the decision it replaces, with its cause.
             models.CheckConstraint(
                 condition=(
                     models.Q(
                         kind=DecisionKind.APPLICATION,
                         application__isnull=False,
                         simplification__isnull=True,
+                        replaces__isnull=True,
+                        difference=0,
+                        cause="",
                     )
                     | models.Q(
                         kind=DecisionKind.SIMPLIFIED,
                         application__isnull=True,
                         simplification__isnull=False,
+                        replaces__isnull=True,
+                        difference=0,
+                        cause="",
                     )
+                    | models.Q(
+                        kind=DecisionKind.CHANGE,
+                        application__isnull=True,
+                        simplification__isnull=True,
+                        replaces__isnull=False,
+                    )
+                    & ~models.Q(cause="")
                 ),
                 name="kogaku_decision_basis",
             ),
@@ -509,6 +579,62 @@ class KogakuCarriedMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.month:%Y-%m} {self.former_insurer_number}"
+
+
+class KogakuOutpatientYear(models.Model):
+    """外来年間合算（年間上限）: the yearly settlement of one 70–74 member's outpatient
+    co-payments over the cap year 8/1–7/31 (基準日 7/31), for a member who is 一般 or
+    低所得 on the 基準日 (令第42条の2; payments.md §3).
+
+    `months` holds each month of the year as counted — the outpatient amount left after
+    that month's 外来 limit, and whether the month counts (a month as 一般 or 低所得) — so
+    the notice shows the sum without recomputing. A settlement made again (a late claim,
+    a 更正) replaces the standing one, which stays as it was."""
+
+    person = models.ForeignKey(
+        Person, verbose_name="被保険者", on_delete=models.PROTECT, related_name="+"
+    )
+    household = models.ForeignKey(
+        Household, verbose_name="世帯（基準日）", on_delete=models.PROTECT, related_name="+"
+    )
+    head = models.ForeignKey(
+        Person, verbose_name="世帯主（支払先）", on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField("計算期間の開始年")  # 8/1 of this year …
+    category = models.CharField("所得区分（基準日）", max_length=20)
+    months = models.JSONField("月別の外来自己負担額", default=list)
+    total = models.PositiveIntegerField("年間の外来自己負担額")
+    annual_limit = models.PositiveIntegerField("年間上限額")
+    benefit = models.PositiveIntegerField("支給額")
+    parameters = models.JSONField("適用した法令パラメータ", default=list)
+    replaces = models.OneToOneField(
+        "self",
+        verbose_name="変更前の精算",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+    )
+    difference = models.IntegerField("差額（追加支給・返納）", default=0)
+    decided_on = models.DateField("決定日")
+    created_at = models.DateTimeField("記録日時")
+
+    class Meta:
+        verbose_name = "高額療養費 外来年間合算"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "year"],
+                condition=models.Q(replaces__isnull=True),
+                name="kogaku_outpatient_year_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(benefit__gt=0) | models.Q(replaces__isnull=False),
+                name="kogaku_outpatient_year_paid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.year} {self.benefit}"
 
 
 # The life cycle of the other benefits lives in its own module; imported here so that Django
