@@ -424,12 +424,13 @@ class KogakuDecision(BankAccount):
     reason = models.CharField("理由", max_length=200, blank=True)
     # A 変更決定 replaces the standing decision of the month, which stays as it was
     # (append-only); the chain of a month is its first decision and its changes in order.
+    # CASCADE: only the retention job deletes decisions, and a chain goes whole.
     replaces = models.OneToOneField(
         "self",
         verbose_name="変更前の決定",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="replaced_by",
     )
     cause = models.CharField(
@@ -581,6 +582,45 @@ class KogakuCarriedMonth(models.Model):
         return f"{self.household_id} {self.month:%Y-%m} {self.former_insurer_number}"
 
 
+class KogakuRecomputeRequest(models.Model):
+    """再計算の対象: a decided (household, 診療月) that something made out of date — a claim
+    assigned after 照合, a retroactive 資格 or 所得区分 (更正), a 療養費 of the month — noted
+    where it happens and taken by the month's re-computation (`kogaku.recompute`), which
+    records when and by which run. Late claims of a decided month need no request: the
+    re-computation finds them by their 記録日時."""
+
+    household = models.ForeignKey(
+        Household, verbose_name="世帯", on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField("診療月")
+    cause = models.CharField("再計算の理由", max_length=20, choices=RecomputeCause.choices)
+    detail = models.CharField("内容", max_length=200, blank=True)
+    noted_at = models.DateTimeField("記録日時")
+    done_at = models.DateTimeField("再計算日時", null=True, blank=True)
+    done_run = models.ForeignKey(
+        KogakuRun,
+        verbose_name="再計算の月次計算",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "高額療養費 再計算の対象"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "month", "cause"],
+                condition=models.Q(done_at__isnull=True),
+                name="kogaku_recompute_open_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(month__day=1), name="kogaku_recompute_month_first_day"
+            ),
+        ]
+        indexes = [models.Index(fields=["month", "done_at"], name="kogaku_recompute_open")]
+
+
 class KogakuOutpatientYear(models.Model):
     """外来年間合算（年間上限）: the yearly settlement of one 70–74 member's outpatient
     co-payments over the cap year 8/1–7/31 (基準日 7/31), for a member who is 一般 or
@@ -612,7 +652,7 @@ class KogakuOutpatientYear(models.Model):
         verbose_name="変更前の精算",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,  # as for decisions: a chain is erased whole
         related_name="replaced_by",
     )
     difference = models.IntegerField("差額（追加支給・返納）", default=0)
