@@ -38,7 +38,9 @@ from kokuho.benefits.models import (
     KogakuCarriedMonth,
     KogakuDecision,
     KogakuInvitation,
+    KogakuOutpatientYear,
     KogakuPersonResult,
+    KogakuRecomputeRequest,
     KogakuResult,
     KogakuSimplification,
 )
@@ -184,6 +186,18 @@ HOLDINGS: tuple[Holding, ...] = (
         "高額療養費の支給決定",
         KogakuDecision,
         lambda p, hh: KogakuDecision.objects.filter(household__in=hh).order_by("month"),
+    ),
+    Holding(
+        "高額療養費の外来年間合算（70〜74歳）",
+        KogakuOutpatientYear,
+        lambda p, hh: KogakuOutpatientYear.objects.filter(person=p).order_by("year", "pk"),
+    ),
+    Holding(
+        "高額療養費の再計算の対象（変更決定の理由）",
+        KogakuRecomputeRequest,
+        lambda p, hh: KogakuRecomputeRequest.objects.filter(household__in=hh).order_by(
+            "month", "pk"
+        ),
     ),
     Holding(
         "高額療養費の該当月の引継ぎ（県内の転居）",

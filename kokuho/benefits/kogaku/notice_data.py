@@ -23,6 +23,8 @@ from kokuho.audit.services import audit_event_record
 from kokuho.benefits.kogaku.explain import outcome_steps
 from kokuho.benefits.kogaku.stored import result_outcome
 from kokuho.benefits.models import (
+    DecisionKind,
+    DecisionOutcome,
     KogakuApplication,
     KogakuDecision,
     KogakuInvitation,
@@ -132,7 +134,12 @@ def decision_notice_pdf(
     *, decision: KogakuDecision, actor: Any, on: dt.date | None = None
 ) -> bytes:
     """支給決定通知書 of one decision as PDF; showing it is recorded like opening the household.
-    Raises ValueError (nothing recorded) when the notice cannot be drawn."""
+    A 不支給 or 変更決定 has its own notice (`change_notice`). Raises ValueError (nothing
+    recorded) when the notice cannot be drawn."""
+    if decision.kind == DecisionKind.CHANGE or decision.outcome == DecisionOutcome.REFUSED:
+        from kokuho.benefits.kogaku.change_notice import change_notice_pdf
+
+        return change_notice_pdf(decision=decision, actor=actor, on=on)
     notice = decision_notice(decision, issued_on=on or timezone.localdate())
     content = decision_notices_pdf(
         [notice], municipality=_municipality(), prefecture=settings.KOKUHO_PREFECTURE_NAME

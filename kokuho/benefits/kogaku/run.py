@@ -34,6 +34,7 @@ from kokuho.benefits.kogaku.month import (
     engine_tables_load,
     many_window,
 )
+from kokuho.benefits.kogaku.recompute import kogaku_redetermine
 from kokuho.benefits.kogaku.rules import MonthRules, MonthUnconfirmed, month_rules
 from kokuho.benefits.kogaku.stored import explanations_read
 from kokuho.benefits.kogaku.workflow import (
@@ -285,6 +286,8 @@ def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> dict[str,
         progress("計算", 1, 1)
     _store(run, results, persons, explanations, progress)
     followups = kogaku_followups(run=run)
+    # A month computed again decides its decided households again (変更決定).
+    changes = kogaku_redetermine(run=run)
     paid = [r for r in results if r[1] > 0]
     reasons = Counter(STEP_REASONS[r[5]] for r in paid)
     counts = {
@@ -301,6 +304,9 @@ def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> dict[str,
         "invitations": followups["invited"],
         "automatic_decisions": followups["decided"],
         "already_decided": followups["already_decided"],
+        "changed_decisions": changes.changed,
+        "additional_total": changes.additional,
+        "refund_total": changes.refund,
     }
     audit_event_record(
         actor=run.requested_by,
@@ -382,6 +388,11 @@ def kogaku_run_summary(run: KogakuRun) -> str:
             else ""
         )
     )
+    if c.get("changed_decisions"):
+        lines.append(
+            f"  再計算による変更決定 {c['changed_decisions']:,} 世帯（追加支給 "
+            f"{c.get('additional_total', 0):,} 円・返納 {c.get('refund_total', 0):,} 円）"
+        )
     if c.get("category_unknown"):
         lines.append(f"  所得区分を判定できず計算しなかった世帯 {c['category_unknown']:,}")
     reasons = c.get("reasons") or {}

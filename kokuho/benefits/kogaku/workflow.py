@@ -22,9 +22,11 @@ from django.utils import timezone
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.benefits.kogaku.explain import outcome_steps
+from kokuho.benefits.kogaku.recompute import decision_steps, refusal_reason
 from kokuho.benefits.kogaku.stored import result_outcome
 from kokuho.benefits.models import (
     DecisionKind,
+    DecisionOutcome,
     KogakuApplication,
     KogakuDecision,
     KogakuInvitation,
@@ -332,31 +334,69 @@ def kogaku_application_register(
 def kogaku_decide(
     *, application: KogakuApplication, actor: Any, decided_on: dt.date | None = None
 ) -> KogakuDecision:
-    """支給決定 of an application, on the household's result in the month's current run."""
-    result = kogaku_current_result(household=application.household, month=application.month)
-    if result is None or result.benefit <= 0:
-        raise KogakuError(
-            f"{application.month:%Y-%m} 診療分の計算結果に支給額がありません（月次計算を確認）"
-        )
-    if KogakuDecision.objects.filter(
-        household=application.household, month=application.month
-    ).exists():
-        raise KogakuError(f"{application.month:%Y-%m} 診療分は決定済みです")
+    """支給決定 of an application, on the household's result in the month's current run;
+    不支給決定 (with the reason) when that run pays the household nothing. A month not yet
+    computed cannot be decided."""
+    month = application.month
+    if kogaku_current_run(month=month) is None:
+        raise KogakuError(f"{month:%Y-%m} 診療分の月次計算がまだありません（月次計算を確認）")
+    if KogakuDecision.objects.filter(household=application.household, month=month).exists():
+        raise KogakuError(f"{month:%Y-%m} 診療分は決定済みです")
+    result = kogaku_current_result(household=application.household, month=month)
+    decided_on = decided_on or timezone.localdate()
     with transaction.atomic():
+        if result is None or result.benefit <= 0:
+            return _refusal_create(
+                application=application, result=result, decided_on=decided_on, actor=actor
+            )
         return _decision_create(
             result=result,
             kind=DecisionKind.APPLICATION,
             account=_account_of(application),
-            decided_on=decided_on or timezone.localdate(),
+            decided_on=decided_on,
             actor=actor,
             application=application,
         )
 
 
+def _refusal_create(
+    *,
+    application: KogakuApplication,
+    result: KogakuResult | None,
+    decided_on: dt.date,
+    actor: Any,
+) -> KogakuDecision:
+    reason = refusal_reason(result)
+    decision = KogakuDecision.objects.create(
+        household_id=application.household_id,
+        month=application.month,
+        result=result,
+        kind=DecisionKind.APPLICATION,
+        outcome=DecisionOutcome.REFUSED,
+        reason=reason,
+        application=application,
+        amount=0,
+        decided_on=decided_on,
+        decided_by=actor,
+        steps=decision_steps(result),
+        created_at=timezone.now(),
+        **_account_of(application),
+    )
+    audit_event_record(
+        actor=actor,
+        event_type=EventType.KOGAKU_REFUSED,
+        purpose=Purpose.NHI_BENEFITS,
+        subject_type=SubjectType.HOUSEHOLD,
+        subject_id=application.household.household_no,
+        extra={"month": f"{application.month:%Y-%m}", "reason": reason},
+    )
+    return decision
+
+
 def kogaku_decisions_awaiting_payment() -> QuerySet[KogakuDecision]:
     """支払待ち: decided, not yet recorded as paid, oldest first."""
     return (
-        KogakuDecision.objects.filter(paid_on__isnull=True)
+        KogakuDecision.objects.filter(paid_on__isnull=True, amount__gt=0)
         .select_related("household")
         .order_by("decided_on", "month", "pk")
     )

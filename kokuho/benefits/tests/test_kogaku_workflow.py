@@ -176,7 +176,7 @@ def test_refusals(city):
         simplify=False,
         actor=staff,
     )
-    with pytest.raises(KogakuError, match="計算結果に支給額がありません"):
+    with pytest.raises(KogakuError, match="月次計算がまだありません"):
         kogaku_decide(application=application, actor=staff)  # no run yet
     with pytest.raises(KogakuError, match="受付済み"):
         kogaku_application_register(
