@@ -22,3 +22,14 @@ class BenefitsConfig(AppConfig):
                 returned=lambda ids: KogakuDecision.objects.filter(pk__in=ids).update(paid_on=None),
             ),
         )
+        from kokuho.benefits.kogaku.outpatient_year import PAYMENT_SOURCE as OUTPATIENT_YEAR
+
+        # The settlement keeps no 支払日 of its own: the payment record says it.
+        payment_source_register(
+            OUTPATIENT_YEAR,
+            PaymentSource(
+                label="高額療養費（外来年間合算）支給決定",
+                scheduled=lambda ids, day: None,
+                returned=lambda ids: None,
+            ),
+        )

@@ -620,6 +620,9 @@ class KogakuRecomputeRequest(models.Model):
         ]
         indexes = [models.Index(fields=["month", "done_at"], name="kogaku_recompute_open")]
 
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.month:%Y-%m} {self.cause}"
+
 
 class KogakuOutpatientYear(models.Model):
     """外来年間合算（年間上限）: the yearly settlement of one 70–74 member's outpatient
