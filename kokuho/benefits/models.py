@@ -521,6 +521,16 @@ class KogakuDecision(BankAccount):
     def __str__(self) -> str:
         return f"{self.household_id} {self.month:%Y-%m} {self.amount}"
 
+    @property
+    def additional(self) -> int:
+        """追加支給額 of a 変更決定 (0 otherwise)."""
+        return max(0, self.difference)
+
+    @property
+    def refund(self) -> int:
+        """返納額 of a 変更決定 (0 otherwise)."""
+        return max(0, -self.difference)
+
 
 class KogakuCarriedMonth(models.Model):
     """高額該当の引継ぎ: a 診療月 in which a former municipality of the same prefecture paid

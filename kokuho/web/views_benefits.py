@@ -30,6 +30,7 @@ from kokuho.benefits.kogaku.notice_data import (
     invitations_unprinted,
     kogaku_invitations_print,
 )
+from kokuho.benefits.kogaku.recompute import kogaku_recompute_months
 from kokuho.benefits.kogaku.rules import MonthUnconfirmed, month_rules
 from kokuho.benefits.kogaku.run import (
     kogaku_latest_confirmed_month,
@@ -215,7 +216,15 @@ class CarriedWithdrawForm(forms.Form):
 def _runs(request: HttpRequest, form: RunForm) -> HttpResponse:
     runs = kogaku_runs_page(page=request.GET.get("page"))
     rows = [(run, kogaku_run_summary(run) if run.counts else "") for run in runs]
-    context = {"runs": runs, "rows": rows, "form": form, "purpose": Purpose.NHI_BENEFITS}
+    # 再計算の対象: months with decided households something has made out of date.
+    recompute = [(format_wareki(m)[:-2], m, n) for m, n in kogaku_recompute_months()]
+    context = {
+        "runs": runs,
+        "rows": rows,
+        "form": form,
+        "recompute": recompute,
+        "purpose": Purpose.NHI_BENEFITS,
+    }
     return render(request, "web/kogaku_runs.html", context)
 
 
@@ -323,10 +332,8 @@ def _result_page(
         # A form sent back with errors stays on the page, whatever the state now is.
         "can_apply": application_form is not None
         or (
-            state.is_current
-            and state.result.benefit > 0
-            and state.application is None
-            and state.decision is None
+            # Any household may apply; one with nothing due is decided 不支給 with the reason.
+            state.is_current and state.application is None and state.decision is None
         ),
         "can_decide": decide_form is not None
         or (state.application is not None and state.decision is None),
@@ -391,7 +398,10 @@ def kogaku_decision_new(request: HttpRequest, result_id: int) -> HttpResponse:
         except KogakuError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"支給額 {decision.amount:,}円で支給を決定しました。")
+            if decision.amount:
+                messages.success(request, f"支給額 {decision.amount:,}円で支給を決定しました。")
+            else:
+                messages.success(request, f"不支給と決定しました（{decision.reason}）。")
             return redirect("kogaku_result_detail", result_id=result.pk)
     return _result_page(request, result.pk, decide_form=form)
 
@@ -449,6 +459,8 @@ def kogaku_decision_notice(request: HttpRequest, decision_id: int) -> HttpRespon
         content = decision_notice_pdf(decision=decision, actor=request.user)
     except ValueError as error:
         messages.error(request, f"通知書を作成できませんでした: {error}")
+        if decision.result_id is None:
+            return redirect("kogaku_decisions")
         return redirect("kogaku_result_detail", result_id=decision.result_id)
     response = HttpResponse(content, content_type="application/pdf")
     file_name = f"kogaku-kettei-{decision.month:%Y%m}-{decision.pk}.pdf"

@@ -130,7 +130,8 @@ class ResultState:
     members: list[Person]  # who may be named as applicant
     invitation: KogakuInvitation | None
     application: KogakuApplication | None
-    decision: KogakuDecision | None
+    decision: KogakuDecision | None  # the standing one (the last of the month's chain)
+    chain: list[KogakuDecision]  # the month's decisions in order: the first, its changes
     simplification: KogakuSimplification | None
 
 
@@ -161,9 +162,16 @@ def _result_state(result: KogakuResult) -> ResultState:
         application=KogakuApplication.objects.filter(household=household, month=month)
         .select_related("applicant", "simplification")
         .first(),
-        decision=KogakuDecision.objects.filter(household=household, month=month)
+        decision=KogakuDecision.objects.filter(
+            household=household, month=month, replaced_by__isnull=True
+        )
         .select_related("decided_by__staff_profile")
         .first(),
+        chain=list(
+            KogakuDecision.objects.filter(household=household, month=month).order_by(
+                "created_at", "pk"
+            )
+        ),
         simplification=KogakuSimplification.objects.filter(
             household=household, withdrawn_on__isnull=True
         ).first(),
