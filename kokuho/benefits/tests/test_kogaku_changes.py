@@ -9,6 +9,8 @@ import datetime as dt
 import io
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from kokuho.audit.models import AuditEvent, EventType
@@ -218,3 +220,34 @@ def test_notes_are_kept_only_for_decided_months(people):
     assert noted == 1  # c's month has no decision: its next run simply computes it
     with pytest.raises(ValueError):
         kogaku_months_dirty([(b.household_id, JULY)], cause="no-such-cause")
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(copays=st.lists(st.integers(min_value=0, max_value=60000), min_size=1, max_size=3))
+def test_whatever_the_claims_become_the_chain_pays_what_the_last_run_computes(copays):
+    """Decided on 30,000 of outpatient care, then the month's claim changes and the month is
+    run again, a few times: the standing decision is the new result, the chain's first amount
+    plus its differences is that amount, and what was paid less what comes back equals it."""
+    b = make_insured(birth_date=dt.date(1953, 3, 2))
+    claim = make_claim(person=b, service_month=JULY, setting=2, points=10000, copay=30000)
+    _run()
+    first = _apply_and_decide(b, make_staff())
+    for copay in copays:
+        Claim.objects.filter(pk=claim.pk).update(copay=copay)
+        run = _run()
+        result = run.results.filter(household=b.household).first()
+        standing = kogaku_standing_decision(household=b.household, month=JULY)
+        assert standing.amount == (result.benefit if result else 0)
+        chain = kogaku_decision_chain(standing)
+        assert chain[0].pk == first.pk
+        assert first.amount + sum(d.difference for d in chain[1:]) == standing.amount
+        paid = sum(
+            Payment.objects.filter(
+                source_type="kogaku_decision", source_id__in=[d.pk for d in chain]
+            ).values_list("amount", flat=True)
+        )
+        assert paid - sum(d.refund for d in chain) == standing.amount
