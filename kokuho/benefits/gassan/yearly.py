@@ -325,11 +325,24 @@ def gassan_application_register(
 ) -> Any:
     """The head's application for a computed household-year, through the benefits life
     cycle: the result's figures are kept on the application as it stood when applied for."""
-    from kokuho.benefits.lifecycle.services import benefit_application_register
+    from kokuho.benefits.lifecycle.models import ApplicationStatus, BenefitApplication
+    from kokuho.benefits.lifecycle.services import BenefitError, benefit_application_register
     from kokuho.payments.models import Benefit
 
     _, reference_day = period_of(result.run.year)
     household = result.household
+    # One application per household and year: a second would be paid twice.
+    if (
+        BenefitApplication.objects.filter(
+            benefit=Benefit.GASSAN, household=household, facts__year=result.run.year
+        )
+        .exclude(status=ApplicationStatus.WITHDRAWN)
+        .exists()
+    ):
+        raise BenefitError(
+            f"この世帯の{result.run.year}年8月〜{result.run.year + 1}年7月分の"
+            "高額介護合算療養費は申請済みです"
+        )
     members = {m["atena_no"] for m in result.members}
     subject = household.head if household.head and household.head.atena_no in members else None
     subject = subject or Person.objects.get(atena_no=sorted(members)[0])

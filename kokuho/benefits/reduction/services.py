@@ -46,7 +46,7 @@ from kokuho.eligibility.selectors import (
     person_state_from,
 )
 from kokuho.people.models import Person
-from kokuho.rules.params import parameters
+from kokuho.rules.params import ParameterError, parameters
 
 
 def copay_reduction_register(
@@ -213,6 +213,35 @@ def _chain(decision: CopayReductionDecision) -> list[CopayReductionDecision]:
     return chain
 
 
+def copay_reduction_preview(
+    *,
+    application: CopayReductionApplication,
+    extends: CopayReductionDecision | None = None,
+    overrides: dict[str, int] | None = None,
+) -> tuple[ReductionFacts, ReductionOutcome]:
+    """What `copay_reduction_decide` (or `copay_reduction_extend` of `extends`) decides from
+    these figures, with the same checks and rule; nothing is kept — the screen shows it
+    before the clerk decides. `BenefitError` when it cannot be decided."""
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    start = application.period_start
+    if extends is not None:
+        if extends.result not in APPROVED or extends.period_start is None:
+            raise BenefitError("不承認の決定は延長できません（新たに申請してください）")
+        if CopayReductionDecision.objects.filter(extends=extends).exists():
+            raise BenefitError("この決定はすでに延長されています（最新の決定を延長してください）")
+        if given.get("months", 1) < 1:
+            raise BenefitError("延長の月数は1以上です", "months")
+        start = month_add(extends.period_start, extends.months)
+        given["deferred_months_before"] = sum(
+            d.months for d in _chain(extends) if d.result == ReductionResult.DEFERRAL
+        )
+    facts = _facts(application, start, given)
+    try:
+        return facts, _outcome(facts)
+    except ParameterError as error:
+        raise BenefitError(str(error)) from None
+
+
 def copay_reduction_extend(
     *,
     decision: CopayReductionDecision,
@@ -225,20 +254,16 @@ def copay_reduction_extend(
 ) -> CopayReductionDecision:
     """延長: decide the months after `decision` on the household's figures now (unchanged
     when not given), as the same kind of application."""
-    if decision.result not in APPROVED or decision.period_start is None:
-        raise BenefitError("不承認の決定は延長できません（新たに申請してください）")
-    if CopayReductionDecision.objects.filter(extends=decision).exists():
-        raise BenefitError("この決定はすでに延長されています（最新の決定を延長してください）")
-    chain = _chain(decision)
-    deferred = sum(d.months for d in chain if d.result == ReductionResult.DEFERRAL)
-    given = {"monthly_income": monthly_income, "savings": savings, "members": members}
-    given |= {"months": months, "deferred_months_before": deferred}
-    overrides = {k: v for k, v in given.items() if v is not None}
-    if overrides.get("months", 1) < 1:
-        raise BenefitError("延長の月数は1以上です", "months")
-    start = month_add(decision.period_start, decision.months)
-    facts = _facts(decision.application, start, overrides)
-    outcome = _outcome(facts)
+    facts, outcome = copay_reduction_preview(
+        application=decision.application,
+        extends=decision,
+        overrides={
+            "monthly_income": monthly_income,
+            "savings": savings,
+            "members": members,
+            "months": months,
+        },
+    )
     with transaction.atomic():
         return _record(
             application=decision.application,

@@ -164,6 +164,17 @@ def test_a_paid_household_applies_and_is_paid_the_medical_share(household, tmp_p
     assert (decision.outcome, decision.amount) == ("paid", result.medical_share)
     payment = Payment.objects.get()
     assert (payment.benefit, payment.amount) == (Benefit.GASSAN, result.medical_share)
+    # A second application for the same household and year is refused: it would pay twice.
+    from kokuho.benefits.lifecycle.services import BenefitError
+
+    with pytest.raises(BenefitError, match="申請済み"):
+        gassan_application_register(
+            result=result,
+            received_on=dt.date(2026, 12, 2),
+            account=AccountInput("0001", "001", 1, "1234567", "キュウフ タロウ"),
+            attachments={"care_certificate": True},
+            actor=staff,
+        )
 
 
 def test_a_household_under_the_500_yen_rule_is_refused(household, tmp_path):
