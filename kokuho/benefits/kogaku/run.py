@@ -159,11 +159,51 @@ def _claims_read(month: dt.date) -> pa.Table:
             "limit_applied",
         )
     )
-    columns = list(zip(*rows.iterator(chunk_size=20000), strict=True)) or [[] for _ in RAW_SCHEMA]
+    everything = [*rows.iterator(chunk_size=20000), *_ryoyohi_rows(month)]
+    columns = list(zip(*everything, strict=True)) or [[] for _ in RAW_SCHEMA]
     return pa.Table.from_arrays(
         [pa.array(col, type=f.type) for col, f in zip(columns, RAW_SCHEMA, strict=True)],
         schema=RAW_SCHEMA,
     )
+
+
+RYOYOHI_BENEFITS = ("ryoyohi", "kaigai")
+
+
+def _ryoyohi_rows(month: dt.date) -> list[tuple]:
+    """The month's 療養費 as claims (payments.md §2): each standing 支給 of a 療養費 or
+    海外療養費 whose care was in `month` brings its 一部負担金相当額, outpatient 医科 at a
+    provider of its own (a negative claim id, a code no real provider has), so the engine
+    counts it like a claim — under 70 when it reaches the 21,000 floor on its own."""
+    from kokuho.benefits.models import BenefitDecision
+
+    rows = []
+    for pk, household_id, person_id, birth, inputs, amount in (
+        BenefitDecision.objects.filter(
+            application__benefit__in=RYOYOHI_BENEFITS,
+            outcome__in=["paid", "partial"],
+            changed_by__isnull=True,
+            inputs__facts__service_date__startswith=f"{month:%Y-%m}",
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "application__household_id",
+            "application__subject_id",
+            "application__subject__birth_date",
+            "inputs",
+            "amount",
+        )
+    ):
+        counted = int(inputs.get("counted_copay") or 0)
+        if counted <= 0:
+            continue
+        points = (counted + amount + 5) // 10
+        rows.append(
+            (-pk, household_id, person_id, birth, f"R{pk:09d}", 2, 1, "", points, counted,
+             False, False)
+        )  # fmt: skip
+    return rows
 
 
 def _insured_day(periods: list, month: dt.date) -> dt.date:

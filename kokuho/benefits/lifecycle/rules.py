@@ -69,6 +69,9 @@ class RuleOutcome:
     institution_amount: int = 0
     steps: list[str] = field(default_factory=list)
     parameters: list[dict[str, Any]] = field(default_factory=list)
+    # 療養費: the 一部負担金相当額 the household bore, which counts toward the 高額療養費 of the
+    # 診療月 like a claim's co-payment (payments.md §2).
+    counted_copay: int = 0
 
 
 def _date(facts: dict[str, Any], name: str, *, required: bool = True) -> dt.date | None:
@@ -260,6 +263,7 @@ def medical_expenses(ctx: Context) -> RuleOutcome:
         reason="、".join(reasons),
         steps=steps + reasons,
         parameters=params.used,
+        counted_copay=copay,
     )
 
 
@@ -323,6 +327,7 @@ def overseas(ctx: Context) -> RuleOutcome:
         reason="、".join(reasons),
         steps=steps + reasons,
         parameters=params.used,
+        counted_copay=copay,
     )
 
 

@@ -235,7 +235,11 @@ def _record(
         amount=outcome.amount,
         difference=difference,
         institution_amount=outcome.institution_amount,
-        inputs={"facts": facts, "event_date": application.event_date.isoformat()},
+        inputs={
+            "facts": facts,
+            "event_date": application.event_date.isoformat(),
+            "counted_copay": outcome.counted_copay,
+        },
         parameters=outcome.parameters,
         explanation=outcome.steps,
         decided_on=decided_on,
@@ -257,6 +261,7 @@ def _record(
         )
     application.status = ApplicationStatus.DECIDED
     application.save(update_fields=["status"])
+    _kogaku_month_note(application, decision, previous)
     audit_event_record(
         actor=actor,
         event_type=EventType.BENEFIT_DECIDED,
@@ -272,6 +277,27 @@ def _record(
         },
     )
     return decision
+
+
+def _kogaku_month_note(
+    application: BenefitApplication, decision: BenefitDecision, previous: BenefitDecision | None
+) -> None:
+    """A 療養費 whose 一部負担金相当額 counts makes its 診療月's 高額療養費 out of date: the
+    month is noted for re-computation (only a decided month is; see `kogaku.recompute`)."""
+    counted = int(decision.inputs.get("counted_copay") or 0)
+    before = int(previous.inputs.get("counted_copay") or 0) if previous is not None else 0
+    service_date = decision.inputs["facts"].get("service_date")
+    if counted == before or not service_date:
+        return
+    from kokuho.benefits.kogaku.recompute import kogaku_months_dirty
+    from kokuho.benefits.models import RecomputeCause
+
+    month = dt.date.fromisoformat(str(service_date)[:10]).replace(day=1)
+    kogaku_months_dirty(
+        [(application.household_id, month)],
+        cause=RecomputeCause.RYOYOHI,
+        detail=f"療養費の支給決定（自己負担相当額 {counted:,}円）",
+    )
 
 
 def benefit_decide(

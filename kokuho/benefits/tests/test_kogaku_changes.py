@@ -251,3 +251,40 @@ def test_whatever_the_claims_become_the_chain_pays_what_the_last_run_computes(co
             ).values_list("amount", flat=True)
         )
         assert paid - sum(d.refund for d in chain) == standing.amount
+
+
+def test_a_ryoyohi_counts_toward_its_month_and_makes_a_change_decision(people):
+    """b (一般, 20%) pays a 20,000 bill out of pocket in July (立替払い): 療養費 16,000, and
+    its 4,000 一部負担金相当額 joins the month's 30,000 — 34,000 − 18,000 = 16,000."""
+    from kokuho.benefits.lifecycle.services import (
+        attachments_for,
+        benefit_application_register,
+        benefit_decide,
+    )
+    from kokuho.payments.models import Benefit
+    from kokuho.payments.services import AccountInput
+
+    b, _ = people
+    staff = make_staff()
+    _run()
+    first = _apply_and_decide(b, staff)
+    application = benefit_application_register(
+        benefit=Benefit.RYOYOHI,
+        subject=b,
+        applicant=b,
+        received_on=dt.date(2026, 9, 10),
+        event_date=dt.date(2026, 7, 10),
+        facts={"service_date": "2026-07-10", "fee_schedule_cost": 20000, "paid_amount": 20000},
+        attachments={a.code: True for a in attachments_for(Benefit.RYOYOHI)},
+        account=AccountInput("0001", "001", 1, "1234567", "キュウフ タロウ"),
+        actor=staff,
+    )
+    ryoyohi = benefit_decide(application=application, actor=staff)
+    assert (ryoyohi.amount, ryoyohi.inputs["counted_copay"]) == (16000, 4000)
+    note = KogakuRecomputeRequest.objects.get()
+    assert (note.household_id, note.month, note.cause) == (b.household_id, JULY, "ryoyohi")
+    kogaku_recompute(month=JULY, actor=staff)
+    change = kogaku_standing_decision(household=b.household, month=JULY)
+    assert change.replaces_id == first.pk
+    assert (change.amount, change.difference, change.cause) == (16000, 4000, "ryoyohi")
+    assert "自己負担相当額 4,000円" in change.reason
