@@ -13,6 +13,9 @@ once, to the account the payee gave, in a 全銀 file that reconciles with the d
   name as written, so a repeated run writes the same bytes).
 - A transfer the bank could not make (振込不能) returns its payment to the due list once the
   account is corrected; the returned line stays as it was.
+- A payee is a resident (`person`) or an organisation (`PayeeOrganisation`: the 施術所 paid
+  under 受領委任, the 国保連合会 paid under 直接支払制度, a 医療機関): every account and
+  payment belongs to exactly one of them (check constraints), accounts versioned alike.
 """
 
 from django.conf import settings
@@ -31,6 +34,7 @@ class Benefit(models.TextChoices):
     SHUSSAN = "shussan", "出産育児一時金"
     SOSAI = "sosai", "葬祭費"
     GASSAN = "gassan", "高額介護合算療養費"
+    JUSEI = "jusei", "柔整・あはき療養費"
 
 
 class AccountKind(models.IntegerChoices):
@@ -50,6 +54,42 @@ class AccountSource(models.TextChoices):
     PUBLIC = "public", "公金受取口座（情報照会）"
 
 
+class OrganisationKind(models.TextChoices):
+    """支払先の団体の種類."""
+
+    PRACTITIONER = "practitioner", "施術所"
+    FEDERATION = "federation", "国民健康保険団体連合会"
+    MEDICAL = "medical", "医療機関"
+
+
+class PayeeOrganisation(models.Model):
+    """支払先の団体: a payee that is not a resident. `code` is the 施術所コード, the
+    国保連合会's 保険者番号-style code or the 医療機関コード, unique per kind. Its address is
+    optional (the 支払通知書 is addressed to its name; a resident's address is never used)."""
+
+    kind = models.CharField("種類", max_length=12, choices=OrganisationKind.choices)
+    code = models.CharField("コード", max_length=10)
+    name = models.CharField("名称", max_length=60)
+    name_kana = models.CharField("名称（カナ）", max_length=60, blank=True)
+    postal_code = models.CharField("郵便番号", max_length=8, blank=True)
+    address = models.CharField("所在地", max_length=200, blank=True)
+    recorded_at = models.DateTimeField("記録日時")
+
+    class Meta:
+        verbose_name = "支払先の団体"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="payee_organisation_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.code} {self.name}"
+
+
+_ONE_PAYEE = models.Q(person__isnull=False, organisation__isnull=True) | models.Q(
+    person__isnull=True, organisation__isnull=False
+)
+
+
 class PayeeAccount(models.Model):
     """振込先口座: one version of the account a payee is paid to.
 
@@ -59,7 +99,20 @@ class PayeeAccount(models.Model):
     as a work item, never paid to a cut name."""
 
     person = models.ForeignKey(
-        Person, verbose_name="受給者", on_delete=models.PROTECT, related_name="payee_accounts"
+        Person,
+        verbose_name="受給者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payee_accounts",
+    )
+    organisation = models.ForeignKey(
+        PayeeOrganisation,
+        verbose_name="受給者（団体）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
     )
     version = models.PositiveIntegerField("版")
     bank_code = models.CharField("金融機関コード", max_length=4)
@@ -97,6 +150,15 @@ class PayeeAccount(models.Model):
                 condition=models.Q(superseded_at__isnull=True),
                 name="payee_account_one_current",
             ),
+            models.UniqueConstraint(
+                fields=["organisation", "version"], name="payee_org_account_version"
+            ),
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="payee_org_account_one_current",
+            ),
+            models.CheckConstraint(condition=_ONE_PAYEE, name="payee_account_one_payee"),
             models.CheckConstraint(
                 condition=~models.Q(source=AccountSource.PROXY) | ~models.Q(proxy_name=""),
                 name="payee_account_proxy_named",
@@ -132,6 +194,7 @@ class PaymentStatus(models.TextChoices):
 class HoldReason(models.TextChoices):
     ACCOUNT_NAME = "account_name", "口座名義を全銀の文字で書けない"
     ACCOUNT_RETURNED = "account_returned", "振込不能（口座の確認が必要）"
+    NO_ACCOUNT = "no_account", "振込先口座の届出がない"
 
 
 class Payment(models.Model):
@@ -145,10 +208,29 @@ class Payment(models.Model):
     source_type = models.CharField("決定の種類", max_length=30)
     source_id = models.PositiveBigIntegerField("決定の番号")
     person = models.ForeignKey(
-        Person, verbose_name="受給者", on_delete=models.PROTECT, related_name="payments"
+        Person,
+        verbose_name="受給者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
     )
+    organisation = models.ForeignKey(
+        PayeeOrganisation,
+        verbose_name="受給者（団体）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    # Empty only while the payee has given no account (held, `NO_ACCOUNT`) or once settled.
     account = models.ForeignKey(
-        PayeeAccount, verbose_name="振込先口座", on_delete=models.PROTECT, related_name="payments"
+        PayeeAccount,
+        verbose_name="振込先口座",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
     )
     amount = models.PositiveIntegerField("支払額")
     # What the payee reads on the 支払通知書 (e.g. 令和8年7月診療分), set by the decision.
@@ -176,11 +258,42 @@ class Payment(models.Model):
                 ),
                 name="payment_held_with_reason",
             ),
+            models.CheckConstraint(condition=_ONE_PAYEE, name="payment_one_payee"),
+            models.CheckConstraint(
+                condition=models.Q(account__isnull=False)
+                | models.Q(status__in=[PaymentStatus.HELD, PaymentStatus.SETTLED]),
+                name="payment_account_or_held",
+            ),
         ]
         indexes = [models.Index(fields=["status", "payable_from"], name="payment_due")]
 
     def __str__(self) -> str:
         return f"{self.get_benefit_display()} {self.source_type}:{self.source_id} {self.amount}"
+
+    @property
+    def payee_name(self) -> str:
+        """The payee as screens show it: the resident's name or the organisation's."""
+        return self.person.name if self.person_id else self.organisation.name
+
+    @property
+    def payee_ref(self) -> str:
+        """宛名番号, or the organisation's kind and code (what the register shows)."""
+        if self.person_id:
+            return self.person.atena_no
+        return organisation_ref(self.organisation.kind, self.organisation.code)
+
+
+# Short enough for the 支払明細書's 宛名番号 column (19 mm) with a 10-digit code.
+_REF_PREFIX = {
+    OrganisationKind.PRACTITIONER: "施術所",
+    OrganisationKind.FEDERATION: "国保連",
+    OrganisationKind.MEDICAL: "医療",
+}
+
+
+def organisation_ref(kind: str, code: str) -> str:
+    """How registers and screens name an organisation payee, e.g. 施術所:0123456."""
+    return f"{_REF_PREFIX[OrganisationKind(kind)]}:{code}"
 
 
 class PaymentRunStatus(models.TextChoices):

@@ -95,6 +95,7 @@ class PaymentNoticeData:
     notice_no: str
     issued_on: date
     payer_name: str = ""  # 振込依頼人名 as the passbook shows it, e.g. ﾐｶﾝｼ ｺｸﾐﾝｹﾝｺｳﾎｹﾝ
+    honorific: str = "様"  # 御中 for an organisation payee (施術所, 国保連合会)
 
 
 # --- Checks and cells -------------------------------------------------------------------------
@@ -385,7 +386,9 @@ def _notice_check(n: PaymentNoticeData) -> _Notice:
         if mask_my_numbers_in(text) != text:
             raise ValueError(f"{where}: {label}（{name}）に個人番号と同じ形の数字は印字できません")
     address_lines = text_wrap(n.address, MINCHO, 10.5, ADDRESS_W)
-    name_lines = text_wrap(f"{n.name}　様", MINCHO, 13, ADDRESS_W)
+    if n.honorific not in ("様", "御中"):
+        raise ValueError(f"{where}: 敬称（honorific）は 様 か 御中 です")
+    name_lines = text_wrap(f"{n.name}　{n.honorific}", MINCHO, 13, ADDRESS_W)
     if len(address_lines) > 3 or len(name_lines) > 2:
         raise ValueError(f"{where}: 宛先の住所・氏名（address, name）が封筒の窓に収まりません")
     payer = f"「{n.payer_name}」" if n.payer_name else f"{city}の名義"

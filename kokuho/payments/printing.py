@@ -41,7 +41,7 @@ ITEMS_PER_NOTICE = 14  # what one A4 notice holds; more items continue on anothe
 def _lines(run: PaymentRun) -> list[PaymentTransfer]:
     return list(
         PaymentTransfer.objects.filter(run=run)
-        .select_related("payment__person", "account")
+        .select_related("payment__person", "payment__organisation", "account")
         .order_by("payer", "seq")
     )
 
@@ -59,7 +59,7 @@ def register_data(run: PaymentRun, lines: list[PaymentTransfer]) -> RegisterData
                 customer_code=x.customer_code,
                 benefit=labels[x.payment.benefit],
                 budget_item=x.payment.budget_item,
-                atena_no=x.payment.person.atena_no,
+                atena_no=x.payment.payee_ref,
                 decision=f"{x.payment.source_type}:{x.payment.source_id}",
                 bank_code=x.bank_code,
                 branch_code=x.branch_code,
@@ -85,14 +85,18 @@ def _bank_names(bank_code: str, branch_code: str) -> tuple[str, str]:
 def notices_data(run: PaymentRun, lines: list[PaymentTransfer]) -> list[PaymentNoticeData]:
     """One notice per payee (and per 14 items), sorted by postal code, then address."""
     labels = dict(Benefit.choices)
-    by_person: dict[int, list[PaymentTransfer]] = defaultdict(list)
+    by_payee: dict[tuple[str, int], list[PaymentTransfer]] = defaultdict(list)
     for line in lines:
-        by_person[line.payment.person_id].append(line)
+        payment = line.payment
+        key = ("p", payment.person_id) if payment.person_id else ("o", payment.organisation_id)
+        by_payee[key].append(line)
     today = timezone.localdate()
     notices = []
-    for person_lines in by_person.values():
+    for person_lines in by_payee.values():
         first = person_lines[0]
-        person, account = first.payment.person, first.account
+        account = first.account
+        # An organisation is written to by its name (御中), at its own address if known.
+        addressee = first.payment.person or first.payment.organisation
         bank, branch = _bank_names(first.bank_code, first.branch_code)
         items = []
         for line in person_lines:
@@ -110,9 +114,9 @@ def notices_data(run: PaymentRun, lines: list[PaymentTransfer]) -> list[PaymentN
         for start in range(0, len(items), ITEMS_PER_NOTICE):
             notices.append(
                 PaymentNoticeData(
-                    postal_code=person.postal_code,
-                    address=printable(person.address)[0],
-                    name=printable(person.name)[0],
+                    postal_code=addressee.postal_code,
+                    address=printable(addressee.address)[0],
+                    name=printable(addressee.name)[0],
                     pay_date=run.pay_date,
                     bank_name=bank,
                     branch_name=branch,
@@ -123,6 +127,7 @@ def notices_data(run: PaymentRun, lines: list[PaymentTransfer]) -> list[PaymentN
                     notice_no=f"SH{run.pay_date:%Y%m%d}-{first.customer_code}",
                     issued_on=today,
                     payer_name=run.payers[first.payer]["name"],
+                    honorific="様" if first.payment.person_id else "御中",
                 )
             )
     notices.sort(key=lambda n: (n.postal_code, n.address, n.notice_no))

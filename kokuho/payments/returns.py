@@ -183,7 +183,7 @@ def payment_return_record(
 ) -> PaymentTransfer:
     """One 振込不能 typed in from the bank's notice."""
     line = (
-        PaymentTransfer.objects.select_related("run", "payment")
+        PaymentTransfer.objects.select_related("run", "payment__person", "payment__organisation")
         .filter(run=run, customer_code=customer_code)
         .first()
     )
@@ -197,8 +197,12 @@ def payment_return_record(
             actor=actor,
             event_type=EventType.PAYMENT_RETURNED,
             purpose=Purpose.NHI_BENEFITS,
-            subject_type=SubjectType.PERSON,
-            subject_id=line.payment.person.atena_no,
+            subject_type=SubjectType.PERSON if line.payment.person_id else SubjectType.SYSTEM,
+            subject_id=(
+                line.payment.person.atena_no
+                if line.payment.person_id
+                else f"payee-organisation:{line.payment.organisation_id}"
+            ),
             extra={"run": run.pk, "customer_code": customer_code, "reason": reason.value},
         )
     return line

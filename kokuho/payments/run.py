@@ -47,6 +47,7 @@ from kokuho.payments.models import (
     PaymentStatus,
     PaymentTransfer,
     TransferStatus,
+    organisation_ref,
 )
 from kokuho.payments.sources import sources_notify_scheduled
 from kokuho.payments.zengin_file import Header, Transfer, zengin_file_bytes
@@ -108,7 +109,7 @@ class Line:
     account_id: int
     benefit: str
     budget_item: str
-    atena_no: str
+    atena_no: str  # 宛名番号, or an organisation payee's kind and code (`organisation_ref`)
     source_type: str
     source_id: int
     decided_on: dt.date
@@ -135,6 +136,8 @@ _STORED = (
     "payment__source_type",
     "payment__source_id",
     "payment__decided_on",
+    "payment__organisation__kind",
+    "payment__organisation__code",
 )
 _TRANSFER_FIELDS = (
     "run",
@@ -293,19 +296,27 @@ def _reconcile(run: PaymentRun, files: dict[str, bytes]) -> None:
         )
 
 
-def _new_codes(pay_date: dt.date) -> tuple[set[int], set[int]]:
-    """The accounts already written to and the persons already paid, among the payees of
+def _new_codes(pay_date: dt.date) -> tuple[set[int], set[tuple[str, int]]]:
+    """The accounts already written to and the payees already paid, among the payees of
     what is due (新規コード: 1 for a payee's first transfer, 2 for the first to a changed
-    account, 0 for an account paid before; returned transfers count as sent)."""
-    payees = payments_due(pay_date=pay_date).values("person_id")
+    account, 0 for an account paid before; returned transfers count as sent). A payee is
+    ("p", person id) or ("o", organisation id)."""
+    due = payments_due(pay_date=pay_date)
     used_accounts: set[int] = set()
-    paid_people: set[int] = set()
+    paid: set[tuple[str, int]] = set()
     for account_id, person_id in PaymentTransfer.objects.filter(
-        payment__person_id__in=payees
+        payment__person_id__in=due.filter(person__isnull=False).values("person_id")
     ).values_list("account_id", "payment__person_id"):
         used_accounts.add(account_id)
-        paid_people.add(person_id)
-    return used_accounts, paid_people
+        paid.add(("p", person_id))
+    for account_id, organisation_id in PaymentTransfer.objects.filter(
+        payment__organisation_id__in=due.filter(organisation__isnull=False).values(
+            "organisation_id"
+        )
+    ).values_list("account_id", "payment__organisation_id"):
+        used_accounts.add(account_id)
+        paid.add(("o", organisation_id))
+    return used_accounts, paid
 
 
 def payments_due(*, pay_date: dt.date) -> QuerySet[Payment]:
@@ -315,7 +326,7 @@ def payments_due(*, pay_date: dt.date) -> QuerySet[Payment]:
 def _carried(run: PaymentRun) -> list[Line]:
     """A finished run's lines as stored, in file order."""
     return [
-        Line(*row)
+        Line(*row[:16], row[16] or organisation_ref(row[-2], row[-1]), *row[17:-2])
         for row in PaymentTransfer.objects.filter(run=run)
         .order_by("payer", "seq")
         .values_list(*_STORED)
@@ -404,6 +415,9 @@ def _run_in_transaction(
             "budget_item",
             "person_id",
             "person__atena_no",
+            "organisation_id",
+            "organisation__kind",
+            "organisation__code",
             "source_type",
             "source_id",
             "decided_on",
@@ -419,7 +433,7 @@ def _run_in_transaction(
         ).iterator(chunk_size=10000)
     )
     # File order: per 依頼人, then bank, branch and account (the bank sorts the same way).
-    rows.sort(key=lambda r: (config.benefit_payer[r[1]], r[10], r[12], r[15], r[0]))
+    rows.sort(key=lambda r: (config.benefit_payer[r[1]], r[13], r[15], r[18], r[0]))
     progress("支払予定の選択", len(rows), len(rows))
     if not rows:
         # No run is recorded: a 支払日 without payments stays free for later decisions.
@@ -433,13 +447,19 @@ def _run_in_transaction(
         requested_by=actor,
         created_at=timezone.now(),
     )
-    used_accounts, paid_people = _new_codes(pay_date)
+    used_accounts, paid = _new_codes(pay_date)
     seqs: dict[str, int] = defaultdict(int)
     carried = []
-    for pk, benefit, item, person, atena, stype, sid, decided, amount, account, *bank in rows:
+    for (
+        pk, benefit, item, person, atena, organisation, kind, code, stype, sid, decided, amount,
+        account, *bank,
+    ) in rows:  # fmt: skip
         payer = config.benefit_payer[benefit]
         seqs[payer] += 1
-        new_code = 0 if account in used_accounts else 2 if person in paid_people else 1
+        payee = ("p", person) if person is not None else ("o", organisation)
+        new_code = 0 if account in used_accounts else 2 if payee in paid else 1
+        if person is None:
+            atena = organisation_ref(kind, code)
         carried.append(
             Line(
                 pk, payer, seqs[payer], f"{pk:010d}", bank[0], bank[1], bank[2], bank[3],

@@ -88,12 +88,13 @@ def payments_held(request: HttpRequest) -> HttpResponse:
     statuses = [status] if status in WORK_ITEMS else list(WORK_ITEMS)
     payments = Paginator(
         Payment.objects.filter(status__in=statuses)
-        .select_related("person__household", "account")
+        .select_related("person__household", "organisation", "account")
         .order_by("decided_on", "pk"),
         HELD_PER_PAGE,
     ).get_page(request.GET.get("page"))
+    # Organisation payees (施術所, 国保連合会) are no household's personal data.
     kogaku_households_shown(
-        household_nos=sorted({p.person.household.household_no for p in payments}),
+        household_nos=sorted({p.person.household.household_no for p in payments if p.person_id}),
         actor=request.user,
         screen="payments_held",
     )
@@ -161,7 +162,7 @@ def payment_account_correct_view(request: HttpRequest, payment_id: int) -> HttpR
     """口座の訂正: 「確認」 shows the account as it will be kept (the 全銀 name), 「訂正」
     keeps it and releases the payee's held and returned payments."""
     payment = get_object_or_404(
-        Payment.objects.select_related("person", "account"),
+        Payment.objects.select_related("person", "organisation", "account"),
         pk=payment_id,
         status__in=list(WORK_ITEMS),
     )
