@@ -9,8 +9,9 @@ dropped and never quarantined. A claim for another insurer is not ours: quaranti
 (他保険者のレセプト).
 
 A file is applied a chunk at a time (`claims_apply_batch`): the numbers, 枝番 and current
-periods of the whole chunk in three queries, then one bulk insert. `claim_apply`, the
-per-record path the importer falls back on, decides with the same functions.
+periods of the whole chunk in three queries (`benefits.claims_match.claims_match_bulk`, the
+matching the 再照合 of unmatched claims runs too), then one bulk insert. `claim_apply`, the
+per-record path the importer falls back on, calls the same function with one claim.
 """
 
 import datetime as dt
@@ -20,13 +21,11 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection
 
+from kokuho.benefits.claims_match import ClaimFound, ClaimKey, claims_match_bulk
 from kokuho.benefits.models import Claim, ClaimKind, ClaimMatch, ClaimSetting
 from kokuho.benefits.selectors import claims_unmatched_counts
 from kokuho.core.bulkwrite import row_writer
 from kokuho.core.purposes import Purpose
-from kokuho.eligibility.derivation import Period
-from kokuho.eligibility.models import BranchNumber, HouseholdNumber
-from kokuho.eligibility.selectors import current_periods_by_person
 from kokuho.interfaces.importer import ApplyContext, Importer, RowRejected
 from kokuho.interfaces.layout import (
     Column,
@@ -213,28 +212,6 @@ _RECORD_FIELDS = (
 FIELDS = (*_RECORD_FIELDS, "import_file", "person", "household_number", "match", "recorded_at")
 
 
-def _month_end(month: dt.date) -> dt.date:
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-
-
-def insured_in_month(periods: list[Period], month: dt.date) -> bool:
-    """Insured on any day of the month: a period starting by its last day and not ended
-    before its first."""
-    last = _month_end(month)
-    return any(p.start <= last and (p.end is None or p.end >= month) for p in periods)
-
-
-def claim_match(
-    *, household_number_id: int | None, person_id: int | None, periods: list[Period], month: dt.date
-) -> ClaimMatch:
-    """照合結果 of a claim from what its number led to (pure; both paths use it)."""
-    if household_number_id is None or person_id is None:
-        return ClaimMatch.UNKNOWN_NUMBER
-    if insured_in_month(periods, month):
-        return ClaimMatch.MATCHED
-    return ClaimMatch.NOT_INSURED
-
-
 def _refusal(record: Mapping[str, Any], ctx: ApplyContext) -> RowRejected | None:
     """A claim for a month that has not begun by the day the file was received."""
     received = ctx.reported_on
@@ -248,26 +225,17 @@ def _refusal(record: Mapping[str, Any], ctx: ApplyContext) -> RowRejected | None
     return None
 
 
-def _row(
-    record: Mapping[str, Any],
-    ctx: ApplyContext,
-    *,
-    household_number_id: int | None,
-    person_id: int | None,
-    periods: list[Period],
-) -> tuple[Any, ...]:
-    match = claim_match(
-        household_number_id=household_number_id,
-        person_id=person_id,
-        periods=periods,
-        month=record["service_month"],
-    )
+def _key(record: Mapping[str, Any]) -> ClaimKey:
+    return ClaimKey(record["symbol"], record["number"], record["branch"], record["service_month"])
+
+
+def _row(record: Mapping[str, Any], ctx: ApplyContext, found: ClaimFound) -> tuple[Any, ...]:
     return (
         *(record[name] for name in _RECORD_FIELDS),
         ctx.import_file_id,
-        person_id,
-        household_number_id,
-        match.value,
+        found.person_id,
+        found.household_number_id,
+        found.match.value,
         ctx.recorded_at,
     )
 
@@ -277,20 +245,8 @@ def claim_apply(record: Mapping[str, Any], ctx: ApplyContext) -> None:
     refusal = _refusal(record, ctx)
     if refusal is not None:
         raise refusal
-    number_id = (
-        HouseholdNumber.objects.filter(symbol=record["symbol"], number=record["number"])
-        .values_list("pk", flat=True)
-        .first()
-    )
-    person_id = None
-    if number_id is not None:
-        person_id = (
-            BranchNumber.objects.filter(household_number_id=number_id, branch=record["branch"])
-            .values_list("person_id", flat=True)
-            .first()
-        )
-    periods = current_periods_by_person(person_ids=[person_id])[person_id] if person_id else []
-    values = _row(record, ctx, household_number_id=number_id, person_id=person_id, periods=periods)
+    (found,) = claims_match_bulk([_key(record)])
+    values = _row(record, ctx, found)
     Claim.objects.create(**dict(zip(_attnames(), values, strict=True)))
 
 
@@ -301,45 +257,16 @@ def _attnames() -> list[str]:
 def claims_apply_batch(
     records: list[tuple[Mapping[str, Any], ApplyContext]],
 ) -> list[RowRejected | None]:
-    """Store a chunk of validated claims: numbers, 枝番 and current periods of the whole
-    chunk in three queries, then one insert. For each record None or why it is refused."""
+    """Store a chunk of validated claims: matched in three queries (`claims_match_bulk`),
+    then one insert. For each record None or why it is refused."""
     refusals = [_refusal(record, ctx) for record, ctx in records]
     accepted = [
         (record, ctx)
         for (record, ctx), refusal in zip(records, refusals, strict=True)
         if refusal is None
     ]
-    pairs = {(record["symbol"], record["number"]) for record, _ctx in accepted}
-    numbers: dict[tuple[str, str], int] = {}
-    if pairs:
-        rows = HouseholdNumber.objects.filter(
-            symbol__in=sorted({s for s, _n in pairs}), number__in=sorted({n for _s, n in pairs})
-        ).values_list("symbol", "number", "pk")
-        numbers = {(s, n): pk for s, n, pk in rows if (s, n) in pairs}
-    branches: dict[tuple[int, str], int] = {}
-    if numbers:
-        rows = BranchNumber.objects.filter(
-            household_number_id__in=sorted(numbers.values())
-        ).values_list("household_number_id", "branch", "person_id")
-        branches = {(number, branch): person for number, branch, person in rows}
-    found: list[tuple[int | None, int | None]] = []
-    for record, _ctx in accepted:
-        number_id = numbers.get((record["symbol"], record["number"]))
-        found.append(
-            (number_id, branches.get((number_id, record["branch"])) if number_id else None)
-        )
-    persons = sorted({person_id for _number, person_id in found if person_id is not None})
-    periods = current_periods_by_person(person_ids=persons) if persons else {}
-    out = [
-        _row(
-            record,
-            ctx,
-            household_number_id=number_id,
-            person_id=person_id,
-            periods=periods[person_id] if person_id is not None else [],
-        )
-        for (record, ctx), (number_id, person_id) in zip(accepted, found, strict=True)
-    ]
+    found = claims_match_bulk([_key(record) for record, _ctx in accepted])
+    out = [_row(record, ctx, result) for (record, ctx), result in zip(accepted, found, strict=True)]
     row_writer(connection).insert(Claim, FIELDS, out)
     return refusals
 
