@@ -48,6 +48,8 @@ urlpatterns = [
     path("", include("kokuho.web.urls_privacy")),
     path("", include("kokuho.web.urls_benefits")),
     path("", include("kokuho.web.urls_lifecycle")),
+    path("", include("kokuho.web.urls_reduction")),
     path("", include("kokuho.web.urls_certificates")),
+    path("", include("kokuho.web.urls_claims")),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -5,7 +5,7 @@ to its own URL with 給付の決定; the entry form is one URL with 給付の決
 
 from django.urls import path
 
-from kokuho.web import views_lifecycle, views_payments
+from kokuho.web import views_lifecycle, views_payment_returns, views_payments
 
 urlpatterns = [
     path(
@@ -40,6 +40,7 @@ urlpatterns = [
     ),
     path("payments/", views_payments.payment_runs, name="payment_runs"),
     path("payments/held/", views_payments.payments_held, name="payments_held"),
+    path("payments/returns/", views_payment_returns.payment_returns_upload, name="payment_returns"),
     path(
         "payments/held/<int:payment_id>/account/",
         views_payments.payment_account_correct_view,
