@@ -5,6 +5,11 @@ the cutoff and has them erased here a chunk at a time; it writes the deletion re
 after each chunk this module has committed. Nothing refers to a claim, so a claim goes
 alone; once a person's claims are gone, the records rule may erase the person. As for the
 records rule, a pending 開示等請求 of the person holds their claims (decision 63).
+
+A 高額療養費 decision (and its chain of 変更決定) is a decision record, kept by the decisions
+rule (`benefits.retention_benefits`), which the job runs before this one: a result that a
+decision still rests on stays until its decision goes, and goes with the claims of its month
+in the first run after that.
 """
 
 import datetime as dt
@@ -46,20 +51,20 @@ def _results_due(cutoff: dt.date) -> QuerySet[KogakuResult]:
         status=RequestStatus.RECEIVED, atena_no=OuterRef("person__atena_no")
     )
     held = KogakuPersonResult.objects.filter(result=OuterRef("pk")).filter(Exists(pending))
-    return KogakuResult.objects.filter(month__lt=cutoff).exclude(Exists(held))
+    decided = KogakuDecision.objects.filter(result=OuterRef("pk"))
+    return (
+        KogakuResult.objects.filter(month__lt=cutoff).exclude(Exists(held)).exclude(Exists(decided))
+    )
 
 
 def _results_erase(ids: list[int]) -> Counter[str]:
-    """Results with what rests on them: decisions and invitations first, then the
-    applications of the same household and month, then the results (their shares cascade)."""
+    """Results with what rests on them (no decision does: see `_results_due`): invitations
+    first, then the undecided applications of the same household and month, then the
+    results (their shares cascade)."""
     removed: Counter[str] = Counter()
     results = KogakuResult.objects.filter(pk__in=ids)
     months = list(results.values_list("household_id", "month"))
-    for queryset in (
-        KogakuDecision.objects.filter(result__in=ids),
-        KogakuInvitation.objects.filter(result__in=ids),
-    ):
-        removed.update(queryset.delete()[1])
+    removed.update(KogakuInvitation.objects.filter(result__in=ids).delete()[1])
     for household_id, month in months:
         removed.update(
             KogakuApplication.objects.filter(

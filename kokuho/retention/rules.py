@@ -1,10 +1,13 @@
 """Retention rules per data class (保存期間の規則, privacy.md §3).
 
-The periods are the city's choice under its 文書管理規程 (and, for My Number, 番号法20条:
-keep only while needed), so they are settings read from the environment like
-`KOKUHO_AUDIT_RETENTION_YEARS`, not dated legal parameters (docs/decisions.md). Each rule has
-a stable name that carries its period (`vault.my_number.5y_after_loss`); the name is what
-a deletion record cites.
+The periods of the resident, claims, interface and audit classes are the city's choice under
+its 文書管理規程 (and, for My Number, 番号法20条: keep only while needed), so they are
+settings read from the environment like `KOKUHO_AUDIT_RETENTION_YEARS` (decision 60). The
+benefit decisions, payments and payee accounts are kept for periods tied to the law (時効 of
+the 返還請求 and the 出納閉鎖 of the fiscal year), so theirs are dated parameters under
+`rules/parameters/retention/` with the reference beside each value, read as of the run's
+date. Each rule has a stable name that carries its period
+(`vault.my_number.5y_after_loss`); the name is what a deletion record cites.
 
 Counting is by calendar years from a reference date, as `audit_retention_until` does: a
 record dated D is kept through the same calendar day N years later (29 February → 1 March,
@@ -26,6 +29,7 @@ from django.utils import timezone
 
 from kokuho.audit.selectors import audit_retention_years
 from kokuho.retention.models import DataClass
+from kokuho.rules.params import parameters
 
 DAY = dt.timedelta(days=1)
 
@@ -89,6 +93,85 @@ def claims_source() -> ClaimsSource | None:
     return module  # type: ignore[return-value]
 
 
+class RecordSource(Protocol):
+    """The same plug as `ClaimsSource`, for the other classes an app erases itself
+    (給付の決定, 支払, 振込先口座): `count` says how many `erase` would erase as of
+    `as_of` (the cutoff of the class is `cutoff`; `as_of` lets a source see the cutoffs of
+    the classes erased before it, whose rows no longer hold it), and `erase` works in
+    chunks of at most `chunk` and yields, per chunk, the count and the rows per table —
+    from inside the chunk's transaction, so that the deletion record the job writes on each
+    yield commits with the deletion it records (or neither does). Each chunk's transaction
+    declares itself the job's (`retention.erasure`)."""
+
+    def count(self, *, cutoff: dt.date, as_of: dt.date) -> int: ...
+
+    def erase(
+        self, *, cutoff: dt.date, as_of: dt.date, chunk: int
+    ) -> Iterator[tuple[int, dict[str, int]]]: ...
+
+
+@dataclass(frozen=True)
+class _SourceRef:
+    app: str
+    module: str
+    count: str
+    erase: str
+
+
+SOURCES = {
+    DataClass.BENEFIT_DECISIONS: _SourceRef(
+        "kokuho.benefits",
+        "kokuho.benefits.retention_benefits",
+        "decisions_count",
+        "decisions_erase",
+    ),
+    DataClass.PAYMENTS: _SourceRef(
+        "kokuho.payments", "kokuho.payments.retention", "payments_count", "payments_erase"
+    ),
+    DataClass.PAYEE_ACCOUNTS: _SourceRef(
+        "kokuho.payments",
+        "kokuho.payments.retention",
+        "payee_accounts_count",
+        "payee_accounts_erase",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class _Source:
+    count: Callable[..., int]
+    erase: Callable[..., Iterator[tuple[int, dict[str, int]]]]
+
+
+def record_source(data_class: DataClass) -> RecordSource | None:
+    """The app's eraser of `data_class` (as `claims_source`), None until its app is in."""
+    ref = SOURCES[data_class]
+    if not apps.is_installed(ref.app):
+        return None
+    module = importlib.import_module(ref.module)
+    return _Source(getattr(module, ref.count), getattr(module, ref.erase))
+
+
+def fiscal_years_ended_before(cutoff: dt.date) -> dt.date:
+    """The first day of the oldest fiscal year (年度, 4/1–3/31) not wholly past: a record of
+    a fiscal year counted from the year's last day (3/31) is past retention when that day
+    lies before `cutoff`, i.e. when its date lies before the day returned."""
+    last_end = dt.date(cutoff.year - 1, 3, 31)
+    if dt.date(cutoff.year, 3, 31) < cutoff:
+        last_end = dt.date(cutoff.year, 3, 31)
+    return last_end + DAY
+
+
+def accounts_closed_before(cutoff: dt.date) -> dt.date:
+    """The first day of the oldest fiscal year whose accounts (出納閉鎖, 5/31 of the next
+    year: 地方自治法 第235条の5) did not close before `cutoff`: a payment dated before the
+    day returned belongs to a year closed before the cutoff. The payment is counted in the
+    fiscal year of its own date (a payment of the 出納整理期間 thus counts a year later
+    than its budget year: later, never earlier)."""
+    closing_year = cutoff.year if dt.date(cutoff.year, 5, 31) < cutoff else cutoff.year - 1
+    return dt.date(closing_year, 4, 1)
+
+
 @dataclass(frozen=True)
 class Rule:
     """One data class's retention rule as configured now."""
@@ -110,8 +193,19 @@ def _rule(data_class: DataClass, name: Callable[[int], str], years: int, referen
     return Rule(data_class, name(years), years, reference)
 
 
-def retention_rules() -> dict[DataClass, Rule]:
-    """Every data class's rule, in the order the job erases them."""
+def _parameter_years(name: str, on: dt.date) -> int:
+    years = int(parameters().get(f"retention.{name}").confirmed_at(on))
+    if years < 1:
+        raise ImproperlyConfigured(f"retention.{name} は1以上の年数です")
+    return years
+
+
+def retention_rules(*, as_of: dt.date | None = None) -> dict[DataClass, Rule]:
+    """Every data class's rule (the dated ones as in force on `as_of`, default today), in
+    the order the job erases them: decisions before the claims (a decision rests on the
+    高額療養費 result the claims rule erases), payments before the accounts they are paid
+    to (every relation is PROTECT)."""
+    on = as_of or timezone.localdate()
     records = _years("KOKUHO_RETENTION_RECORDS_YEARS")
     interface = _years("KOKUHO_RETENTION_INTERFACE_YEARS")
     rules = [
@@ -128,10 +222,28 @@ def retention_rules() -> dict[DataClass, Rule]:
             "最後の異動・記録の日",
         ),
         _rule(
+            DataClass.BENEFIT_DECISIONS,
+            lambda n: f"benefits.decision.{n}y_after_fiscal_year",
+            _parameter_years("benefit_decision_years", on),
+            "最後の決定の年度末",
+        ),
+        _rule(
             DataClass.CLAIMS,
             lambda n: f"claims.receipt.{n}y_after_service_month",
             _years("KOKUHO_RETENTION_CLAIMS_YEARS"),
             "診療年月",
+        ),
+        _rule(
+            DataClass.PAYMENTS,
+            lambda n: f"payments.accounting.{n}y_after_closing",
+            _parameter_years("accounting_years", on),
+            "支払日の年度の出納閉鎖日",
+        ),
+        _rule(
+            DataClass.PAYEE_ACCOUNTS,
+            lambda n: f"payments.payee_account.{n}y_after_superseded",
+            _parameter_years("payee_account_years", on),
+            "置換え・転出の年度の出納閉鎖日",
         ),
         _rule(
             DataClass.INTERFACE_RAW,

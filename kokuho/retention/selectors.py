@@ -56,7 +56,14 @@ from kokuho.people.models import (
     PersonHistory,
 )
 from kokuho.retention.models import DataClass
-from kokuho.retention.rules import DAY, Rule, claims_source, local_day_start, retention_rules
+from kokuho.retention.rules import (
+    DAY,
+    Rule,
+    claims_source,
+    local_day_start,
+    record_source,
+    retention_rules,
+)
 from kokuho.subject_requests.models import RequestStatus, SubjectRequest
 
 # IN lists are cut to this size (SQLite's parameter limit, and query plans stay simple).
@@ -109,6 +116,12 @@ def _unknown_references(model: type[Model], known: frozenset[type[Model]]) -> li
         refs = rel.related_model._base_manager.filter(**{rel.field.name: OuterRef(target)})
         found.append(Exists(refs))
     return found
+
+
+def unknown_references(model: type[Model], known: frozenset[type[Model]]) -> list[Exists]:
+    """Public for the apps' erasers (`benefits.retention`, `payments.retention`): a relation
+    into `model` from a model outside `known` keeps the row."""
+    return _unknown_references(model, known)
 
 
 def _exclude_any(queryset: QuerySet, conditions: Iterable[Exists]) -> QuerySet:
@@ -595,7 +608,7 @@ SKIP_LABELS = {
     "my_number_held": "個人番号が保管庫に残っている住民",
     "group_retained": "同じ世帯・世帯主・枝番のつながりに保存期間内の住民・世帯がある住民",
     "open_quarantine": "未処理の保留行（処理されるまで消去しません）",
-    "not_installed": "給付（レセプト）の機能が未導入",
+    "not_installed": "この区分の機能が未導入",
 }
 
 
@@ -626,7 +639,7 @@ class RetentionPlan:
 def retention_plan(*, as_of: dt.date) -> RetentionPlan:
     """消去計画: what `retention_run(as_of=…)` would erase now, counted per data class.
     Reads only; writes nothing (not even an audit event: it shows counts, no one's data)."""
-    rules = retention_rules()
+    rules = retention_rules(as_of=as_of)
     cut = {data_class: rule.cutoff(as_of=as_of) for data_class, rule in rules.items()}
     counts: dict[DataClass, tuple[int, dict[str, int]]] = {}
     heads = my_numbers_kept_for_households(cutoff=cut[DataClass.MY_NUMBER])
@@ -642,6 +655,13 @@ def retention_plan(*, as_of: dt.date) -> RetentionPlan:
         if source
         else (0, {"not_installed": 0})
     )
+    for data_class in (DataClass.BENEFIT_DECISIONS, DataClass.PAYMENTS, DataClass.PAYEE_ACCOUNTS):
+        plugged = record_source(data_class)
+        counts[data_class] = (
+            (plugged.count(cutoff=cut[data_class], as_of=as_of), {})
+            if plugged
+            else (0, {"not_installed": 0})
+        )
     open_rows = quarantined_rows_open_past(cutoff=cut[DataClass.INTERFACE_RAW])
     counts[DataClass.INTERFACE_RAW] = (
         quarantined_rows_due(cutoff=cut[DataClass.INTERFACE_RAW]).count(),

@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -53,8 +53,9 @@ from kokuho.people.models import (
     Person,
     PersonHistory,
 )
+from kokuho.retention.erasure import retention_erasure_declare
 from kokuho.retention.models import DataClass, DeletionRecord, RetentionRun, RunStatus
-from kokuho.retention.rules import Rule, claims_source, retention_rules
+from kokuho.retention.rules import Rule, claims_source, record_source, retention_rules
 from kokuho.retention.selectors import (
     Group,
     audit_events_due,
@@ -75,10 +76,6 @@ from kokuho.retention.selectors import (
 CHUNK = 500
 ROWS_PER_PERSON = 4
 AUDIT_ROWS_PER_PERSON = 100
-
-# pg_advisory_xact_lock key: one erasing transaction at a time (two runs started together
-# would otherwise race for the same audit checkpoint).
-_LOCK_KEY = 0x6B6F6B75686F  # "kokuho"
 
 ProgressCallback = Callable[[DataClass, int, int], None]
 
@@ -103,10 +100,7 @@ def _user(actor: Any | None) -> Any | None:
 def _erasing() -> None:
     """Declare this transaction the retention job's (PostgreSQL triggers then let DELETE
     through on append-only tables) and serialise it with other erasing transactions."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL kokuho.retention_erasure = 'on'")
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+    retention_erasure_declare()
 
 
 class _Chunk:
@@ -278,6 +272,26 @@ def _claims_erase(*, run: RetentionRun, rule: Rule, cutoff: dt.date, chunk: int)
     for erased, tables in source.claims_erase(cutoff=cutoff, chunk=chunk):
         # A chunk of what rests on claims (高額療養費 results, decisions) erases no claim
         # itself but is recorded all the same: nothing goes without a deletion record.
+        if erased or tables:
+            with transaction.atomic():
+                _record(run=run, rule=rule, cutoff=cutoff, count=erased, tables=tables)
+        yield erased, total
+
+
+# --- benefit decisions, payments, payee accounts: provided by their apps ------------------
+
+
+def _source_erase(
+    *, run: RetentionRun, rule: Rule, cutoff: dt.date, as_of: dt.date, chunk: int
+) -> Progress:
+    """As `_claims_erase`, for a class an app erases itself (`rules.record_source`); the
+    source yields inside its chunk's transaction, so each record commits with its chunk."""
+    source = record_source(rule.data_class)
+    if source is None:
+        return
+    total = source.count(cutoff=cutoff, as_of=as_of)
+    yield 0, total
+    for erased, tables in source.erase(cutoff=cutoff, as_of=as_of, chunk=chunk):
         if erased or tables:
             with transaction.atomic():
                 _record(run=run, rule=rule, cutoff=cutoff, count=erased, tables=tables)
@@ -472,7 +486,7 @@ def retention_run(
             RetentionErrorCode.FUTURE_DATE,
             f"基準日 {as_of.isoformat()} は今日（{today.isoformat()}）より後です",
         )
-    rules = retention_rules()
+    rules = retention_rules(as_of=as_of)
     cut = {data_class: rule.cutoff(as_of=as_of) for data_class, rule in rules.items()}
     run = RetentionRun.objects.create(as_of=as_of, started_at=timezone.now(), actor=_user(actor))
     counts: dict[str, int] = {str(c): 0 for c in rules}
@@ -490,6 +504,22 @@ def retention_run(
         DataClass.CLAIMS: lambda: _claims_erase(
             run=run, rule=rules[DataClass.CLAIMS], cutoff=cut[DataClass.CLAIMS], chunk=chunk
         ),
+        **{
+            data_class: (
+                lambda data_class=data_class: _source_erase(
+                    run=run,
+                    rule=rules[data_class],
+                    cutoff=cut[data_class],
+                    as_of=as_of,
+                    chunk=chunk,
+                )
+            )
+            for data_class in (
+                DataClass.BENEFIT_DECISIONS,
+                DataClass.PAYMENTS,
+                DataClass.PAYEE_ACCOUNTS,
+            )
+        },
         DataClass.INTERFACE_RAW: lambda: _quarantine_erase(
             run=run,
             rule=rules[DataClass.INTERFACE_RAW],

@@ -96,9 +96,12 @@ def test_a_claim_keeps_its_person_and_the_household_whose_number_it_quotes():
     assert Claim.objects.count() == 2
 
 
-def test_kogaku_results_and_their_decisions_go_with_the_claims_of_their_month():
-    """A decided 2021-01 month (result, invitation, application, decision) is erased with
-    its claims; 2021-03 is kept whole."""
+def test_kogaku_decisions_outlive_their_claims_and_take_their_results_with_them():
+    """A 2021-01 month decided 2021-02 (fiscal 2020) and a 2021-03 month decided 2021-04
+    (fiscal 2021). On 2026-03-01 the claims of 2021-01 go (5 years after the 診療月) but its
+    decision stays, with the result it rests on, until 5 years after its fiscal year (the
+    返還 claim of a 変更決定 lives 5 years, decision 253); on 2026-04-01 that decision goes,
+    and its result with it. 2021-03 stays whole."""
     import datetime as dt
 
     from kokuho.benefits.kogaku.run import kogaku_run_create, kogaku_run_execute
@@ -125,18 +128,26 @@ def test_kogaku_results_and_their_decisions_go_with_the_claims_of_their_month():
             household=person.household,
             month=month,
             applicant=person,
-            received_on=month + dt.timedelta(days=40),
+            received_on=month + dt.timedelta(days=35),
             account=AccountIn("0001", "001", 1, "1234567", "キュウフ タロウ"),
             simplify=False,
             actor=staff,
         )
-        kogaku_decide(application=application, actor=staff)
+        kogaku_decide(
+            application=application, actor=staff, decided_on=month + dt.timedelta(days=40)
+        )
 
-    run = retention_run(as_of=AS_OF)
+    retention_run(as_of=AS_OF)
+
+    assert set(Claim.objects.values_list("service_month", flat=True)) == {D(2021, 3, 1)}
+    months = {D(2021, 1, 1), D(2021, 3, 1)}
+    assert set(KogakuDecision.objects.values_list("month", flat=True)) == months
+    assert set(KogakuResult.objects.values_list("month", flat=True)) == months
+
+    run = retention_run(as_of=D(2026, 4, 1))
 
     assert set(KogakuResult.objects.values_list("month", flat=True)) == {D(2021, 3, 1)}
     assert set(KogakuDecision.objects.values_list("month", flat=True)) == {D(2021, 3, 1)}
     assert set(KogakuApplication.objects.values_list("month", flat=True)) == {D(2021, 3, 1)}
-    records = DeletionRecord.objects.filter(run=run, data_class=DataClass.CLAIMS)
-    tables = {t for r in records for t in r.tables}
-    assert {"benefits.KogakuDecision", "benefits.KogakuResult", "benefits.Claim"} <= tables
+    tables = {t for r in DeletionRecord.objects.filter(run=run) for t in r.tables}
+    assert {"benefits.KogakuDecision", "benefits.KogakuResult"} <= tables

@@ -9,7 +9,13 @@ from django.utils import timezone
 from kokuho.audit.models import AuditEvent
 from kokuho.audit.selectors import audit_retention_until
 from kokuho.retention.models import DataClass, RetentionRun
-from kokuho.retention.rules import keep_from, retention_rules, years_after
+from kokuho.retention.rules import (
+    accounts_closed_before,
+    fiscal_years_ended_before,
+    keep_from,
+    retention_rules,
+    years_after,
+)
 from kokuho.retention.services import RetentionError, RetentionErrorCode, retention_run
 
 D = dt.date
@@ -57,10 +63,17 @@ def test_the_rule_names_carry_the_configured_periods(settings):
     assert rules[DataClass.MY_NUMBER].name == "vault.my_number.5y_after_loss"
     assert rules[DataClass.CLAIMS].name == "claims.receipt.5y_after_service_month"
     assert rules[DataClass.DOCUMENT_PRINTS].name == "documents.print_file.1y_after_print"
+    # The dated ones (parameters under rules/parameters/retention/), as in force today.
+    assert rules[DataClass.BENEFIT_DECISIONS].name == "benefits.decision.5y_after_fiscal_year"
+    assert rules[DataClass.PAYMENTS].name == "payments.accounting.5y_after_closing"
+    assert rules[DataClass.PAYEE_ACCOUNTS].name == "payments.payee_account.5y_after_superseded"
     assert list(rules) == [
         DataClass.MY_NUMBER,
         DataClass.RECORDS,
+        DataClass.BENEFIT_DECISIONS,
         DataClass.CLAIMS,
+        DataClass.PAYMENTS,
+        DataClass.PAYEE_ACCOUNTS,
         DataClass.INTERFACE_RAW,
         DataClass.INTERFACE_UPLOADS,
         DataClass.INTERFACE_LEDGER,
@@ -92,3 +105,27 @@ def test_a_date_after_today_is_refused_before_anything_is_done():
         retention_run(as_of=tomorrow)
     assert caught.value.code == RetentionErrorCode.FUTURE_DATE
     assert not RetentionRun.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("cutoff", "first_kept"),
+    [
+        (dt.date(2021, 3, 31), dt.date(2020, 4, 1)),  # FY2020 ends on the cutoff: kept
+        (dt.date(2021, 4, 1), dt.date(2021, 4, 1)),  # FY2020 ended the day before: past
+        (dt.date(2021, 12, 1), dt.date(2021, 4, 1)),
+    ],
+)
+def test_fiscal_years_are_past_when_their_last_day_lies_before_the_cutoff(cutoff, first_kept):
+    assert fiscal_years_ended_before(cutoff) == first_kept
+
+
+@pytest.mark.parametrize(
+    ("cutoff", "first_kept"),
+    [
+        (dt.date(2021, 5, 31), dt.date(2020, 4, 1)),  # FY2020 closes on the cutoff: kept
+        (dt.date(2021, 6, 1), dt.date(2021, 4, 1)),  # closed on 5/31: FY2020 past
+        (dt.date(2022, 4, 1), dt.date(2021, 4, 1)),  # FY2021 not closed before 2022-05-31
+    ],
+)
+def test_accounts_are_past_when_their_year_closed_before_the_cutoff(cutoff, first_kept):
+    assert accounts_closed_before(cutoff) == first_kept

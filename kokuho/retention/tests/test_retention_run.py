@@ -49,7 +49,10 @@ AS_OF = D(2026, 3, 1)
 EXPECTED = {
     DataClass.MY_NUMBER: 3,
     DataClass.RECORDS: 1,
+    DataClass.BENEFIT_DECISIONS: 0,
     DataClass.CLAIMS: 0,
+    DataClass.PAYMENTS: 0,
+    DataClass.PAYEE_ACCOUNTS: 0,
     DataClass.INTERFACE_RAW: 1,
     DataClass.INTERFACE_UPLOADS: 2,
     DataClass.INTERFACE_LEDGER: 1,

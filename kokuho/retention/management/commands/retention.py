@@ -19,7 +19,10 @@ from kokuho.retention.services import RetentionError, retention_run
 UNITS = {
     DataClass.MY_NUMBER: "件",
     DataClass.RECORDS: "人",
+    DataClass.BENEFIT_DECISIONS: "件",
     DataClass.CLAIMS: "件",
+    DataClass.PAYMENTS: "件",
+    DataClass.PAYEE_ACCOUNTS: "件",
     DataClass.INTERFACE_RAW: "行",
     DataClass.INTERFACE_UPLOADS: "ファイル",
     DataClass.INTERFACE_LEDGER: "件",
