@@ -33,3 +33,8 @@ class BenefitsConfig(AppConfig):
                 returned=lambda ids: None,
             ),
         )
+        from kokuho.benefits.kogaku.recompute import kogaku_eligibility_changed
+        from kokuho.eligibility.listeners import periods_change_listen
+
+        # A change of a person's 資格 re-matches their claims and notes decided months.
+        periods_change_listen(kogaku_eligibility_changed)

@@ -717,3 +717,28 @@ from kokuho.benefits.reduction.models import (  # noqa: E402
 )
 
 __all__ += ["CopayReductionApplication", "CopayReductionDecision"]
+
+# 未照合レセプトの解消 (再照合・被保険者の指定・返戻), append-only, likewise in its own module.
+from kokuho.benefits.claim_resolution_models import (  # noqa: E402
+    ClaimResolution,
+    ClaimResolutionKind,
+)
+
+__all__ += ["ClaimResolution", "ClaimResolutionKind"]
+
+# 国保連の受領委任（柔整・あはき）・直接支払制度（出産育児一時金）, likewise in their module.
+from kokuho.benefits.entrusted.models import (  # noqa: E402
+    DirectPaymentBatch,
+    DirectPaymentLine,
+    EntrustedBatch,
+    EntrustedLine,
+    EntrustedPayee,
+)
+
+__all__ += [
+    "DirectPaymentBatch",
+    "DirectPaymentLine",
+    "EntrustedBatch",
+    "EntrustedLine",
+    "EntrustedPayee",
+]

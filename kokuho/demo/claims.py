@@ -12,7 +12,7 @@ matches. Shapes follow a regional city's NHI month, roughly:
 * a few dialysis patients (特定疾病): one large outpatient claim each, the co-payment capped at
   the 特定疾病 limit;
 * about 0.5% claims of people whose insurance ended before the month (資格喪失後受診 with an
-  old card).
+  old card), and about 0.1% under a 記号・番号 nobody holds (番号不明), for the 未照合 screen.
 
 The co-payment is points × 10 yen × the person's 負担割合 for the month, rounded to 10 yen
 (10円未満四捨五入, 国民健康保険法42条の2 — decision 85). Everything depends only on the
@@ -50,6 +50,8 @@ LIMIT_APPLIED_SHARE = 0.3  # of inpatient claims
 DIALYSIS_PER_INSURED = 1 / 400
 LAPSED_SHARE = 0.005  # of all claims: 資格喪失後受診
 LAPSED_LOOKBACK_DAYS = 365  # who may still show an old card
+UNKNOWN_SHARE = 0.001  # of all claims: a 記号・番号 nobody holds (番号不明: a mistyped card)
+UNKNOWN_SYMBOL = "99"  # no household of the demo city has it
 # (age below, factor): how much more care older people get.
 AGE_FACTORS = ((6, 1.0), (20, 0.5), (40, 0.6), (60, 0.9), (70, 1.3), (200, 1.6))
 
@@ -284,6 +286,12 @@ def claims_csv_write(path: Path, *, month: dt.date, seed: int) -> int:
         for _ in range(round(len(rows) * LAPSED_SHARE / (1 - LAPSED_SHARE))):
             who = rnd.choice(lapsed)
             add(who, rnd.choice(providers.clinics), points=_points(rnd, 700, low=80, high=30_000))
+    # 番号不明, drawn apart so that the rest of the month stays as it was.
+    unknown = random.Random(seed * 31 + month.month)
+    for n in range(max(1, round(len(rows) * UNKNOWN_SHARE)) if len(rows) >= 100 else 0):
+        who = unknown.choice(insured)
+        number = Insured(who.person_id, who.birth, UNKNOWN_SYMBOL, f"{999000 + n:06d}", "01")
+        add(number, rnd.choice(providers.clinics), points=_points(unknown, 700, low=80, high=3000))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as out:

@@ -10,6 +10,7 @@ from django.db.models import Max
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.eligibility.derivation import Period, derive_periods, first_difference
+from kokuho.eligibility.listeners import periods_changed
 from kokuho.eligibility.models import (
     BranchNumber,
     CurrentEligibility,
@@ -150,6 +151,8 @@ def eligibility_recompute_periods(
             CurrentEligibility.objects.create(person=person, version=version)
         else:
             CurrentEligibility.objects.filter(person=person).update(version=version)
+        if plan.changed_from is not None:
+            periods_changed(person, plan.changed_from)
         if plan.retroactive:
             notice_add(
                 person=person,

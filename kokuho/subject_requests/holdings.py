@@ -26,11 +26,13 @@ from django.utils import timezone
 
 from kokuho.accounts.permissions import Role
 from kokuho.audit.models import AuditEvent, EventType, SubjectType
+from kokuho.benefits.entrusted.models import DirectPaymentLine, EntrustedLine
 from kokuho.benefits.models import (
     BenefitApplication,
     BenefitDecision,
     CareCostCertificate,
     Claim,
+    ClaimResolution,
     CopayReductionApplication,
     CopayReductionDecision,
     GassanResult,
@@ -198,6 +200,21 @@ HOLDINGS: tuple[Holding, ...] = (
         lambda p, hh: KogakuRecomputeRequest.objects.filter(household__in=hh).order_by(
             "month", "pk"
         ),
+    ),
+    Holding(
+        "未照合レセプトの解消（再照合・被保険者の指定）",
+        ClaimResolution,
+        lambda p, hh: ClaimResolution.objects.filter(person=p).order_by("resolved_at", "pk"),
+    ),
+    Holding(
+        "柔道整復・はり・きゅう・あん摩マッサージの受領委任分（国保連合会からの明細）",
+        EntrustedLine,
+        lambda p, hh: EntrustedLine.objects.filter(person=p).order_by("pk"),
+    ),
+    Holding(
+        "出産育児一時金の直接支払制度分（国保連合会からの明細）",
+        DirectPaymentLine,
+        lambda p, hh: DirectPaymentLine.objects.filter(person=p).order_by("pk"),
     ),
     Holding(
         "高額療養費の該当月の引継ぎ（県内の転居）",

@@ -369,3 +369,48 @@ def kogaku_recompute(*, month: dt.date, actor: Any | None) -> KogakuRun:
 
     run = kogaku_run_create(month=month, actor=actor)
     return kogaku_run_execute(run_id=run.pk)
+
+
+def kogaku_eligibility_changed(person: Person, changed_from: dt.date) -> None:
+    """A person's 資格 changed from `changed_from` on (an eligibility listener). Their claims
+    of those months are matched again against the new periods: an open 資格喪失後受診 claim
+    of a period now gained goes through 再照合 (`claims_rematch`: resolved, audited, its
+    month noted); a matched claim of a period now lost is 資格喪失後受診 again, back on the
+    unmatched list. The decided months of the person's household from then on, and of the
+    claims that changed, are noted for re-computation. Two indexed reads when the person has
+    nothing claimed or decided in those months."""
+    from kokuho.benefits.claims_match import claims_rematch, insured_in_month
+    from kokuho.eligibility.selectors import current_periods_by_person
+
+    first = changed_from.replace(day=1)
+    claims = list(
+        Claim.objects.filter(person=person, service_month__gte=first)
+        .exclude(match=ClaimMatch.UNKNOWN_NUMBER)
+        .values_list("pk", "service_month", "match", "household_number__household_id")
+    )
+    pairs: set[tuple[int, dt.date]] = set()
+    if claims:
+        periods = current_periods_by_person(person_ids=[person.pk])[person.pk]
+        gained, lost = [], []
+        for pk, month, match, household_id in claims:
+            insured = insured_in_month(periods, month)
+            if insured and match == ClaimMatch.NOT_INSURED:
+                gained.append(pk)
+            elif not insured and match == ClaimMatch.MATCHED:
+                lost.append(pk)
+                pairs.add((household_id, month))
+        if gained:
+            claims_rematch(claim_ids=gained, actor=None)
+        if lost:
+            Claim.objects.filter(pk__in=lost).update(match=ClaimMatch.NOT_INSURED)
+    if person.household_id is not None:
+        pairs |= set(
+            KogakuDecision.objects.filter(household_id=person.household_id, month__gte=first)
+            .values_list("household_id", "month")
+            .distinct()
+        )
+    kogaku_months_dirty(
+        sorted(pairs),
+        cause=RecomputeCause.ELIGIBILITY_CHANGE,
+        detail=f"資格の異動（{changed_from.isoformat()} から）",
+    )

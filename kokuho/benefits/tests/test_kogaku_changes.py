@@ -288,3 +288,32 @@ def test_a_ryoyohi_counts_toward_its_month_and_makes_a_change_decision(people):
     assert change.replaces_id == first.pk
     assert (change.amount, change.difference, change.cause) == (16000, 4000, "ryoyohi")
     assert "自己負担相当額 4,000円" in change.reason
+
+
+def _late_event(kind, person, day, reported):
+    from zoneinfo import ZoneInfo
+
+    from kokuho.eligibility.events import ChangeEvent, event_apply
+
+    at = dt.datetime.combine(reported, dt.time(10), tzinfo=ZoneInfo("Asia/Tokyo"))
+    event_apply(ChangeEvent(kind, day, reported, person.atena_no), recorded_at=at, actor=None)
+
+
+def test_a_late_report_of_employee_insurance_takes_the_month_back(people):
+    """b joined an employer's insurance on 2026-06-20, reported in September: July was never
+    NHI's. The claim becomes 資格喪失後受診 again and the month's decision is changed to 0
+    (返納 12,000)."""
+    from kokuho.eligibility.events import ChangeType
+
+    b, _ = people
+    staff = make_staff()
+    _run()
+    _apply_and_decide(b, staff)
+    _late_event(ChangeType.EMPLOYEE_INSURANCE_JOIN, b, dt.date(2026, 6, 20), dt.date(2026, 9, 15))
+    assert Claim.objects.get(person=b).match == "not_insured"
+    note = KogakuRecomputeRequest.objects.get()
+    assert (note.month, note.cause) == (JULY, RecomputeCause.ELIGIBILITY_CHANGE)
+    kogaku_recompute(month=JULY, actor=staff)
+    change = kogaku_standing_decision(household=b.household, month=JULY)
+    assert (change.amount, change.refund, change.cause) == (0, 12000, "eligibility_change")
+    assert change.outcome == DecisionOutcome.REFUSED

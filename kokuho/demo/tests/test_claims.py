@@ -76,7 +76,9 @@ def test_a_month_of_claims_looks_like_a_citys_and_imports_cleanly(tmp_path, demo
     # 資格喪失後受診: about 0.5%, reported, not dropped.
     lapsed = [c for c in claims if c.match == ClaimMatch.NOT_INSURED]
     assert 0 < len(lapsed) <= 0.02 * len(claims)
-    assert summary.reported == {"資格喪失後受診・資格なし": len(lapsed)}
+    unknown = [c for c in claims if c.match == ClaimMatch.UNKNOWN_NUMBER]
+    assert 0 < len(unknown) <= 0.005 * len(claims)  # 番号不明, for the 未照合 screen
+    assert summary.reported == {"資格喪失後受診・資格なし": len(lapsed), "番号不明": len(unknown)}
     assert len(rows) == written
 
 

@@ -186,6 +186,7 @@ class Command(BaseCommand):
                 for key, n in sorted(counts.items())
             ]
             self.stdout.write(f"{last_month:%Y-%m} の給付の申請を決定しました: " + "、".join(parts))
+        self._kogaku_changes(month, today, seed)
         outcome, message = demo_payment_run(today=today)
         if message:
             self.stdout.write(message)
@@ -202,6 +203,33 @@ class Command(BaseCommand):
             self.stdout.write(f"  給付の決定通知書 {len(decided):,}通: {path}")
         if held := demo_payments_held():
             self.stdout.write(f"  保留中の支払（口座名義を全銀の文字で書けない等）: {held:,} 件")
+
+    def _kogaku_changes(self, month: date, today: date, seed: int) -> None:
+        """After the first decisions: a few late claims of the month (generated once,
+        through the real importer) and the month run again, which makes their 変更決定
+        (追加支給, paid by the payment run that follows); then the 70〜74 外来年間合算 of
+        the last year whose 基準日 has passed. A second demo changes nothing."""
+        from kokuho.benefits.kogaku.outpatient_year import kogaku_outpatient_year_settle
+        from kokuho.benefits.kogaku.recompute import kogaku_recompute
+        from kokuho.benefits.models import DecisionKind, KogakuDecision
+        from kokuho.demo.kogaku_changes import demo_late_claims_write
+
+        path = Path(settings.VAR_DIR) / "demo" / f"claims-{month:%Y%m}-late.csv"
+        if not path.exists():
+            demo_late_claims_write(path=path, month=month, seed=seed)
+        summary = import_claims(path=path, actor=None, progress=False, reported_on=today)
+        self.stdout.write("")
+        self.stdout.write(summary.format())
+        if not KogakuDecision.objects.filter(month=month, kind=DecisionKind.CHANGE).exists():
+            run = kogaku_recompute(month=month, actor=None)
+            self.stdout.write(kogaku_run_summary(run))
+        year = today.year - 1 if today >= date(today.year, 8, 1) else today.year - 2
+        s = kogaku_outpatient_year_settle(year=year, actor=None, on=today)
+        self.stdout.write(
+            f"高額療養費 外来年間合算 {year}年8月〜{year + 1}年7月: 対象者 {s.members:,} 人・"
+            f"精算 {s.settled:,} 人（支給額 合計 {s.total_benefit:,} 円）・"
+            f"変更なし {s.unchanged:,} 人・口座未登録 {s.awaiting_account:,} 人"
+        )
 
     def _documents(self, today: date, seed: int) -> None:
         """The current period's 資格確認書 / 資格情報のお知らせ: the yearly renewal on its date
