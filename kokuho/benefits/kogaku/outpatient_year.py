@@ -9,8 +9,9 @@ cap) after the month's 外来 limit of that band — what the monthly 高額療�
 to bear at the individual step. The household step's share is not deducted (decision 216).
 
 The settlement is the city's own (職権): it is paid to the 世帯主 of the member's household
-on the 基準日, to the head's current 振込先口座; a head with no account on file waits as
-申請待ち (the counter records the account and the next settlement pays). Settling a year
+on the 基準日, to the head's current 振込先口座; for a head with no account on file the
+payment is held as 申請待ち and released by whatever records their account first (the
+counter, a 公金受取口座 照会). Settling a year
 again keeps what stands when nothing changed, and otherwise records a new settlement that
 replaces it, paying the difference (追加支給) or recording it to come back (返納).
 Everything is read in fixed queries per chunk of persons; nothing loops over per-person code.
@@ -37,7 +38,7 @@ from kokuho.benefits.models import (
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.burden import is_elderly_on
 from kokuho.eligibility.selectors import burden_bases_load, person_state_from
-from kokuho.payments.models import Benefit, PayeeAccount, Payment
+from kokuho.payments.models import Benefit, HoldReason, PayeeAccount, Payment
 from kokuho.payments.services import payment_schedule
 from kokuho.people.models import Household, Person
 from kokuho.rules.params import parameters
@@ -236,16 +237,12 @@ def kogaku_outpatient_year_settle(
             person_id__in=sorted(heads), superseded_at__isnull=True
         )
     }
-    scheduled = set(
-        Payment.objects.filter(source_type=PAYMENT_SOURCE).values_list("source_id", flat=True)
-    )
     now = timezone.now()
 
     def pay(row: KogakuOutpatientYear, amount: int) -> bool:
-        """The row's 支払予定 to the head's current account; False when there is none."""
+        """The row's 支払予定 to the head; held 申請待ち (no account yet) when they have none,
+        released by whatever records the head's account first. False when held."""
         account = accounts.get(row.head_id)
-        if account is None:
-            return False
         payment_schedule(
             benefit=Benefit.KOGAKU,
             source_type=PAYMENT_SOURCE,
@@ -256,7 +253,7 @@ def kogaku_outpatient_year_settle(
             decided_on=on,
             description=f"{year}年8月〜{year + 1}年7月 外来年間合算",
         )
-        return True
+        return account is not None
 
     with transaction.atomic():
         for member in members:
@@ -266,10 +263,6 @@ def kogaku_outpatient_year_settle(
                 continue
             if before is not None and before.benefit == amount:
                 unchanged += 1
-                owed = before.difference if before.replaces_id else before.benefit
-                # 申請待ち: paid now if the head's account has been recorded since.
-                if owed > 0 and before.pk not in scheduled and not pay(before, owed):
-                    awaiting += 1
                 continue
             difference = amount - (before.benefit if before else 0)
             row = KogakuOutpatientYear.objects.create(
@@ -324,14 +317,12 @@ def kogaku_outpatient_year_settle(
 
 
 def kogaku_outpatient_year_awaiting() -> list[KogakuOutpatientYear]:
-    """申請待ち: standing settlements that pay and have no 支払予定 (no account yet)."""
-    paid = set(
-        Payment.objects.filter(source_type=PAYMENT_SOURCE).values_list("source_id", flat=True)
+    """申請待ち: settlements whose payment waits for the head's first account."""
+    waiting = Payment.objects.filter(
+        source_type=PAYMENT_SOURCE, hold_reason=HoldReason.NO_ACCOUNT
+    ).values_list("source_id", flat=True)
+    return list(
+        KogakuOutpatientYear.objects.filter(pk__in=list(waiting))
+        .select_related("person", "head")
+        .order_by("pk")
     )
-    return [
-        s
-        for s in KogakuOutpatientYear.objects.filter(
-            replaced_by__isnull=True, benefit__gt=0, difference__gte=0
-        ).select_related("person", "head")
-        if s.pk not in paid
-    ]

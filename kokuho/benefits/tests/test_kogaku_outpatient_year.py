@@ -15,7 +15,7 @@ from kokuho.benefits.kogaku.outpatient_year import (
     year_months,
 )
 from kokuho.benefits.models import KogakuOutpatientYear
-from kokuho.payments.models import AccountSource, Payment
+from kokuho.payments.models import AccountSource, HoldReason, Payment, PaymentStatus
 from kokuho.payments.services import AccountInput, payee_account_record
 from kokuho.testing import make_claim, make_insured
 
@@ -56,13 +56,20 @@ def test_the_year_over_the_cap_is_paid_to_the_head_once_the_account_is_known():
     assert [m["counted"] for m in row.months] == [18000] * 12
     assert row.head_id == member.pk
     assert kogaku_outpatient_year_awaiting() == [row]
-    assert not Payment.objects.exists()
-    _account(member)
-    again = kogaku_outpatient_year_settle(year=2025, actor=None, on=AFTER)
-    assert (again.settled, again.unchanged, again.awaiting_account) == (0, 1, 0)
     payment = Payment.objects.get(source_type="kogaku_outpatient_year")
     assert (payment.source_id, payment.amount, payment.person_id) == (row.pk, 72000, member.pk)
+    assert (payment.status, payment.hold_reason, payment.account) == (
+        PaymentStatus.HELD,
+        HoldReason.NO_ACCOUNT,
+        None,
+    )
+    _account(member)  # the head's account, given at the counter: the payment is released
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.DUE and payment.account is not None
     assert kogaku_outpatient_year_awaiting() == []
+    again = kogaku_outpatient_year_settle(year=2025, actor=None, on=AFTER)
+    assert (again.settled, again.unchanged, again.awaiting_account) == (0, 1, 0)
+    assert Payment.objects.filter(source_type="kogaku_outpatient_year").count() == 1
     assert AuditEvent.objects.filter(event_type=EventType.KOGAKU_OUTPATIENT_YEAR).count() == 2
 
 

@@ -44,7 +44,9 @@ def run_summary(run: PaymentRun, *, repeated: bool = False) -> str:
 
 
 class Command(BaseCommand):
-    help = "支払処理: 全銀ファイルと支払明細の作成（run）、一覧（list）"
+    help = (
+        "支払処理: 全銀ファイルと支払明細の作成（run）、一覧（list）、振込不能・公金受取口座の取込"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -53,6 +55,10 @@ class Command(BaseCommand):
         run.add_argument("--no-progress", action="store_true", help="進捗を表示しない")
         returns = sub.add_parser("returns", help="銀行の振込不能の結果ファイルを取り込む")
         returns.add_argument("file", type=Path)
+        public = sub.add_parser(
+            "public-accounts", help="公金受取口座の照会結果ファイルを振込先として取り込む"
+        )
+        public.add_argument("file", type=Path)
         printing = sub.add_parser("print", help="支払明細書と支払通知書（PDF）を作成する")
         printing.add_argument("--date", required=True, help="支払日 YYYY-MM-DD")
         listing = sub.add_parser("list", help="支払処理の一覧")
@@ -65,6 +71,8 @@ class Command(BaseCommand):
             self._print(options["date"])
         elif action == "returns":
             self._returns(options["file"])
+        elif action == "public-accounts":
+            self._public_accounts(options["file"])
         else:
             self._list(as_json=options["json"])
 
@@ -120,6 +128,23 @@ class Command(BaseCommand):
             summary = payment_returns_import(path=path, actor=None)
         except ReturnFileError as error:
             self._fail(str(error))
+            return
+        self.stdout.write(summary.format())
+
+    def _public_accounts(self, path: Path) -> None:
+        from kokuho.payments.public_accounts import PublicAccountFileError, public_accounts_import
+
+        if not path.exists():
+            self._fail(f"{path}: ファイルがありません")
+        try:
+            summary = public_accounts_import(path=path, actor=None)
+        except PublicAccountFileError as error:
+            self._fail(
+                "\n".join(
+                    [f"{path.name}: 取り込めません（何も記録していません）"]
+                    + [f"  {p}" for p in error.problems]
+                )
+            )
             return
         self.stdout.write(summary.format())
 
