@@ -107,6 +107,11 @@ class EventType(models.TextChoices):
         "payee_organisation_recorded",
         "施術所・国保連合会等の振込先の登録・変更",
     )
+    NATIONAL_EXPORTED = "national_exported", "国・国保連合会への連携ファイルの作成"
+    NATIONAL_RESULT_IMPORTED = "national_result_imported", "連携ファイルの処理結果の取込"
+    API_CALLED = "api_called", "庁内システムからのAPI呼出し"
+    API_REFUSED = "api_refused", "API呼出しの拒否（認証・権限・入力）"
+    API_CLIENT_CHANGED = "api_client_changed", "API利用システムの登録・鍵の発行・失効"
 
 
 class SubjectType(models.TextChoices):
