@@ -154,7 +154,7 @@ def persons_of_month(month: dt.date) -> tuple[list[Insured], list[Insured]]:
     return made(insured_ids), made(lapsed_ids)
 
 
-def _rate(insured: Insured, month: dt.date) -> int:
+def insured_rate(insured: Insured, month: dt.date) -> int:
     """負担割合 (%) for the month, decided on its first day (eligibility.md §6).
 
     Under 70 it depends on age alone (未就学 20%, else 30%): the pure rule with no household.
@@ -212,7 +212,7 @@ def claims_csv_write(path: Path, *, month: dt.date, seed: int) -> int:
     providers = _providers(random.Random(seed))  # the same providers every month
     insured, lapsed = persons_of_month(month)
     insured = [
-        Insured(i.person_id, i.birth, i.symbol, i.number, i.branch, _rate(i, month))
+        Insured(i.person_id, i.birth, i.symbol, i.number, i.branch, insured_rate(i, month))
         for i in insured
     ]
     insurer = settings.KOKUHO_INSURER_NUMBER

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 
 from kokuho.benefits.models import DecisionKind, DecisionOutcome, KogakuDecision
-from kokuho.demo.claims import COLUMNS, Insured, _rate, copay_of, persons_of_month
+from kokuho.demo.claims import COLUMNS, Insured, copay_of, insured_rate, persons_of_month
 from kokuho.people.models import Person
 
 LATE_HOUSEHOLDS = 5  # how many decided households get a late claim
@@ -66,7 +66,7 @@ def demo_late_claims_write(*, path: Path, month: dt.date, seed: int) -> int:
                 "kind": "1",
                 "prescribed_by": "",
                 "points": str(points),
-                "copay": str(copay_of(points, _rate(who, month))),
+                "copay": str(copay_of(points, insured_rate(who, month))),
                 "public_payer": "",
                 "specific_disease": "0",
                 "limit_applied": "0",

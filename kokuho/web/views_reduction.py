@@ -142,16 +142,6 @@ def reduction_application_new(request: HttpRequest) -> HttpResponse:
 # --- 判定の内容（決定の前に） ---------------------------------------------------------------
 
 
-def _proposal(
-    application: CopayReductionApplication,
-    *,
-    extends: CopayReductionDecision | None = None,
-    overrides: dict[str, int] | None = None,
-) -> tuple[ReductionFacts, ReductionOutcome]:
-    """What the decision (or the extension of `extends`) would be now; nothing is kept."""
-    return copay_reduction_preview(application=application, extends=extends, overrides=overrides)
-
-
 def _computation(facts: ReductionFacts, outcome: ReductionOutcome) -> dict[str, Any]:
     """The figures of the proposal as the page lists them (the rule's steps say the rest)."""
     used = {p["name"]: p for p in outcome.parameters}
@@ -185,7 +175,7 @@ def _proposal_shown(
     application: CopayReductionApplication, **kwargs: Any
 ) -> tuple[dict[str, Any] | None, str]:
     try:
-        facts, outcome = _proposal(application, **kwargs)
+        facts, outcome = copay_reduction_preview(application=application, **kwargs)
     except BenefitError as error:
         return None, str(error)
     return _computation(facts, outcome), ""
@@ -297,7 +287,9 @@ def reduction_decision_extend(request: HttpRequest, decision_id: int) -> HttpRes
         return _detail_page(request, application.pk, extend_form=form, extend_of=decision)
     if request.POST.get("action") != "extend":
         try:
-            facts, outcome = _proposal(application, extends=decision, overrides=form.overrides())
+            facts, outcome = copay_reduction_preview(
+                application=application, extends=decision, overrides=form.overrides()
+            )
         except BenefitError as error:
             form.add_error(error.field if error.field in form.fields else None, str(error))
             return _detail_page(request, application.pk, extend_form=form, extend_of=decision)

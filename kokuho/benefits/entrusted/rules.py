@@ -11,8 +11,8 @@ from kokuho.benefits.entrusted.models import TreatmentCategory
 from kokuho.benefits.lifecycle.rules import (
     Params,
     RuleOutcome,
-    _reimbursed,  # the 法42条 rounding of the counter's 療養費, shared on purpose
     limitation_refusal,
+    reimbursed,  # the 法42条 rounding of the counter's 療養費, shared on purpose
 )
 
 DAY = dt.timedelta(days=1)
@@ -78,7 +78,7 @@ def entrusted_outcome(
             params,
             steps,
         )
-    expected, due = _reimbursed(cost, percent, params)
+    expected, due = reimbursed(cost, percent, params)
     steps.append(
         f"{insured_day} の負担割合 {percent}%: 一部負担金 {expected:,}円"
         f"（{params.get('copay.rounding_unit')}円未満四捨五入）、保険者負担 {due:,}円"

@@ -19,7 +19,6 @@ from reportlab.pdfgen.canvas import Canvas
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.benefits import notices as n
-from kokuho.benefits.kogaku.recompute import kogaku_decision_chain
 from kokuho.benefits.models import DecisionKind, DecisionOutcome, KogakuDecision
 from kokuho.core.pdf import GOTHIC, text_wrap
 from kokuho.core.purposes import Purpose
@@ -221,8 +220,3 @@ def change_notice_pdf(*, decision: KogakuDecision, actor: Any, on: dt.date | Non
         extra={"screen": "kogaku_change_notice", "notice_no": notice.notice_no},
     )
     return content
-
-
-def chain_amounts(decision: KogakuDecision) -> list[tuple[dt.date, int, int]]:
-    """(決定日, 支給額, 差額) of the month's decisions up to `decision`, for screens."""
-    return [(d.decided_on, d.amount, d.difference) for d in kogaku_decision_chain(decision)]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from kokuho.audit.models import EventType, SubjectType
@@ -136,10 +136,13 @@ def kogaku_recompute_pending(*, month: dt.date | None = None) -> QuerySet[Kogaku
 
 def kogaku_recompute_months() -> list[tuple[dt.date, int]]:
     """The months with open notes and how many households each (the batch's work list)."""
-    rows: dict[dt.date, set[int]] = defaultdict(set)
-    for hh, month in kogaku_recompute_pending().values_list("household_id", "month"):
-        rows[month].add(hh)
-    return [(month, len(households)) for month, households in sorted(rows.items())]
+    return list(
+        KogakuRecomputeRequest.objects.filter(done_at__isnull=True)
+        .values("month")
+        .annotate(households=Count("household", distinct=True))
+        .order_by("month")
+        .values_list("month", "households")
+    )
 
 
 # --- The chain of a month ------------------------------------------------------------------

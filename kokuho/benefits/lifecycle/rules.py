@@ -250,7 +250,7 @@ def medical_expenses(ctx: Context) -> RuleOutcome:
             reasons.append(f"治療用装具の上限額 {limit:,}円を超える部分は対象外")
             base = limit
     percent = ctx.copay_percent(treated)
-    copay, amount = _reimbursed(base, percent, params)
+    copay, amount = reimbursed(base, percent, params)
     steps.append(
         f"対象額 {base:,}円 − 一部負担金相当額 {copay:,}円（{percent}%、10円未満四捨五入）"
         f" = {amount:,}円"
@@ -267,7 +267,7 @@ def medical_expenses(ctx: Context) -> RuleOutcome:
     )
 
 
-def _reimbursed(base: int, percent: int, params: Params) -> tuple[int, int]:
+def reimbursed(base: int, percent: int, params: Params) -> tuple[int, int]:
     """(一部負担金相当額, 支給額) of a cost: the co-payment rounded to the unit, half up."""
     unit = params.get("copay.rounding_unit")
     copay = (base * percent + 50 * unit) // (100 * unit) * unit
@@ -317,7 +317,7 @@ def overseas(ctx: Context) -> RuleOutcome:
     if converted > japan:
         reasons.append(f"日本の保険診療の費用額 {japan:,}円を超える部分は対象外")
     percent = ctx.copay_percent(treated)
-    copay, amount = _reimbursed(base, percent, params)
+    copay, amount = reimbursed(base, percent, params)
     steps.append(f"対象額 {base:,}円 − 一部負担金相当額 {copay:,}円（{percent}%） = {amount:,}円")
     if amount <= 0:
         return _refused("一部負担金相当額を超える支給額がありません", params, steps)
