@@ -7,6 +7,9 @@ PG ?= postgresql://postgres@127.0.0.1:5432
 VENV := .venv
 KOKUHO := $(VENV)/bin/kokuho
 PYTEST := $(VENV)/bin/pytest
+# Tests run on every core (pytest-xdist; each worker has its own test databases).
+TEST_JOBS ?= auto
+PYTEST_ARGS ?= -q -n $(TEST_JOBS) --dist worksteal
 
 .PHONY: demo test setup system-deps pg-up lint test-sqlite test-postgres bench clean
 
@@ -43,11 +46,11 @@ lint: setup
 # The suite runs twice: on the embedded SQLite default and on PostgreSQL (databases named
 # for CI so that a developer's own databases are never touched; pytest-django creates them).
 test-sqlite: setup
-	env -u KOKUHO_DATABASE_URL -u KOKUHO_VAULT_DATABASE_URL $(PYTEST) -q
+	env -u KOKUHO_DATABASE_URL -u KOKUHO_VAULT_DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
 
 test-postgres: setup pg-up
 	KOKUHO_DATABASE_URL=$(PG)/kokuho_ci KOKUHO_VAULT_DATABASE_URL=$(PG)/kokuho_ci_vault \
-		$(PYTEST) -q
+		$(PYTEST) $(PYTEST_ARGS)
 
 test: lint test-sqlite test-postgres
 

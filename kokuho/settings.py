@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "kokuho.certificates",
     "kokuho.retention",
     "kokuho.subject_requests",
+    "kokuho.cityapi",
     "kokuho.web",
     "kokuho.demo",
 ]
@@ -185,6 +186,10 @@ SESSION_COOKIE_SECURE = os.environ.get("KOKUHO_SECURE_COOKIES", "0") == "1"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Behind the city's TLS-terminating proxy, trust its X-Forwarded-Proto (only then): the API
+# refuses plain HTTP, and without this every proxied request would look like plain HTTP.
+if os.environ.get("KOKUHO_BEHIND_TLS_PROXY", "0") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 
 LANGUAGE_CODE = "ja"

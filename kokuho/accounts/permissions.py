@@ -28,6 +28,7 @@ class Perm(StrEnum):
     SUBJECT_REQUEST_MANAGE = "people.manage_subject_request"
     STAFF_MANAGE = "accounts.manage_staff"
     SYSTEM_STATUS_VIEW = "ops.view_system_status"
+    INFO_QUERY = "intermediary.make_info_query"
 
     @property
     def label(self) -> str:
@@ -51,6 +52,7 @@ PERMISSION_LABELS: dict[Perm, str] = {
     Perm.SELF_INSPECTION_SIGN_OFF: "自己点検の確認（所属長）",
     Perm.SUBJECT_REQUEST_MANAGE: "開示・訂正・利用停止請求の処理",
     Perm.STAFF_MANAGE: "職員アカウントの管理",
+    Perm.INFO_QUERY: "情報照会（情報提供ネットワークシステム）の依頼・結果の閲覧",
     Perm.SYSTEM_STATUS_VIEW: "システム稼働状況の閲覧",
 }
 
@@ -87,13 +89,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.PERSONAL_DATA_EXPORT,
             # 開示・訂正・利用停止 of NHI records are answered by the section that keeps them.
             Perm.SUBJECT_REQUEST_MANAGE,
+            # 情報照会 for 資格 (other insurers' 資格喪失・重複).
+            Perm.INFO_QUERY,
+            # The national links' status (連携状況): 資格担当 sends the feeds.
+            Perm.SYSTEM_STATUS_VIEW,
         }
     ),
     # 支払処理 (the runs, their 全銀 files with every payee's account, the held payments) is
     # 給付担当's work only: 窓口担当 reads benefits but never the bank files.
     Role.BENEFITS: frozenset(
         _READ_PEOPLE
-        | {Perm.ELIGIBILITY_VIEW, Perm.BENEFITS_VIEW, Perm.BENEFITS_DECIDE, Perm.PAYMENTS_VIEW}
+        | {
+            Perm.ELIGIBILITY_VIEW,
+            Perm.BENEFITS_VIEW,
+            Perm.BENEFITS_DECIDE,
+            Perm.PAYMENTS_VIEW,
+            # 情報照会 for 給付 (他法給付, 地方税関係情報, 公金受取口座).
+            Perm.INFO_QUERY,
+        }
     ),
     Role.ADMINISTRATOR: frozenset({Perm.STAFF_MANAGE, Perm.SYSTEM_STATUS_VIEW}),
     # The incident register (重大事故・漏えい等報告) is kept by the auditor, who sees the trail
@@ -121,6 +134,7 @@ PERSONAL_DATA_PERMISSIONS: frozenset[Perm] = frozenset(
         Perm.MY_NUMBER_REVEAL,
         Perm.PERSONAL_DATA_EXPORT,
         Perm.SUBJECT_REQUEST_MANAGE,
+        Perm.INFO_QUERY,
     }
 )
 

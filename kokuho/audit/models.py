@@ -112,6 +112,13 @@ class EventType(models.TextChoices):
     API_CALLED = "api_called", "庁内システムからのAPI呼出し"
     API_REFUSED = "api_refused", "API呼出しの拒否（認証・権限・入力）"
     API_CLIENT_CHANGED = "api_client_changed", "API利用システムの登録・鍵の発行・失効"
+    NATIONAL_FILE_READ = "national_file_read", "連携ファイル（暗号化）の読出し"
+    NATIONAL_WORK_ITEM_RESOLVED = "national_work_item_resolved", "連携の作業項目の解決"
+    INFO_QUERY_REQUESTED = "info_query_requested", "情報照会の依頼"
+    INFO_QUERY_REFUSED = "info_query_refused", "情報照会の拒否（許可されていない照会）"
+    INFO_QUERY_ANSWERED = "info_query_answered", "情報照会の結果の受領"
+    INFO_QUERY_RESULT_VIEWED = "info_query_result_viewed", "情報照会の結果の閲覧"
+    KOGAKU_CARRY_DECIDED = "kogaku_carry_decided", "高額該当引継（世帯の継続性）の確認"
 
 
 class SubjectType(models.TextChoices):

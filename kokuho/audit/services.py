@@ -78,6 +78,19 @@ def _user(actor: Any | None) -> Any | None:
     return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
+def chain_head_locked() -> AuditChainHead:
+    """The chain head, locked. Migration 0002 creates it; a database emptied whole (restored
+    from a dump without it, or flushed by a transactional test) starts again from genesis —
+    but only while it holds no events: a head missing beside events is a broken chain."""
+    head = AuditChainHead.objects.select_for_update().filter(id=1).first()
+    if head is not None:
+        return head
+    if AuditEvent.objects.exists():
+        raise RuntimeError("監査ログのチェーンの先頭（AuditChainHead）がありません")
+    AuditChainHead.objects.get_or_create(id=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH})
+    return AuditChainHead.objects.select_for_update().get(id=1)
+
+
 def audit_event_record(
     *,
     event_type: EventType,
@@ -91,7 +104,7 @@ def audit_event_record(
     entry = AuditEntry(event_type, subject_type, subject_id, purpose, extra)
     event = _event(entry, _user(actor))
     with transaction.atomic(savepoint=False):
-        head = AuditChainHead.objects.select_for_update().get(id=1)
+        head = chain_head_locked()
         event.prev_hash = head.last_hash
         event.row_hash = event_hash(head.last_hash, event)
         event.save(force_insert=True)
@@ -165,7 +178,7 @@ def audit_events_record(entries: list[AuditEntry], *, actor: Any | None) -> int:
             canonical = _canonical(event)
         pending.append((event, canonical.encode()))
     with transaction.atomic(savepoint=False):
-        head = AuditChainHead.objects.select_for_update().get(id=1)
+        head = chain_head_locked()
         last_hash = head.last_hash
         rows = []
         for event, canonical in pending:

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connections, transaction
 
-from kokuho.audit.models import AuditChainHead, AuditEvent, EventType, SubjectType
-from kokuho.audit.services import event_hash
+from kokuho.audit.models import AuditEvent, EventType, SubjectType
+from kokuho.audit.services import chain_head_locked, event_hash
 from kokuho.core.mynumber import my_number_check_digit
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.events import ChangeEvent, ChangeType, event_apply
@@ -95,7 +95,7 @@ def register_numbers(*persons: Person) -> None:
 def plant_event(occurred_at: dt.datetime, subject_id: str = "3100000000") -> AuditEvent:
     """An access event appended to the chain as if recorded at `occurred_at`."""
     with transaction.atomic():
-        head = AuditChainHead.objects.select_for_update().get(id=1)
+        head = chain_head_locked()
         event = AuditEvent(
             event_type=EventType.PERSON_VIEWED,
             occurred_at=occurred_at,
