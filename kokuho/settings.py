@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "kokuho.retention",
     "kokuho.subject_requests",
     "kokuho.cityapi",
+    "kokuho.national",
+    "kokuho.intermediary",
     "kokuho.web",
     "kokuho.demo",
 ]
@@ -92,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "kokuho.web.context_processors.national_alerts",
             ],
         },
     },
@@ -206,6 +209,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # The municipality this installation serves (demo: a fictitious insurer in Ehime).
 KOKUHO_MUNICIPALITY_NAME = os.environ.get("KOKUHO_MUNICIPALITY_NAME", "みかん市")
 KOKUHO_INSURER_NUMBER = os.environ.get("KOKUHO_INSURER_NUMBER", "389999")
+# 全国地方公共団体コード (6 digits with its check digit) of the city; the demo city's is synthetic.
+KOKUHO_MUNICIPALITY_CODE = os.environ.get("KOKUHO_MUNICIPALITY_CODE", "389990")
 # The prefecture whose 国民健康保険審査会 hears appeals (the 教示 of decisions; 国保法91条).
 # Documents (証・通知): the yearly renewal date (MM-DD; 08-01 matches the 所得区分 switch),
 # the 暫定運用 that sends a 資格確認書 to every insured person, where mailing PDFs are
@@ -226,6 +231,10 @@ KOKUHO_PREFECTURE_NAME = os.environ.get("KOKUHO_PREFECTURE_NAME", "愛媛県")
 # KOKUHO_PAYMENT_DIR, one folder per 支払日.
 KOKUHO_PAYMENT_CONFIG = os.environ.get("KOKUHO_PAYMENT_CONFIG", "")
 KOKUHO_PAYMENT_DIR = Path(os.environ.get("KOKUHO_PAYMENT_DIR", VAR_DIR / "payments"))
+# The national links' files (国保情報集約システム …), one folder per feed (kokuho.national).
+KOKUHO_NATIONAL_DIR = Path(os.environ.get("KOKUHO_NATIONAL_DIR", VAR_DIR / "national"))
+# A feed whose last file has no acknowledgement after this many days is an alert.
+KOKUHO_NATIONAL_ACK_DAYS = int(os.environ.get("KOKUHO_NATIONAL_ACK_DAYS", "3"))
 # Set by `kokuho scenario …` together with in-memory databases (kokuho/cli.py).
 KOKUHO_SCENARIO_MODE = os.environ.get("KOKUHO_SCENARIO_MODE") == "1"
 # 記号 of the 記号・番号 (the city's district code; one code until districts are configured).

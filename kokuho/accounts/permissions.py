@@ -89,8 +89,6 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.PERSONAL_DATA_EXPORT,
             # 開示・訂正・利用停止 of NHI records are answered by the section that keeps them.
             Perm.SUBJECT_REQUEST_MANAGE,
-            # 情報照会 for 資格 (other insurers' 資格喪失・重複).
-            Perm.INFO_QUERY,
             # The national links' status (連携状況): 資格担当 sends the feeds.
             Perm.SYSTEM_STATUS_VIEW,
         }
@@ -104,7 +102,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.BENEFITS_VIEW,
             Perm.BENEFITS_DECIDE,
             Perm.PAYMENTS_VIEW,
-            # 情報照会 for 給付 (他法給付, 地方税関係情報, 公金受取口座).
+            # 情報照会 is asked for 保険給付の支給 only (the seed's Ⅰ-4 ②: other insurers'
+            # 給付関係情報, 他法給付, 地方税関係情報, 公金受取口座); 資格 asks nothing.
             Perm.INFO_QUERY,
         }
     ),

@@ -113,6 +113,10 @@ class EventType(models.TextChoices):
     API_REFUSED = "api_refused", "API呼出しの拒否（認証・権限・入力）"
     API_CLIENT_CHANGED = "api_client_changed", "API利用システムの登録・鍵の発行・失効"
     NATIONAL_FILE_READ = "national_file_read", "連携ファイル（暗号化）の読出し"
+    MY_NUMBER_LINKAGE_READ = (
+        "my_number_linkage_read",
+        "連携ファイル作成のための個人番号の取得（一括処理）",
+    )
     NATIONAL_WORK_ITEM_RESOLVED = "national_work_item_resolved", "連携の作業項目の解決"
     INFO_QUERY_REQUESTED = "info_query_requested", "情報照会の依頼"
     INFO_QUERY_REFUSED = "info_query_refused", "情報照会の拒否（許可されていない照会）"

@@ -742,3 +742,12 @@ __all__ += [
     "EntrustedLine",
     "EntrustedPayee",
 ]
+
+# 高額該当引継 候補 (国保情報集約システム) and the clerk's decision, likewise in its own module.
+from kokuho.benefits.carry_candidate_models import (  # noqa: E402
+    CarryStatus,
+    KogakuCarryCandidate,
+    KogakuCarryCandidateFile,
+)
+
+__all__ += ["CarryStatus", "KogakuCarryCandidate", "KogakuCarryCandidateFile"]

@@ -7,6 +7,7 @@ so that "insured on D?" is one indexed join; "what did we believe on K about D?"
 newest version recorded by K.
 """
 
+from django.conf import settings
 from django.db import models
 
 from kokuho.people.models import Household, Person
@@ -171,3 +172,65 @@ class EligibilityNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.code}"
+
+
+class ContinuityResultFile(models.Model):
+    """資格継続チェック結果ファイル: one imported file of the 国保情報集約システム's continuity
+    check (kept so that the same file, by SHA-256, is refused when it comes again)."""
+
+    file_name = models.CharField("ファイル名", max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64, unique=True)
+    imported_at = models.DateTimeField("取込日時")
+    counts = models.JSONField("件数", default=dict)
+    problems = models.JSONField("反映しなかったレコード", default=list)
+
+    class Meta:
+        verbose_name = "資格継続チェック結果ファイル"
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class ContinuityCarriedDates(models.Model):
+    """資格継続で引き継いだ日付: after a move within the prefecture the 資格 continues, so
+    the 資格取得年月日 (or 喪失年月日) the prefecture holds differs from this city's 適用開始
+    (適用終了). A row names the period by this city's 適用開始 `applied_from`; the newest row
+    of a person and `applied_from` is in force (append-only: a later acceptance adds a row).
+
+    `acquired_on`: the carried 資格取得年月日 (None: this city's 適用開始 is the 取得日).
+    `carries_loss`: the carried 喪失年月日 `lost_on` replaces this city's (None = the 資格
+    did not end at the move out)."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="carried_dates")
+    applied_from = models.DateField("当市の適用開始年月日")
+    acquired_on = models.DateField("引継ぎの資格取得年月日", null=True, blank=True)
+    carries_loss = models.BooleanField("喪失年月日を引き継ぐ", default=False)
+    lost_on = models.DateField("引継ぎの資格喪失年月日", null=True, blank=True)
+    basis = models.CharField("根拠", max_length=300)
+    recorded_at = models.DateTimeField("記録日時")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="記録した職員",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "資格継続で引き継いだ日付"
+        indexes = [models.Index(fields=["person", "applied_from"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(acquired_on__isnull=True)
+                | models.Q(acquired_on__lte=models.F("applied_from")),
+                name="carried_acquired_not_after_applied",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(carries_loss=True) | models.Q(lost_on__isnull=True),
+                name="carried_lost_only_when_carried",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.applied_from} ← {self.acquired_on or ''}"

@@ -40,6 +40,7 @@ __all__ = [
     "my_number_register",
     "my_number_reveal",
     "my_numbers_erase",
+    "my_numbers_for_linkage",
     "my_numbers_register_bulk",
     "vault_keys_rotate",
 ]
@@ -385,6 +386,54 @@ def my_number_look_up(*, actor: Any, my_number: str, purpose: Any) -> str | None
     return link.atena_no if link else None
 
 
+# --- linkage files ------------------------------------------------------------------------------
+
+# 事務 whose outbound files carry My Number (privacy.md §2: exports carry none except the
+# info-linkage and online-eligibility feeds). Their batch jobs draw the numbers at write time.
+LINKAGE_PURPOSES = frozenset({Purpose.ONLINE_ELIGIBILITY, Purpose.INFO_LINKAGE_PROVIDE})
+
+
+def my_numbers_for_linkage(*, atena_nos: Iterable[str], purpose: Any, job: str) -> dict[str, str]:
+    """The numbers of those of `atena_nos` who have one, for a linkage file the named batch
+    job is writing now (a system read: no staff actor, no screen). Refused and logged for a
+    purpose outside `LINKAGE_PURPOSES`. One audit event per call names the job, the purpose
+    and the counts, never a number; the caller writes them into the (encrypted) file and
+    keeps them nowhere. Chunked look-ups."""
+    try:
+        chosen = Purpose(purpose)
+    except ValueError:
+        chosen = None
+    if chosen not in LINKAGE_PURPOSES:
+        raise _refuse(
+            actor=None,
+            action="linkage_read",
+            atena_no="",
+            purpose=str(purpose),
+            reason=f"この事務の連携ファイルには個人番号を記載できません: {purpose}",
+        )
+    wanted = sorted(set(atena_nos))
+    ring = vault_key_ring()
+    vault = IdentityLink.objects.using(VAULT_ALIAS)
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        rows = vault.filter(atena_no__in=wanted[start : start + 500]).values_list(
+            "atena_no", "kek_id", "wrapped_dek", "ciphertext"
+        )
+        for atena_no, kek_id, wrapped, ciphertext in rows:
+            sealed = Sealed(kek_id, bytes(wrapped), bytes(ciphertext))
+            found[atena_no] = ring.open(sealed, binding=atena_no)
+    with transaction.atomic():
+        audit_event_record(
+            event_type=EventType.MY_NUMBER_LINKAGE_READ,
+            actor=None,
+            subject_type=SubjectType.SYSTEM,
+            subject_id=job[:40],
+            purpose=chosen,
+            extra={"linkage_job": job, "asked": len(wanted), "found": len(found)},
+        )
+    return found
+
+
 # --- erasure ------------------------------------------------------------------------------------
 
 
@@ -488,4 +537,20 @@ def vault_linked_atena_nos(*, atena_nos: Iterable[str]) -> set[str]:
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         found.update(vault.filter(atena_no__in=chunk).values_list("atena_no", flat=True))
+    return found
+
+
+# --- 団体内統合宛名番号 (info linkage) -----------------------------------------------------------
+
+
+def vault_integrated_numbers(*, atena_nos: Iterable[str]) -> dict[str, str]:
+    """宛名番号 → 団体内統合宛名番号 of those linked (never the number itself): for the
+    中間サーバー feeds (kokuho.intermediary), which key every 副本 and 照会 by the integrated
+    number. Chunked look-ups, so a chunk of a city's persons costs a few queries."""
+    wanted = sorted(set(atena_nos))
+    vault = IdentityLink.objects.using(VAULT_ALIAS)
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(vault.filter(atena_no__in=chunk).values_list("atena_no", "integrated_no"))
     return found

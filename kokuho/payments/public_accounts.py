@@ -125,6 +125,21 @@ def public_accounts_import(*, path: Path, actor: Any | None) -> PublicAccountsSu
         for e in row.errors
     ]
     parsed = [(row.line, row.record) for row in read if row.record is not None]
+    return public_accounts_apply(records=parsed, actor=actor, where=path, problems=problems)
+
+
+def public_accounts_apply(
+    *,
+    records: list[tuple[int, dict[str, Any]]],
+    actor: Any | None,
+    where: Path,
+    problems: list[str] | None = None,
+) -> PublicAccountsSummary:
+    """Keep parsed 照会 answers (line, record with the file's columns parsed) — the file
+    import above and the 中間サーバー's 照会 results (kokuho.intermediary) share it. Checked
+    whole: any problem refuses them all (`PublicAccountFileError` naming `where`)."""
+    problems = list(problems or [])
+    parsed = records
     people = {
         p.atena_no: p
         for p in Person.objects.filter(atena_no__in={r["宛名番号"] for _, r in parsed})
@@ -162,7 +177,7 @@ def public_accounts_import(*, path: Path, actor: Any | None) -> PublicAccountsSu
             continue
         accepted.append((person, preview, record["照会日"]))
     if problems:
-        raise PublicAccountFileError(path, problems)
+        raise PublicAccountFileError(where, problems)
     kept = unchanged = 0
     kept_applicant: list[str] = []
     held: list[str] = []

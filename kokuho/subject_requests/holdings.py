@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from kokuho.accounts.permissions import Role
 from kokuho.audit.models import AuditEvent, EventType, SubjectType
+from kokuho.benefits.carry_candidate_models import KogakuCarryCandidate
 from kokuho.benefits.entrusted.models import DirectPaymentLine, EntrustedLine
 from kokuho.benefits.models import (
     BenefitApplication,
@@ -50,6 +51,7 @@ from kokuho.certificates.models import CertificateApplication, IssuedDocument, M
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.models import (
     BranchNumber,
+    ContinuityCarriedDates,
     CurrentEligibility,
     EligibilityNotice,
     EligibilityPeriod,
@@ -59,6 +61,8 @@ from kokuho.eligibility.models import (
     KijunApplication,
 )
 from kokuho.interfaces.models import QuarantinedRow
+from kokuho.intermediary.models import InfoQuery
+from kokuho.national.models import NationalWorkItem
 from kokuho.payments.models import PayeeAccount, Payment, PaymentTransfer
 from kokuho.people.models import (
     Household,
@@ -220,6 +224,26 @@ HOLDINGS: tuple[Holding, ...] = (
         "高額療養費の該当月の引継ぎ（県内の転居）",
         KogakuCarriedMonth,
         lambda p, hh: KogakuCarriedMonth.objects.filter(household__in=hh).order_by("month", "pk"),
+    ),
+    Holding(
+        "高額該当引継の候補（県内の転居: 世帯の継続性の確認）",
+        KogakuCarryCandidate,
+        lambda p, hh: KogakuCarryCandidate.objects.filter(household__in=hh).order_by("pk"),
+    ),
+    Holding(
+        "資格継続で引き継いだ資格取得年月日・喪失年月日（県内の転居）",
+        ContinuityCarriedDates,
+        lambda p, hh: ContinuityCarriedDates.objects.filter(person=p).order_by("pk"),
+    ),
+    Holding(
+        "国・国保連合会との連携の作業項目（住基照合の不一致など）",
+        NationalWorkItem,
+        lambda p, hh: NationalWorkItem.objects.filter(person=p).order_by("created_at", "pk"),
+    ),
+    Holding(
+        "情報照会（情報提供ネットワークシステム）と結果",
+        InfoQuery,
+        lambda p, hh: InfoQuery.objects.filter(person=p).order_by("requested_at", "pk"),
     ),
     Holding(
         "給付の申請（療養費・出産育児一時金・葬祭費等、本人が対象または申請者のもの）",
@@ -434,6 +458,53 @@ def access_record(*, person: Person, households: list[Household]) -> list[Access
                 else event.event_type,
                 purpose=_purpose_label(event.purpose),
                 screen=str((event.extra or {}).get("screen", "")),
+            )
+        )
+    entries += _national_exports(person)
+    entries.sort(key=lambda e: e.occurred_at)  # stable: events keep their order
+    return entries
+
+
+def _national_exports(person: Person) -> list[AccessEntry]:
+    """Each national export (連携ファイル) that carried the person: the ledger's records of
+    the person-keyed feeds (オンライン資格確認 資格履歴, 資格情報（個人） …), with the file, the
+    processing and the recipient — a provision (提供) the person may ask about."""
+    from kokuho.national.feeds import feed_spec, person_feeds
+    from kokuho.national.models import Feed, OutboundRecord
+
+    rows = (
+        OutboundRecord.objects.filter(subject=person.pk, file__feed__in=person_feeds())
+        .select_related("file", "file__export")
+        .order_by("file__created_at", "file__sequence", "line_no")
+    )
+    staff = _staff_roles(
+        {
+            r.file.export.produced_by_id
+            for r in rows
+            if r.file.export and r.file.export.produced_by_id
+        }
+    )
+    entries = []
+    for record in rows:
+        file, export = record.file, record.file.export
+        spec = feed_spec(file.feed)
+        actor_id = export.produced_by_id if export else None
+        who, role = (
+            staff.get(actor_id, ("（職員）", "職員")) if actor_id else ("システム（一括処理）", "—")
+        )
+        if actor_id and not settings.KOKUHO_DISCLOSURE_STAFF_NAMES:
+            who = "（職員）"
+        entries.append(
+            AccessEntry(
+                occurred_at=timezone.localtime(file.sent_at or file.created_at).isoformat(
+                    timespec="minutes"
+                ),
+                staff=who,
+                role=role,
+                action=f"{EventType.NATIONAL_EXPORTED.label}: {Feed(file.feed).label}"
+                f" 通番 {file.sequence}（{record.get_processing_display()}）",
+                purpose=_purpose_label(str(spec.purpose)),
+                screen=f"提供先: {spec.recipient_name()}",
             )
         )
     return entries

@@ -51,5 +51,7 @@ urlpatterns = [
     path("", include("kokuho.web.urls_reduction")),
     path("", include("kokuho.web.urls_certificates")),
     path("", include("kokuho.web.urls_claims")),
+    path("", include("kokuho.web.urls_national_status")),
+    path("", include("kokuho.web.urls_national")),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -16,6 +16,7 @@ from kokuho.accounts.permissions import Role
 from kokuho.demo.numbers import demo_my_number
 from kokuho.identity.services import VaultError, my_number_masked, my_number_register
 from kokuho.identity.tests.test_vault_services import _database_text
+from kokuho.national.onshi.files import national_file_open
 from kokuho.people.models import Person
 from kokuho.subject_requests.models import RequesterKind, RequestKind
 from kokuho.subject_requests.services import disclosure_produce, subject_request_receive
@@ -100,3 +101,18 @@ def test_no_demo_my_number_leaks_anywhere(var_dir, client, caplog, capsys):
     output = capsys.readouterr()
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert _found(numbers, output.out + output.err + logged) == []
+
+    # Every file the demo wrote under var/ (the national links' files, results, spool,
+    # PDFs' raw bytes) holds no number in clear: the オンライン資格確認 files carry them,
+    # but only encrypted — opened through the vault's key, they are there.
+    written = sorted(p for p in var_dir.rglob("*") if p.is_file())
+    onshi = [p for p in written if p.name.endswith(".csv.enc")]
+    assert onshi and any("national" in p.parts for p in written)
+    for path in written:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8", "replace") + raw.decode("cp932", "replace")
+        assert _found(numbers, text) == [], path
+    opened = var_dir / "opened.csv"
+    national_file_open(path=onshi[-1], out=opened, actor=eligibility_clerk, reason="test")
+    assert _found(numbers, opened.read_bytes().decode("cp932"))
+    opened.unlink()

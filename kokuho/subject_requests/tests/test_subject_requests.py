@@ -320,6 +320,8 @@ def test_every_table_about_a_person_is_disclosed_or_exempted_with_a_reason():
         "benefits",
         "payments",
         "subject_requests",
+        "national",
+        "intermediary",
     )
     referring = {
         model

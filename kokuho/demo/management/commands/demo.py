@@ -5,6 +5,7 @@ last month's 住基異動, a month of claims and runs that 高額療養費 month
 accounts, and runs the privacy officer's checks. Certificates join here as they are built.
 """
 
+import os
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.test import override_settings
 from django.utils import timezone
 
 from kokuho.benefits.kogaku.run import (
@@ -33,6 +35,7 @@ from kokuho.demo.changes import changes_generate
 from kokuho.demo.city import city_exists, city_generate, city_load
 from kokuho.demo.claims import claims_csv_write
 from kokuho.demo.myna_file import demo_myna_file_write
+from kokuho.demo.national import demo_national_send, demo_onshi_results
 from kokuho.demo.numbers import demo_my_numbers_link
 from kokuho.demo.report import city_summary, format_summary
 from kokuho.demo.staff import demo_staff_ensure, logins_file
@@ -43,6 +46,7 @@ from kokuho.interfaces.services import (
     import_myna_status,
     import_residents_changes,
 )
+from kokuho.national.selectors import national_overview
 
 
 class Command(BaseCommand):
@@ -90,7 +94,39 @@ class Command(BaseCommand):
         clerk = get_user_model().objects.get(username="kyufu")
         self._gassan(today, seed, clerk)
         self._payments(today, seed, clerk)
+        self._national(today, seed)
         self._privacy_checks(today)
+
+    def _national(self, today: date, seed: int) -> None:
+        """The national links' night: full extracts once, a day of changes, the deltas, a
+        synthetic 処理結果 with rejections and one J-LIS mismatch, and the work items."""
+        directory = Path(settings.VAR_DIR) / "demo" / "national"
+        national_dir = os.environ.get("KOKUHO_NATIONAL_DIR") or directory
+        self.stdout.write("")
+        self.stdout.write(f"国・国保連合会との連携ファイル（{national_dir}）:")
+        with override_settings(KOKUHO_NATIONAL_DIR=Path(national_dir)):
+            sent = demo_national_send(
+                today=today, seed=seed, directory=directory, write=self.stdout.write
+            )
+            for kind, outcomes in (("全件", sent.full), ("差分", sent.delta)):
+                for outcome in outcomes:
+                    file = outcome.file
+                    counts = "、".join(f"{k} {v:,}" for k, v in file.counts.items() if v)
+                    self.stdout.write(
+                        f"  {file.get_feed_display()} 通番 {file.sequence} {kind} "
+                        f"{file.record_count:,}件（{counts or '変更なし'}）"
+                    )
+            if sent.full or sent.delta:
+                self.stdout.write(f"  {sent.delta[0].layout_note if sent.delta else ''}")
+            for message in sent.messages:
+                self.stdout.write(f"  {message}")
+            demo_onshi_results(directory=directory, write=self.stdout.write)
+        items = national_overview().open_items_by_kind
+        self.stdout.write(
+            "  未解決の作業項目: "
+            + ("、".join(f"{kind} {n:,}件" for _feed, kind, n in items) or "なし")
+        )
+        self.stdout.write("  画面: /national/status/（連携状況）")
 
     def _privacy_checks(self, today: date) -> None:
         """The privacy officer's routine on the demo: the audit chain, last month's 自己点検

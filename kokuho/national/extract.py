@@ -1,0 +1,406 @@
+"""The canonical records of the 国保情報集約システム files, drawn from the eligibility history.
+
+Each source yields chunks of `SourceRecord`: the values of one data record (without 処理区分),
+its key and its subject (the person, or the 記号・番号 row of the household), read set-based —
+a fixed number of queries per chunk of ids, never one per person — so a full extract of a
+whole city streams in constant memory. `subjects` lists every id a chunk covers, so that the
+ledger can tell a record that disappeared (削除) from one never sent.
+
+The state is "as finally known" (the current version of each person's periods) on the
+extract's 基準日 `as_of`: 負担割合・未就学・70〜74 区分 and 所得区分 are decided on that day for
+the period in force then, and left empty for periods that ended before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Max
+
+from kokuho.eligibility.burden import income_year_for, is_elderly_on
+from kokuho.eligibility.continuity import continuity_carried_dates
+from kokuho.eligibility.derivation import Period
+from kokuho.eligibility.models import (
+    BranchNumber,
+    CurrentEligibility,
+    EligibilityPeriod,
+    HouseholdNumber,
+    KeptInsured,
+    KeptKind,
+)
+from kokuho.eligibility.selectors import burden_bases_load, person_state_from
+from kokuho.national.layouts import code_list, code_map
+from kokuho.people.models import Person
+from kokuho.rules.params import parameters
+
+CHUNK = 2000
+ONE_DAY = dt.timedelta(days=1)
+# 所得区分 as Kokuho decides them → the 適用区分 label of the code table.
+CATEGORY_KIND_UNDER70 = "1"
+CATEGORY_KIND_ELDERLY = "2"
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    key: str
+    subject: int
+    values: dict[str, Any]
+    person_id: int | None = None  # the person a 外字 work item names
+
+
+@dataclass(frozen=True)
+class Chunk:
+    subjects: range
+    records: list[SourceRecord]
+
+
+def municipality_code() -> str:
+    # 全国地方公共団体コード (settings: synthetic for the demo city).
+    return settings.KOKUHO_MUNICIPALITY_CODE
+
+
+def record_key(values: dict[str, Any], fields: tuple[str, ...]) -> str:
+    parts = []
+    for name in fields:
+        value = values.get(name)
+        parts.append(value.strftime("%Y%m%d") if isinstance(value, dt.date) else str(value or ""))
+    return "|".join(parts)
+
+
+def _ranges(max_id: int | None, chunk: int) -> Iterator[range]:
+    for lo in range(1, (max_id or 0) + 1, chunk):
+        yield range(lo, lo + chunk)
+
+
+@dataclass(frozen=True)
+class _Numbers:
+    symbol: str
+    number: str
+    branch: str
+    household_number_id: int
+
+
+def _periods_in(ids: range) -> dict[int, list[Period]]:
+    found: dict[int, list[Period]] = defaultdict(list)
+    versions = CurrentEligibility.objects.filter(
+        person_id__gte=ids.start, person_id__lt=ids.stop
+    ).values("version_id")
+    rows = EligibilityPeriod.objects.filter(version__in=versions).order_by(
+        "version__person_id", "start"
+    )
+    for pid, start, end, acquired, lost in rows.values_list(
+        "version__person_id", "start", "end", "acquired", "lost"
+    ):
+        found[pid].append(Period(start, end, acquired, lost or None))
+    return found
+
+
+def _branches(person_ids: list[int]) -> dict[int, list[tuple[dt.date, int, _Numbers]]]:
+    found: dict[int, list[tuple[dt.date, int, _Numbers]]] = defaultdict(list)
+    rows = BranchNumber.objects.filter(person_id__in=person_ids).values_list(
+        "person_id",
+        "assigned_on",
+        "pk",
+        "household_number__symbol",
+        "household_number__number",
+        "branch",
+        "household_number_id",
+    )
+    for pid, assigned, pk, symbol, number, branch, hn in rows:
+        found[pid].append((assigned, pk, _Numbers(symbol, number, branch, hn)))
+    for entries in found.values():
+        entries.sort(key=lambda e: (e[0], e[1]))
+    return found
+
+
+def number_for_period(entries: list[tuple[dt.date, int, _Numbers]], period: Period) -> _Numbers:
+    """The 記号・番号・枝番 a period is filed under: the newest assigned by the period's last
+    day (a period that spans a change of household carries the newer number), else the
+    first one the person got."""
+    last = period.end or dt.date.max
+    held = [e for e in entries if e[0] <= last]
+    return (held[-1] if held else entries[0])[2]
+
+
+def _kept(person_ids: list[int]) -> dict[int, list[tuple[str, dt.date, dt.date | None]]]:
+    found: dict[int, list[tuple[str, dt.date, dt.date | None]]] = defaultdict(list)
+    for pid, kind, start, end in KeptInsured.objects.filter(person_id__in=person_ids).values_list(
+        "person_id", "kind", "start", "end"
+    ):
+        found[pid].append((kind, start, end))
+    return found
+
+
+def _overlaps(start: dt.date, end: dt.date | None, other: tuple[dt.date, dt.date | None]) -> bool:
+    o_start, o_end = other
+    return (o_end is None or o_end >= start) and (end is None or end >= o_start)
+
+
+def _states_on(persons: list[Person], as_of: dt.date) -> dict[int, Any]:
+    """負担割合・所得区分 of the persons insured on `as_of`, in the selectors' bulk load."""
+    if not persons:
+        return {}
+    bases = burden_bases_load(persons=persons, day=as_of)
+    return {pk: person_state_from(basis=basis, on=as_of) for pk, basis in bases.items()}
+
+
+def _burden_values(person: Person, state: Any, as_of: dt.date) -> dict[str, Any]:
+    if state is None or state.copay is None:
+        return {"copay_rate": "", "preschool": "", "elderly": ""}
+    rates = parameters().at(as_of).copay.rates
+    elderly = is_elderly_on(person.birth_date, as_of)
+    return {
+        "copay_rate": str(state.copay.value),
+        "preschool": "1" if state.copay.reason == "未就学" else "0",
+        "elderly": (
+            ("2" if state.copay.value == rates["elderly_high_income"] else "1") if elderly else "0"
+        ),
+    }
+
+
+def person_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> Iterator[Chunk]:
+    """資格情報（個人）: one record per person-period."""
+    insurer = settings.KOKUHO_INSURER_NUMBER
+    acquire, loss = code_map("acquire_reason", as_of), code_map("loss_reason", as_of)
+    top = Person.objects.aggregate(m=Max("pk"))["m"]
+    for ids in _ranges(top, CHUNK):
+        periods = _periods_in(ids)
+        pids = sorted(pid for pid, ps in periods.items() if ps)
+        persons = {p.pk: p for p in Person.objects.filter(pk__in=pids).order_by("pk")}
+        branches, kept = _branches(pids), _kept(pids)
+        carried = continuity_carried_dates(person_ids=pids)
+        insured = [persons[pid] for pid in pids if any(p.covers(as_of) for p in periods[pid])]
+        states = _states_on(insured, as_of)
+        records = []
+        for pid in pids:
+            person = persons[pid]
+            if not branches.get(pid):
+                continue  # never numbered (only hand-made data): nothing to key the record by
+            for period in periods[pid]:
+                numbers = number_for_period(branches[pid], period)
+                span = (period.start, period.end)
+                kinds = {k for k, s, e in kept[pid] if _overlaps(s, e, span)}
+                current = period.covers(as_of)
+                values = {
+                    "insurer_no": insurer,
+                    "symbol": numbers.symbol,
+                    "number": numbers.number,
+                    "branch": numbers.branch,
+                    "acquired_on": period.start,
+                    "atena_no": person.atena_no,
+                    "name": person.name,
+                    "kana": person.name_kana,
+                    "alias": "",
+                    "birth_date": person.birth_date,
+                    "sex": str(person.sex) if person.sex in (1, 2) else "3",
+                    "relation": person.relation,
+                    "acquire_reason": acquire.get(period.acquired, "99"),
+                    "lost_on": period.end + ONE_DAY if period.end else None,
+                    "loss_reason": (loss.get(period.lost or "", "99") if period.end else ""),
+                    "applied_from": period.start,
+                    "applied_until": period.end,
+                    "student": "1" if KeptKind.STUDENT in kinds else "0",
+                    "special_address": "1" if KeptKind.FACILITY in kinds else "0",
+                    **_burden_values(person, states.get(pid) if current else None, as_of),
+                }
+                if (dates := carried.get((pid, period.start))) is not None:
+                    # 資格継続 (県内異動): the prefecture's 取得日・喪失日; 適用開始・終了 ours.
+                    values["acquired_on"] = dates.acquired_on or period.start
+                    if dates.carries_loss:
+                        values["lost_on"] = dates.lost_on
+                        values["loss_reason"] = values["loss_reason"] if dates.lost_on else ""
+                records.append(SourceRecord(record_key(values, key_fields), pid, values, pid))
+        yield Chunk(ids, records)
+
+
+def _merge(periods: list[Period]) -> list[tuple[dt.date, dt.date | None]]:
+    """The household's spans: its members' periods joined where they touch or overlap."""
+    spans: list[list[Any]] = []
+    for p in sorted(periods, key=lambda p: p.start):
+        if spans and (spans[-1][1] is None or spans[-1][1] + ONE_DAY >= p.start):
+            if spans[-1][1] is not None and (p.end is None or p.end > spans[-1][1]):
+                spans[-1][1] = p.end
+            continue
+        spans.append([p.start, p.end])
+    return [(s, e) for s, e in spans]
+
+
+@dataclass
+class _Household:
+    number: HouseholdNumber
+    members: dict[int, list[Period]]  # person → the periods filed under this number
+    head: Person | None
+    head_periods: list[Period]
+
+
+def _households_in(ids: range) -> list[_Household]:
+    numbers = list(
+        HouseholdNumber.objects.filter(pk__gte=ids.start, pk__lt=ids.stop)
+        .select_related("household__head")
+        .order_by("pk")
+    )
+    if not numbers:
+        return []
+    member_ids = sorted(
+        set(
+            BranchNumber.objects.filter(household_number__in=numbers).values_list(
+                "person_id", flat=True
+            )
+        )
+        | {n.household.head_id for n in numbers if n.household.head_id}
+    )
+    periods = _periods_of(member_ids)
+    branches = _branches(member_ids)
+    filed: dict[int, dict[int, list[Period]]] = defaultdict(lambda: defaultdict(list))
+    for pid, entries in branches.items():
+        for period in periods.get(pid, []):
+            filed[number_for_period(entries, period).household_number_id][pid].append(period)
+    return [
+        _Household(n, dict(filed[n.pk]), n.household.head, periods.get(n.household.head_id, []))
+        for n in numbers
+    ]
+
+
+def _periods_of(person_ids: list[int]) -> dict[int, list[Period]]:
+    found: dict[int, list[Period]] = defaultdict(list)
+    versions = CurrentEligibility.objects.filter(person_id__in=person_ids).values("version_id")
+    rows = EligibilityPeriod.objects.filter(version__in=versions).order_by(
+        "version__person_id", "start"
+    )
+    for pid, start, end, acquired, lost in rows.values_list(
+        "version__person_id", "start", "end", "acquired", "lost"
+    ):
+        found[pid].append(Period(start, end, acquired, lost or None))
+    return found
+
+
+def _latest_change(
+    members: dict[int, list[Period]], span: tuple[dt.date, dt.date | None], as_of: dt.date
+) -> tuple[str, dt.date]:
+    start, end = span
+    events = [(start, "01")]
+    for periods in members.values():
+        for p in periods:
+            if not _overlaps(p.start, p.end, span):
+                continue
+            if p.start > start:
+                events.append((p.start, "02"))
+            if p.end is not None:
+                events.append((p.end + ONE_DAY, "04" if p.end == end else "03"))
+    known = [e for e in events if e[0] <= as_of] or [events[0]]
+    day, reason = max(known)
+    return reason, day
+
+
+def household_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> Iterator[Chunk]:
+    """資格情報（世帯）: one record per 記号・番号 and span of its members' periods."""
+    insurer, city = settings.KOKUHO_INSURER_NUMBER, municipality_code()
+    top = HouseholdNumber.objects.aggregate(m=Max("pk"))["m"]
+    for ids in _ranges(top, CHUNK):
+        households = _households_in(ids)
+        kept = _kept(sorted({pid for h in households for pid in h.members}))
+        records = []
+        for h in households:
+            head = h.head
+            head_insured = any(p.covers(as_of) for p in h.head_periods)
+            nominal = "" if head is None else "0" if head_insured else "1"
+            for span in _merge([p for ps in h.members.values() for p in ps]):
+                facility = any(
+                    kind == KeptKind.FACILITY and _overlaps(s, e, span)
+                    for pid in h.members
+                    for kind, s, e in kept[pid]
+                )
+                reason, day = _latest_change(h.members, span, as_of)
+                values = {
+                    "insurer_no": insurer,
+                    "symbol": h.number.symbol,
+                    "number": h.number.number,
+                    "start": span[0],
+                    "end": span[1],
+                    "municipality_code": city,
+                    "head_atena_no": head.atena_no if head else "",
+                    "head_name": head.name if head else "",
+                    "head_kana": head.name_kana if head else "",
+                    "nominal_head": nominal,
+                    "postal_code": head.postal_code if head else "",
+                    "address": head.address if head else "",
+                    "special_address": "1" if facility else "0",
+                    "change_reason": reason,
+                    "change_date": day,
+                }
+                key = record_key(values, key_fields)
+                records.append(SourceRecord(key, h.number.pk, values, head.pk if head else None))
+        yield Chunk(ids, records)
+
+
+def _judgement_months(as_of: dt.date) -> tuple[dt.date, dt.date, int]:
+    """The months one income year decides (August to July) and the 判定年度."""
+    rule = parameters().at(as_of).eligibility.income_year
+    switch = rule["switch_month"]
+    year = as_of.year if as_of.month >= switch else as_of.year - 1
+    first = dt.date(year, switch, 1)
+    last_month = dt.date(year + 1, switch - 1, 1) if switch > 1 else dt.date(year, 12, 1)
+    return first, last_month, income_year_for(as_of) + rule["lag_years_from_switch"]
+
+
+def income_category_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> Iterator[Chunk]:
+    """世帯所得区分情報: per 記号・番号 insured on `as_of`, the 所得区分 of its under-70 members
+    and of its 70〜74 members for the months of the income year that decides them."""
+    insurer = settings.KOKUHO_INSURER_NUMBER
+    labels = {label: code for code, label in code_list("tekiyo_kubun", as_of).items()}
+    first, last, fiscal_year = _judgement_months(as_of)
+    top = HouseholdNumber.objects.aggregate(m=Max("pk"))["m"]
+    for ids in _ranges(top, CHUNK):
+        households = _households_in(ids)
+        insured_ids = sorted(
+            {
+                pid
+                for h in households
+                for pid, ps in h.members.items()
+                if any(p.covers(as_of) for p in ps)
+            }
+        )
+        persons = {p.pk: p for p in Person.objects.filter(pk__in=insured_ids)}
+        states = _states_on([persons[pk] for pk in insured_ids], as_of)
+        records = []
+        for h in households:
+            span = next(
+                (s for s in _merge([p for ps in h.members.values() for p in ps])
+                 if s[0] <= as_of and (s[1] is None or s[1] >= as_of)),
+                None,
+            )  # fmt: skip
+            if span is None:
+                continue
+            month_from = max(first, span[0].replace(day=1))
+            month_until = last if span[1] is None else min(last, span[1].replace(day=1))
+            groups: dict[str, str] = {}
+            for pid in sorted(h.members):
+                state = states.get(pid)
+                if pid not in persons or state is None or state.category is None:
+                    continue
+                kind = (
+                    CATEGORY_KIND_ELDERLY
+                    if is_elderly_on(persons[pid].birth_date, as_of)
+                    else CATEGORY_KIND_UNDER70
+                )
+                groups.setdefault(kind, labels.get(str(state.category.value), ""))
+            for kind, category in sorted(groups.items()):
+                values = {
+                    "insurer_no": insurer,
+                    "symbol": h.number.symbol,
+                    "number": h.number.number,
+                    "category_kind": kind,
+                    "month_from": month_from,
+                    "month_until": month_until,
+                    "category": category,
+                    "fiscal_year": str(fiscal_year),
+                }
+                head_id = h.head.pk if h.head else None
+                key = record_key(values, key_fields)
+                records.append(SourceRecord(key, h.number.pk, values, head_id))
+        yield Chunk(ids, records)

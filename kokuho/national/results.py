@@ -1,0 +1,164 @@
+"""処理結果 in: the 国保情報集約システム's result for one of our files, matched to the ledger.
+
+The file is checked whole before anything is kept: CP932, a control record first and an end
+record last whose count matches (else it was cut short), the layout version we know, our
+保険者番号, and a file of ours (feed and sequence in the ledger). Any of these fails → the file
+is refused with one message and nothing changes. Otherwise each result is matched by record
+key to what that file carried: known records get their result, code and message; a result
+for a key the file never carried is reported in the outcome (and kept on the result file's
+row), never guessed onto another record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from kokuho.audit.models import EventType, SubjectType
+from kokuho.audit.services import audit_event_record
+from kokuho.core.purposes import Purpose
+from kokuho.national.layouts import LayoutError, descriptor, line_read
+from kokuho.national.models import (
+    AckResult,
+    OutboundFile,
+    OutboundRecord,
+    RecordResult,
+    ResultFile,
+)
+
+RESULT_LAYOUT = "shuyaku_result"
+ONSHI_RESULT_LAYOUT = "onshi_result"  # オンライン資格確認 資格履歴 (kokuho.national.onshi.results)
+RESULT_LAYOUTS = (RESULT_LAYOUT, ONSHI_RESULT_LAYOUT)
+
+
+class NationalResultRejected(ValueError):
+    """The result file is refused whole (one message; nothing was changed)."""
+
+
+@dataclass
+class ResultOutcome:
+    result_file: ResultFile
+    outbound: OutboundFile
+    accepted: int
+    rejected: int
+    unknown: list[str] = field(default_factory=list)
+
+
+def _lines(data: bytes, name: str) -> list[str]:
+    try:
+        text = data.decode("cp932")
+    except UnicodeDecodeError as error:
+        raise NationalResultRejected(
+            f"{name}: CP932 として読めません（{error.start}バイト目）"
+        ) from None
+    if not text.endswith("\r\n"):
+        raise NationalResultRejected(
+            f"{name}: 最後の行が CRLF で終わっていません（途中で切れています）"
+        )
+    return text[:-2].split("\r\n")
+
+
+def _parse(data: bytes, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    lines = _lines(data, name)
+    if len(lines) < 2 or not lines[-1].startswith("9,"):
+        raise NationalResultRejected(f"{name}: エンドレコードがありません（途中で切れています）")
+    # The control record's layout id picks the descriptor (one per result layout).
+    head = lines[0].split(",")
+    layout = head[1] if len(head) > 1 and head[1] in RESULT_LAYOUTS else RESULT_LAYOUT
+    desc = descriptor(layout)
+    try:
+        control = line_read(desc, "control", lines[0], 1)
+    except LayoutError as error:
+        raise NationalResultRejected(f"{name}: コントロールレコードが読めません: {error}") from None
+    if control["layout"] != layout or control["version"] != desc.version:
+        raise NationalResultRejected(
+            f"{name}: 未知のレイアウト {control['layout']} 版 {control['version']} です"
+            f"（取り込めるのは {layout} 版 {desc.version}）"
+        )
+    if control["insurer_no"] != settings.KOKUHO_INSURER_NUMBER:
+        raise NationalResultRejected(f"{name}: 他の保険者（{control['insurer_no']}）の処理結果です")
+    try:
+        end = line_read(desc, "end", lines[-1], len(lines))
+        rows = [line_read(desc, "data", line, n) for n, line in enumerate(lines[1:-1], 2)]
+    except LayoutError as error:
+        raise NationalResultRejected(f"{name}: {error}") from None
+    if int(end["count"] or 0) != len(rows):
+        raise NationalResultRejected(
+            f"{name}: エンドレコードの件数 {end['count']} とデータ {len(rows)} 件が一致しません"
+        )
+    return control, rows
+
+
+def national_result_import(*, path: Path, actor: Any | None) -> ResultOutcome:
+    """Import one 処理結果 file (see the module docstring)."""
+    data = path.read_bytes()
+    name = path.name
+    sha = hashlib.sha256(data).hexdigest()
+    if ResultFile.objects.filter(sha256=sha).exists():
+        raise NationalResultRejected(f"{name}: この処理結果は取込済みです")
+    control, rows = _parse(data, name)
+    outbound = OutboundFile.objects.filter(
+        feed=control["feed"], sequence=int(control["sequence"] or 0)
+    ).first()
+    if outbound is None:
+        raise NationalResultRejected(
+            f"{name}: 送信していないファイル"
+            f"（{control['feed']} 通番 {control['sequence']}）への処理結果です"
+        )
+    if control["layout"] == ONSHI_RESULT_LAYOUT:
+        from kokuho.national.onshi.results import onshi_result_import
+
+        return onshi_result_import(outbound=outbound, rows=rows, name=name, sha=sha, actor=actor)
+    sent = {
+        key: pk for pk, key in OutboundRecord.objects.filter(file=outbound).values_list("pk", "key")
+    }
+    updates: list[OutboundRecord] = []
+    unknown: list[str] = []
+    accepted = rejected = 0
+    for row in rows:
+        pk = sent.get(row["key"])
+        if pk is None:
+            unknown.append(row["key"])
+            continue
+        ok = row["result"] == "0"
+        accepted, rejected = accepted + ok, rejected + (not ok)
+        updates.append(
+            OutboundRecord(
+                pk=pk,
+                result=RecordResult.ACCEPTED if ok else RecordResult.REJECTED,
+                result_code=row["code"] or "",
+                result_message=row["message"] or "",
+            )
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        OutboundRecord.objects.bulk_update(
+            updates, ["result", "result_code", "result_message"], batch_size=2000
+        )
+        outbound.acknowledged_at = now
+        outbound.ack_result = AckResult.PARTLY_REJECTED if rejected else AckResult.ACCEPTED
+        outbound.save(update_fields=["acknowledged_at", "ack_result"])
+        counts = {"受付": accepted, "不備": rejected, "送信していないレコード": len(unknown)}
+        result_file = ResultFile.objects.create(
+            file_name=name,
+            sha256=sha,
+            imported_at=now,
+            outbound=outbound,
+            counts=counts,
+            unknown=unknown,
+        )
+        audit_event_record(
+            event_type=EventType.NATIONAL_RESULT_IMPORTED,
+            actor=actor,
+            subject_type=SubjectType.SYSTEM,
+            subject_id=f"national:{outbound.feed}:{outbound.sequence}",
+            purpose=Purpose.NHI_ELIGIBILITY,
+            extra={"file": name, "sha256": sha, "counts": counts},
+        )
+    return ResultOutcome(result_file, outbound, accepted, rejected, unknown)
