@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.core.purposes import Purpose
-from kokuho.national.layouts import LayoutError, descriptor, line_read
+from kokuho.national.inbound import NationalInboundRejected, control_layout, inbound_read
 from kokuho.national.models import (
     AckResult,
     OutboundFile,
@@ -50,49 +49,17 @@ class ResultOutcome:
     unknown: list[str] = field(default_factory=list)
 
 
-def _lines(data: bytes, name: str) -> list[str]:
-    try:
-        text = data.decode("cp932")
-    except UnicodeDecodeError as error:
-        raise NationalResultRejected(
-            f"{name}: CP932 として読めません（{error.start}バイト目）"
-        ) from None
-    if not text.endswith("\r\n"):
-        raise NationalResultRejected(
-            f"{name}: 最後の行が CRLF で終わっていません（途中で切れています）"
-        )
-    return text[:-2].split("\r\n")
-
-
 def _parse(data: bytes, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    lines = _lines(data, name)
-    if len(lines) < 2 or not lines[-1].startswith("9,"):
-        raise NationalResultRejected(f"{name}: エンドレコードがありません（途中で切れています）")
-    # The control record's layout id picks the descriptor (one per result layout).
-    head = lines[0].split(",")
-    layout = head[1] if len(head) > 1 and head[1] in RESULT_LAYOUTS else RESULT_LAYOUT
-    desc = descriptor(layout)
+    """The file checked whole by the one inbound reader; the control record's layout id
+    picks the descriptor (one per result layout)."""
+    layout = control_layout(data)
     try:
-        control = line_read(desc, "control", lines[0], 1)
-    except LayoutError as error:
-        raise NationalResultRejected(f"{name}: コントロールレコードが読めません: {error}") from None
-    if control["layout"] != layout or control["version"] != desc.version:
-        raise NationalResultRejected(
-            f"{name}: 未知のレイアウト {control['layout']} 版 {control['version']} です"
-            f"（取り込めるのは {layout} 版 {desc.version}）"
+        read = inbound_read(
+            data=data, name=name, layout=layout if layout in RESULT_LAYOUTS else RESULT_LAYOUT
         )
-    if control["insurer_no"] != settings.KOKUHO_INSURER_NUMBER:
-        raise NationalResultRejected(f"{name}: 他の保険者（{control['insurer_no']}）の処理結果です")
-    try:
-        end = line_read(desc, "end", lines[-1], len(lines))
-        rows = [line_read(desc, "data", line, n) for n, line in enumerate(lines[1:-1], 2)]
-    except LayoutError as error:
-        raise NationalResultRejected(f"{name}: {error}") from None
-    if int(end["count"] or 0) != len(rows):
-        raise NationalResultRejected(
-            f"{name}: エンドレコードの件数 {end['count']} とデータ {len(rows)} 件が一致しません"
-        )
-    return control, rows
+    except NationalInboundRejected as error:
+        raise NationalResultRejected(str(error)) from None
+    return read.control, [values for _line, values in read.rows]
 
 
 def national_result_import(*, path: Path, actor: Any | None) -> ResultOutcome:
