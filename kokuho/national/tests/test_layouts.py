@@ -1,4 +1,5 @@
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,32 @@ def test_a_csv_line_round_trips():
     }  # fmt: skip
     line = line_write(desc, "data", values, ON)
     assert line_read(desc, "data", line) == values | {"record_type": "2"}
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _all_descriptors():
+    from kokuho.intermediary.wire import wire_layouts
+
+    return {**descriptors(), **wire_layouts()}
+
+
+def test_every_descriptor_has_a_golden_file():
+    """Outbound layouts are pinned by their export's golden file (the export tests), inbound
+    ones by a sample file here: no layout goes unpinned."""
+    pinned = {p.stem for p in GOLDEN.glob("*.csv")} | {p.stem for p in GOLDEN.glob("samples/*.csv")}
+    assert set(_all_descriptors()) - pinned == set()
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in GOLDEN.glob("samples/*.csv")))
+def test_an_inbound_sample_reads_and_writes_back_byte_for_byte(name):
+    desc = _all_descriptors()[name]
+    data = (GOLDEN / "samples" / f"{name}.csv").read_bytes()
+    lines = data.decode("cp932").removesuffix("\r\n").split("\r\n")
+    kinds = ["control", *["data"] * (len(lines) - 2), "end"]
+    written = []
+    for number, (kind, line) in enumerate(zip(kinds, lines, strict=True), 1):
+        values = line_read(desc, kind, line, number)
+        written.append(line_write(desc, kind, values, ON))
+    assert ("\r\n".join(written) + "\r\n").encode("cp932") == data
