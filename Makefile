@@ -61,6 +61,7 @@ bench: setup pg-up
 	$(VENV)/bin/python bench/notices_pdf.py
 	$(VENV)/bin/python bench/certificates.py
 	$(VENV)/bin/python bench/payments.py
+	$(VENV)/bin/python bench/national_feeds.py --insured 200000
 
 clean:
 	rm -rf var

@@ -19,8 +19,9 @@ full=True)`) over a city of insured, against a floor measured in the same run.
   costs at all. ``ratio`` = engine ÷ floor.
 
 PostgreSQL only: ``KOKUHO_BENCH_PG`` (default postgresql://postgres@127.0.0.1:5432, trust
-auth); the databases kokuho_h7_bench and kokuho_h7_bench_vault are created and dropped here
-(``--keep`` leaves them). Targets: ≤ 30 s, ≤ 3× the floor, RSS ≤ 1 GiB. The last line is
+auth); the databases kokuho_bench_national and kokuho_bench_national_vault (``KOKUHO_BENCH_DB``
+names others) are created and dropped here (``--keep`` leaves them, ``--workdir`` keeps the
+files and the vault keys). Targets: ≤ 30 s, ≤ 3× the floor, RSS ≤ 1 GiB. The last line is
 ``RESULT key=value ...``.
 """
 
@@ -37,8 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_SERVER = os.environ.get("KOKUHO_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
-PG_DB = "kokuho_h7_bench"
-PG_VAULT_DB = "kokuho_h7_bench_vault"
+PG_DB = os.environ.get("KOKUHO_BENCH_DB", "kokuho_bench_national")
+PG_VAULT_DB = f"{PG_DB}_vault"
 AS_OF = dt.date(2026, 4, 1)
 CHUNK = 20_000
 SURNAMES = ("山田", "佐藤", "高橋", "渡辺", "伊予", "松山", "越智", "村上", "河野", "二宮")
@@ -268,9 +269,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="leave the databases")
     parser.add_argument("--profile", action="store_true", help="cProfile the extract (stderr)")
+    parser.add_argument(
+        "--workdir", type=Path, help="files and vault keys here, kept (default: a temporary dir)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kokuho-bench-national-") as tmp:
-        directory = Path(tmp)
+        directory = args.workdir or Path(tmp)
+        directory.mkdir(parents=True, exist_ok=True)
         _django(directory)
         try:
             started = time.perf_counter()

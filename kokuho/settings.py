@@ -75,6 +75,8 @@ MIDDLEWARE = [
     # After authentication: marks request.user as OTP-verified (user.is_verified()).
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A My Number typed into the wrong field: masked on the way in and out (kokuho/web/echo.py).
+    "kokuho.web.echo.MyNumberEchoMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "kokuho.accounts.middleware.PermissionRequiredMiddleware",
@@ -83,6 +85,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "kokuho.urls"
+# Every form's fields: no browser-side required/maxlength, a My Number never echoed.
+FORM_RENDERER = "kokuho.web.echo.GuardedRenderer"
 
 TEMPLATES = [
     {
@@ -150,7 +154,7 @@ AUTHENTICATION_BACKENDS = [
     "kokuho.accounts.backends.StaffBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "search"
+LOGIN_REDIRECT_URL = "home"  # ホーム: each role lands on its own work (issue 17)
 LOGOUT_REDIRECT_URL = "login"
 
 # Lockout (django-axes; docs/decisions.md): 5 failed passwords in a row lock for 30 minutes

@@ -31,6 +31,14 @@ def mfa_step[View: Callable[..., Any]](view: View) -> View:
     return view
 
 
+def signed_in[View: Callable[..., Any]](view: View) -> View:
+    """For the staff home (ホーム) only: any signed-in account past its second factor, without
+    a permission — what it shows is filtered by the account's rights. Personal data is never
+    on such a page (counts and links only), so the training gate does not apply."""
+    view.kokuho_signed_in = True  # type: ignore[attr-defined]
+    return view
+
+
 def declared_permission(view: Any) -> Perm | None:
     target = getattr(view, "view_class", view)
     return getattr(view, "kokuho_permission", None) or getattr(target, "kokuho_permission", None)
@@ -45,4 +53,11 @@ def is_mfa_step(view: Any) -> bool:
     target = getattr(view, "view_class", view)
     return bool(
         getattr(view, "kokuho_mfa_step", False) or getattr(target, "kokuho_mfa_step", False)
+    )
+
+
+def is_signed_in_only(view: Any) -> bool:
+    target = getattr(view, "view_class", view)
+    return bool(
+        getattr(view, "kokuho_signed_in", False) or getattr(target, "kokuho_signed_in", False)
     )

@@ -20,7 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
-from kokuho.accounts.decorators import declared_permission, is_mfa_step, is_public
+from kokuho.accounts.decorators import (
+    declared_permission,
+    is_mfa_step,
+    is_public,
+    is_signed_in_only,
+)
 from kokuho.accounts.permissions import PERSONAL_DATA_PERMISSIONS
 
 logger = logging.getLogger(__name__)
@@ -56,7 +61,8 @@ class PermissionRequiredMiddleware:
             return None
         mfa_step = is_mfa_step(view_func)
         permission = declared_permission(view_func)
-        if permission is None and not mfa_step:
+        signed_in = is_signed_in_only(view_func)
+        if permission is None and not mfa_step and not signed_in:
             logger.error("view %s declares no permission; refused", view_func)
             return _forbidden(request, "この画面には権限が定義されていないため利用できません。")
         if not request.user.is_authenticated:
@@ -65,6 +71,8 @@ class PermissionRequiredMiddleware:
             return None  # the MFA pages themselves: signed in, second factor pending
         if mfa_required(request.user) and not mfa_verified(request.user):
             return _to_mfa(request)
+        if signed_in:
+            return None  # the home: any account, its content filtered by the account's rights
         if not request.user.has_perm(permission):
             from kokuho.audit.services import audit_record_denied
 

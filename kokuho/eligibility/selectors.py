@@ -248,11 +248,14 @@ def burden_basis_load(*, person: Person, days: Sequence[dt.date]) -> BurdenBasis
 
 def burden_bases_load(*, persons: Sequence[Person], day: dt.date) -> dict[int, BurdenBasis]:
     """`burden_basis_load` for many persons on one day, in the same eight queries whatever
-    their number (the yearly renewal of documents decides a whole city).
+    their number (the yearly renewal of documents decides a whole city). Each basis decides
+    `day` (`person_state_from(basis=…, on=day)`), exactly as `burden_basis_load` would
+    (tested against `person_state_on`).
 
-    The bases share one superset of the loaded rows: a subject's household is found by
-    matching 世帯番号 in the registry history, so rows of other households are read past,
-    and each subject is decided exactly as by `burden_basis_load` (tested against it)."""
+    The bases share the loaded rows, but each one's `people` is narrowed to the subject and
+    those whose 世帯番号 on the first of the month is the subject's on `day` — the only
+    people `household_facts_from` picks on `day`. Handing every subject the whole superset
+    made deciding a chunk quadratic (each subject read past everyone else's households)."""
     if not persons:
         return {}
     subjects = {p.pk: p for p in persons}
@@ -303,10 +306,14 @@ def burden_bases_load(*, persons: Sequence[Person], day: dt.date) -> dict[int, B
     for person_id, applied_on in applications.values_list("person_id", "applied_on"):
         kijun[person_id].append(applied_on)
     periods = current_periods_by_person(person_ids=ids)
+    first = month_start(day)
+    on_first: dict[str | None, dict[int, Person]] = {}
+    for pk, member in people.items():
+        on_first.setdefault(_last_on(registry[pk], first), {})[pk] = member
     return {
         pk: BurdenBasis(
             subject=subject,
-            people=people,
+            people=_household_people(on_first, _last_on(registry[pk], day), subject),
             registry=registry,
             heads=heads,
             heads_by_atena=by_atena,
@@ -316,6 +323,14 @@ def burden_bases_load(*, persons: Sequence[Person], day: dt.date) -> dict[int, B
         )
         for pk, subject in subjects.items()
     }
+
+
+def _household_people(
+    on_first: dict[str | None, dict[int, Person]], household_no: str | None, subject: Person
+) -> dict[int, Person]:
+    if household_no is None:
+        return {subject.pk: subject}
+    return on_first.get(household_no, {}) | {subject.pk: subject}
 
 
 def _income_facts(

@@ -22,8 +22,9 @@ confidences A–D. `line_write`/`line_read` are the codec of one record, pure Py
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -229,38 +230,87 @@ def descriptor(layout: str) -> Descriptor:
 # --- the codec of one record -------------------------------------------------------------
 
 
+_SEPARATORS = re.compile('[,"\r\n]')
+# strftime is the slowest step of a date item, and a city's dates repeat (birth dates,
+# period starts): the text of each plain date is kept, within a bound.
+_DATE_TEXT: dict[tuple[dt.date, str], str] = {}
+_DATE_TEXT_LIMIT = 200_000
+
+
+def _date_text(value: Any, pattern: str) -> str:
+    if type(value) is not dt.date:
+        return value.strftime(pattern)
+    text = _DATE_TEXT.get((value, pattern))
+    if text is None:
+        if len(_DATE_TEXT) >= _DATE_TEXT_LIMIT:
+            _DATE_TEXT.clear()
+        text = _DATE_TEXT[value, pattern] = value.strftime(pattern)
+    return text
+
+
+@lru_cache(maxsize=512)
+def _codes(name: str, on: dt.date) -> frozenset[str]:
+    """The codes of a table on a day, built once (the writer checks every coded item of
+    every record against them: rebuilding `code_list` each time was a third of a write)."""
+    return frozenset(code_list(name, on))
+
+
 def _format(item: Item, value: Any, on: dt.date) -> str:
     if item.fixed:
         return item.fixed
+    attribute = item.attribute
     if value is None or value == "":
         text = ""
-    elif item.attribute == "D":
-        text = value.strftime("%Y%m%d")
-    elif item.attribute == "M":
-        text = value.strftime("%Y%m")
+    elif attribute == "D":
+        text = _date_text(value, "%Y%m%d")
+    elif attribute == "M":
+        text = _date_text(value, "%Y%m")
     else:
         text = str(value)
-    if text and item.attribute == "N" and not text.isdigit():
-        raise LayoutError(f"{item.name}: 数字ではありません: {text!r}")
-    if text and item.codes and text not in code_list(item.codes, on):
-        raise LayoutError(f"{item.name}: コード表 {item.codes} にないコードです: {text!r}")
-    if any(ch in text for ch in ',"\r\n'):
-        # The working layout has no quoting: a comma or a newline would shift every item.
-        raise LayoutError(f"{item.name}: 区切り文字・改行を含む値は書けません: {text!r}")
-    width = item.width
+    if text:
+        if attribute == "N" and not text.isdigit():
+            raise LayoutError(f"{item.name}: 数字ではありません: {text!r}")
+        if item.codes and text not in _codes(item.codes, on):
+            raise LayoutError(f"{item.name}: コード表 {item.codes} にないコードです: {text!r}")
+        if _SEPARATORS.search(text):
+            # The working layout has no quoting: a comma or a newline would shift every item.
+            raise LayoutError(f"{item.name}: 区切り文字・改行を含む値は書けません: {text!r}")
+    width = item.length or item.max_length
     if width is not None and len(text) > width:
         raise LayoutError(f"{item.name}: {width}桁を超えています: {text!r}")
     if item.length is not None:
-        pad = "0" if item.attribute in "NDM" and text else " "
+        pad = "0" if attribute in "NDM" and text else " "
         text = text.rjust(item.length, pad) if pad == "0" else text.ljust(item.length)
     return text
+
+
+def line_parts(desc: Descriptor, kind: str, values: dict[str, Any], on: dt.date) -> list[str]:
+    """The items of one record as text, in order (`line_join` makes the line)."""
+    get = values.get
+    return [_format(item, get(item.field), on) for item in desc.records[kind]]
+
+
+def line_join(desc: Descriptor, parts: list[str]) -> str:
+    return ",".join(parts) if desc.format == "csv" else "".join(parts)
+
+
+def item_index(desc: Descriptor, kind: str, field: str) -> int | None:
+    """Where the item `field` is in `line_parts` (None: the record has no such item)."""
+    for index, item in enumerate(desc.records[kind]):
+        if item.field == field:
+            return index
+    return None
+
+
+def item_format(desc: Descriptor, kind: str, index: int, value: Any, on: dt.date) -> str:
+    """One item as `line_parts` writes it (to put a value into parts already made)."""
+    return _format(desc.records[kind][index], value, on)
 
 
 def line_write(desc: Descriptor, kind: str, values: dict[str, Any], on: dt.date) -> str:
     """One record as text (without the line ending); `LayoutError` for a value its item does
     not allow. `on` picks the code tables in force."""
-    parts = [_format(item, values.get(item.field), on) for item in desc.records[kind]]
-    return ",".join(parts) if desc.format == "csv" else "".join(parts)
+    return line_join(desc, line_parts(desc, kind, values, on))
 
 
 def _parse(item: Item, text: str, line_no: int) -> Any:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,16 @@ from kokuho.interfaces.models import ExportRecord
 from kokuho.national.charset import sjis_text, sjis_unwritable
 from kokuho.national.extract import Chunk
 from kokuho.national.feeds import feed_spec, feeds_of
-from kokuho.national.layouts import Descriptor, descriptor, line_read, line_write
+from kokuho.national.layouts import (
+    Descriptor,
+    descriptor,
+    item_format,
+    item_index,
+    line_join,
+    line_parts,
+    line_read,
+    line_write,
+)
 from kokuho.national.models import (
     Feed,
     NationalWorkItem,
@@ -54,6 +64,10 @@ _RECORD_FIELDS = (
     "file", "line_no", "key", "subject", "processing", "line", "result", "result_code",
     "result_message",
 )  # fmt: skip
+_STATE_FIELDS = ("feed", "key", "subject", "content_sha256", "line", "deleted", "file")
+# Bytes that may start a cp932 character outside JIS X 0208 (charset._EXTENSION_LEADS): text
+# whose encoding has none of them anywhere is writable as it is, with no per-character check.
+_MAYBE_EXTENSION = re.compile(rb"[\x87\xed\xee\xf0-\xfc]")
 
 
 class NationalExportError(ValueError):
@@ -187,14 +201,32 @@ class _Run:
     fill: Callable[..., list[str]] | None = None
 
 
-def _content(run: _Run, values: dict[str, Any]) -> tuple[str, str]:
-    """The record's content without 処理区分, and its hash (what a delta compares)."""
-    text = line_write(run.desc, "data", values | {"processing": ""}, run.file.as_of)
-    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _writable(text: str) -> bool:
+    """`sjis_unwritable(text)` is empty, decided on the whole text where it can be: ASCII,
+    or a cp932 encoding with no byte that could lead an extension character."""
+    if text.isascii():
+        return True
+    try:
+        raw = sjis_text(text).encode("cp932")
+    except UnicodeEncodeError:
+        return False
+    return _MAYBE_EXTENSION.search(raw) is None or not sjis_unwritable(text)
 
 
 def _unwritable(values: dict[str, Any]) -> list[str]:
-    return [ch for v in values.values() if isinstance(v, str) for ch in sjis_unwritable(v)]
+    return [
+        ch
+        for v in values.values()
+        if isinstance(v, str) and not _writable(v)
+        for ch in sjis_unwritable(v)
+    ]
+
+
+def _as_written(values: dict[str, Any]) -> dict[str, Any]:
+    # sjis_text changes only non-ASCII characters.
+    return {
+        k: sjis_text(v) if isinstance(v, str) and not v.isascii() else v for k, v in values.items()
+    }
 
 
 def _chunk(run: _Run, chunk: Chunk) -> None:
@@ -206,12 +238,15 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
         )
     }
     emitted: list[tuple[Any, ...]] = []
-    new_state: list[SentState] = []
+    new_state: list[tuple[Any, ...]] = []
     changed: list[tuple[Any, ...]] = []
     held_items: list[NationalWorkItem] = []
     present: set[str] = set()
 
     coder = feed_spec(feed).record_coder()
+    desc = run.desc
+    at = item_index(desc, "data", "processing")
+    processing_text: dict[str, str] = {}
 
     def emit(
         key: str,
@@ -219,12 +254,22 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
         processing: Processing,
         values: dict[str, Any],
         prev: SentState | None = None,
+        parts: list[str] | None = None,
     ) -> str:
-        if coder is None:
-            values = values | {"processing": processing.value}
-        else:  # the feed's own record code (副本: 新規異動区分) from the ledger's decision
-            values = coder(processing=processing, prev=prev, values=values, full=file.full)
-        line = line_write(run.desc, "data", values, as_of)
+        if coder is None and parts is not None:
+            # The content's items with 処理区分 put in: the line `line_write` would make.
+            if at is not None:
+                code = processing.value
+                if code not in processing_text:
+                    processing_text[code] = item_format(desc, "data", at, code, as_of)
+                parts[at] = processing_text[code]
+            line = line_join(desc, parts)
+        else:
+            if coder is None:
+                values = values | {"processing": processing.value}
+            else:  # the feed's own record code (副本: 新規異動区分) from the ledger's decision
+                values = coder(processing=processing, prev=prev, values=values, full=file.full)
+            line = line_write(desc, "data", values, as_of)
         run.line_no += 1
         run.counts[processing.label] += 1
         emitted.append((file.pk, run.line_no, key, subject, processing.value, line, "", "", ""))
@@ -248,8 +293,10 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
                 )
             )
             continue
-        values = {k: sjis_text(v) if isinstance(v, str) else v for k, v in record.values.items()}
-        _, sha = _content(run, values)
+        values = _as_written(record.values)
+        parts = line_parts(desc, "data", values | {"processing": ""}, as_of)
+        content = line_join(desc, parts)
+        sha = hashlib.sha256(content.encode("utf-8")).hexdigest()
         prev = state.get(record.key)
         if file.full or prev is None or prev.deleted:
             processing = Processing.NEW
@@ -258,14 +305,9 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
             processing = Processing.CORRECT if corrected else Processing.CHANGE
         else:
             continue
-        line = emit(record.key, record.subject, processing, values, prev)
+        line = emit(record.key, record.subject, processing, values, prev, parts)
         if prev is None:
-            new_state.append(
-                SentState(
-                    feed=feed, key=record.key, subject=record.subject, content_sha256=sha,
-                    line=line, deleted=False, file=file,
-                )
-            )  # fmt: skip
+            new_state.append((feed, record.key, record.subject, sha, line, False, file.pk))
         else:
             changed.append((record.subject, sha, line, False, file.pk, prev.pk))
     for key, prev in sorted(state.items()):
@@ -281,7 +323,7 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
     _write_lines(run.writer, run.fill, [(e[3], e[5]) for e in emitted])
     writer = row_writer(connection)
     writer.insert(OutboundRecord, _RECORD_FIELDS, emitted)
-    SentState.objects.bulk_create(new_state, batch_size=2000)
+    writer.insert(SentState, _STATE_FIELDS, new_state)
     writer.update(SentState, ("subject", "content_sha256", "line", "deleted", "file"), changed)
     if held_items:
         NationalWorkItem.objects.bulk_create(held_items, ignore_conflicts=True)

@@ -6,6 +6,7 @@ The live tables hold the current state only. Every change appends a row to
 """
 
 from django.db import models
+from django.db.models.fields.json import KeyTransform
 
 
 class Sex(models.IntegerChoices):
@@ -128,7 +129,12 @@ class PersonHistory(models.Model):
 
     class Meta:
         verbose_name = "住民記録の履歴"
-        indexes = [models.Index(fields=["person", "change_date"])]
+        indexes = [
+            models.Index(fields=["person", "change_date"]),
+            # Who was ever in a household (`snapshot__household_no__in`, the burden decision's
+            # candidate members): without it every household look-up scans the history.
+            models.Index(KeyTransform("household_no", "snapshot"), name="person_history_household"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.change_code} {self.change_date}"

@@ -13,15 +13,32 @@ from kokuho.interfaces.models import ImportKind
 from kokuho.people.selectors import SearchCriteria
 
 
+def too_long(label: str, limit: int) -> dict[str, str]:
+    """The server's length limit, said (the browser's `maxlength` would cut silently; the
+    form renderer drops it, kokuho/web/echo.py)."""
+    return {
+        "max_length": f"{label}は{limit}文字以内で入力してください"
+        "（%(show_value)d文字入力されています）。"
+    }
+
+
 class PersonSearchForm(forms.Form):
-    kana = forms.CharField(label="氏名カナ（前方一致）", required=False, max_length=60)
+    kana = forms.CharField(
+        label="氏名カナ（前方一致）",
+        required=False,
+        max_length=60,
+        error_messages=too_long("氏名カナ", 60),
+    )
     birth = forms.CharField(
         label="生年月日",
         required=False,
         max_length=30,
         help_text="例: 1960-05-10 / S35.5.10 / 昭和35年5月10日",
+        error_messages=too_long("生年月日", 30),
     )
-    atena_no = forms.CharField(label="宛名番号", required=False, max_length=20)
+    atena_no = forms.CharField(
+        label="宛名番号", required=False, max_length=20, error_messages=too_long("宛名番号", 20)
+    )
 
     def clean_kana(self) -> str:
         value = self.cleaned_data["kana"].strip()

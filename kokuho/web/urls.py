@@ -44,6 +44,7 @@ urlpatterns = [
     path("incidents/<int:incident_id>/", views_audit.incident_detail, name="incident_detail"),
     path("incidents/<int:incident_id>/notes/", views_audit.incident_note, name="incident_note"),
     path("incidents/<int:incident_id>/mark/", views_audit.incident_mark, name="incident_mark"),
+    path("", include("kokuho.web.urls_home")),
     path("", include("kokuho.web.urls_inspection")),
     path("", include("kokuho.web.urls_privacy")),
     path("", include("kokuho.web.urls_benefits")),

@@ -4,7 +4,7 @@ access review (定期点検). Thin: the decisions are in accounts.services and t
 from base64 import b32encode
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import segno
 from django import forms
@@ -14,14 +14,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
-from kokuho.accounts.decorators import mfa_step, public, requires
+from kokuho.accounts.decorators import declared_permission, mfa_step, public, requires
 from kokuho.accounts.models import TrainingCourse
 from kokuho.accounts.permissions import Perm
 from kokuho.accounts.selectors import (
@@ -46,13 +46,27 @@ from kokuho.accounts.services import (
 from kokuho.web.views_audit import DATE_HELP, _day
 
 
+def _landing(user: Any, target: str) -> str:
+    """`target`, unless it is a page the account may not open (e.g. `/`, the search, for the
+    管理者): then the account's home — a login never ends on a 403."""
+    try:
+        match = resolve(urlsplit(target).path)
+    except Resolver404:
+        return target
+    permission = declared_permission(match.func)
+    if permission is not None and not user.has_perm(permission):
+        return reverse("home")
+    return target
+
+
 def _next(request: HttpRequest) -> str:
-    """Where the clerk was going, if it is a page of this site; else the start page."""
+    """Where the clerk was going, if it is a page of this site (and one the account may
+    open); else the account's home."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return target
+        return _landing(request.user, target)
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
@@ -68,7 +82,7 @@ class AccountLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_success_url(self) -> str:
-        url = super().get_success_url()
+        url = _landing(self.request.user, super().get_success_url())
         if mfa_required(self.request.user) and not mfa_verified(self.request.user):
             return _with_next("account_mfa_verify", url)
         return url

@@ -92,7 +92,7 @@ def test_an_offsite_next_is_not_followed(client):
         reverse("account_mfa_verify"),
         {"token": totp_code(clerk), "next": "https://example.com/"},
     )
-    assert response.status_code == 302 and response.url == reverse("search")
+    assert response.status_code == 302 and response.url == reverse("home")
 
 
 def test_without_a_device_the_account_enrolls_before_anything_else(client):
@@ -144,7 +144,7 @@ def test_a_new_session_must_pass_the_code_again(client, django_user_model):
 def test_roles_without_the_rights_go_straight_in(client):
     counter = make_staff(role=Role.COUNTER)
     response = _log_in(client, counter)
-    assert response.status_code == 302 and response.url == reverse("search")
+    assert response.status_code == 302 and response.url == reverse("home")
     assert client.get(reverse("search")).status_code == 200
 
 

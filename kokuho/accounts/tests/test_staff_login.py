@@ -26,7 +26,7 @@ def test_it_stores_passwords_with_argon2():
 def test_it_logs_in_a_current_account_and_audits_it(client):
     staff = make_staff()
     response = _log_in(client, staff.username)
-    assert response.status_code == 302 and response.url == reverse("search")
+    assert response.status_code == 302 and response.url == reverse("home")
     assert AuditEvent.objects.filter(event_type=EventType.LOGIN, actor=staff).exists()
 
 

@@ -3,7 +3,12 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from kokuho.accounts.decorators import declared_permission, is_mfa_step, is_public
+from kokuho.accounts.decorators import (
+    declared_permission,
+    is_mfa_step,
+    is_public,
+    is_signed_in_only,
+)
 from kokuho.accounts.permissions import ROLE_PERMISSIONS, Perm, Role
 from kokuho.testing import login_verified, make_person, make_staff
 
@@ -27,9 +32,8 @@ def test_there_are_url_patterns_to_check():
 def test_every_url_declares_a_permission_or_is_public(route, pattern):
     callback = pattern.callback
     declared = declared_permission(callback) is not None
-    assert is_public(callback) or declared or is_mfa_step(callback), (
-        f"{route} declares no permission"
-    )
+    marked = is_public(callback) or is_mfa_step(callback) or is_signed_in_only(callback)
+    assert marked or declared, f"{route} declares no permission"
 
 
 def test_public_urls_are_the_known_few():
@@ -44,6 +48,11 @@ def test_public_urls_are_the_known_few():
 def test_only_the_second_factor_pages_open_before_mfa():
     steps = {route for route, pattern in ALL_PATTERNS if is_mfa_step(pattern.callback)}
     assert steps == {"account/mfa/", "account/mfa/enroll/"}
+
+
+def test_only_the_home_opens_without_a_permission():
+    homes = {route for route, pattern in ALL_PATTERNS if is_signed_in_only(pattern.callback)}
+    assert homes == {"home/"}
 
 
 @pytest.mark.django_db
@@ -150,7 +159,7 @@ def test_every_url_for_every_role_is_allowed_exactly_as_declared(client, role, t
             continue
         url = reverse(pattern.name, kwargs=_sample_kwargs(route, pattern, person))
         permission = declared_permission(callback)
-        allowed = permission in ROLE_PERMISSIONS[role]
+        allowed = is_signed_in_only(callback) or permission in ROLE_PERMISSIONS[role]
         for method in (client.get, client.post):
             status = method(url).status_code
             if allowed:

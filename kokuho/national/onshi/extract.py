@@ -19,7 +19,6 @@ Queries per chunk are a fixed number, whatever its size.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
@@ -30,18 +29,18 @@ from django.db.models import Max
 from django.utils import timezone
 
 from kokuho.certificates.models import DocumentType, IssuedDocument
-from kokuho.eligibility.burden import month_start
-from kokuho.eligibility.selectors import burden_bases_load, person_state_from
 from kokuho.identity.services import vault_linked_atena_nos
 from kokuho.national.extract import (
     CHUNK,
     ONE_DAY,
     Chunk,
     SourceRecord,
-    _branches,
+    _branches_in,
     _burden_values,
     _periods_in,
+    _persons_in,
     _ranges,
+    _states_on,
     number_for_period,
     record_key,
 )
@@ -92,10 +91,11 @@ class _Doc:
         return (self.end is None or self.end >= start) and (end is None or end >= self.start)
 
 
-def _documents(pids: list[int], as_of: dt.date) -> dict[int, list[_Doc]]:
+def _documents(ids: range, as_of: dt.date) -> dict[int, list[_Doc]]:
     found: dict[int, list[_Doc]] = defaultdict(list)
     rows = IssuedDocument.objects.filter(
-        person_id__in=pids,
+        person_id__gte=ids.start,
+        person_id__lt=ids.stop,
         issued_on__lte=as_of,
         doc_type__in=[*_ELDERLY, *_LIMIT, *_DISEASE],
     ).values_list(*_DOC_FIELDS)
@@ -109,46 +109,21 @@ def _latest(docs: list[_Doc], types: tuple[str, ...], start: dt.date, end: dt.da
     return max(chosen, key=lambda d: d.order) if chosen else None
 
 
-def _last_value(rows: list[tuple[dt.date, str | None]], day: dt.date) -> str | None:
-    found = None
-    for change_date, value in rows:
-        if change_date > day:
-            break
-        found = value
-    return found
-
-
-def _states_on(persons: list[Person], as_of: dt.date) -> dict[int, Any]:
-    """負担割合・所得区分 on `as_of`, as `extract._states_on` decides them, in linear time.
-
-    `burden_bases_load` gives every subject one shared superset of people, and
-    `household_facts_from` reads past all of them to find the subject's household — for a
-    chunk of 2,000 that is 4 million steps. Each basis is therefore narrowed to the people
-    whose 世帯番号 on the first of the month is the subject's (exactly those the rule would
-    pick), so every subject is decided on the same facts in a few steps."""
-    if not persons:
-        return {}
-    bases = burden_bases_load(persons=persons, day=as_of)
-    shared = next(iter(bases.values()))
-    first = month_start(as_of)
-    groups: dict[str | None, dict[int, Person]] = defaultdict(dict)
-    for pk, person in shared.people.items():
-        groups[_last_value(shared.registry.get(pk, []), first)][pk] = person
-    states = {}
-    for pk, basis in bases.items():
-        household = _last_value(basis.registry[pk], as_of)
-        people = groups.get(household, {}) | {pk: basis.subject}
-        states[pk] = person_state_from(basis=dataclasses.replace(basis, people=people), on=as_of)
-    return states
-
-
-def _confirmed_keys(pids: list[int]) -> set[str]:
+def _confirmed_keys(ids: range, pids: list[int]) -> set[str]:
     """Keys whose latest J-LIS mismatch item was confirmed with a reason (not re-opened)."""
     latest: dict[str, dict[str, Any]] = {}
     rows = NationalWorkItem.objects.filter(
-        feed=FEED, kind=WorkItemKind.JLIS_MISMATCH, person_id__in=pids
+        feed=FEED,
+        kind=WorkItemKind.JLIS_MISMATCH,
+        person_id__gte=ids.start,
+        person_id__lt=ids.stop,
     ).order_by("created_at", "pk")
-    for key, detail, resolved_at in rows.values_list("key", "detail", "resolved_at"):
+    chunk = set(pids)
+    for pid, key, detail, resolved_at in rows.values_list(
+        "person_id", "key", "detail", "resolved_at"
+    ):
+        if pid not in chunk:
+            continue
         latest[key] = {"detail": detail or {}, "resolved": resolved_at is not None}
     return {
         key
@@ -196,14 +171,19 @@ def _document_values(
     }
 
 
-def _work_items_sync(pids: list[int], missing: dict[int, str], as_of: dt.date) -> None:
+def _work_items_sync(ids: range, pids: list[int], missing: dict[int, str], as_of: dt.date) -> None:
     """NO_MY_NUMBER: open one per insured person without a number (keyed by the current
     period's record), close those of this chunk's persons who now have one or no period."""
     now = timezone.now()
     open_items = NationalWorkItem.objects.filter(
-        feed=FEED, kind=WorkItemKind.NO_MY_NUMBER, person_id__in=pids, resolved_at__isnull=True
+        feed=FEED,
+        kind=WorkItemKind.NO_MY_NUMBER,
+        person_id__gte=ids.start,
+        person_id__lt=ids.stop,
+        resolved_at__isnull=True,
     )
-    rows = list(open_items.values_list("pk", "person_id", "key"))
+    chunk = set(pids)
+    rows = [r for r in open_items.values_list("pk", "person_id", "key") if r[1] in chunk]
     held = {(pid, key) for _, pid, key in rows}
     stale = [pk for pk, pid, key in rows if missing.get(pid) != key]
     if stale:
@@ -240,13 +220,13 @@ def history_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> Iterator[C
         if not pids:
             yield Chunk(ids, [])
             continue
-        persons = {p.pk: p for p in Person.objects.filter(pk__in=pids).order_by("pk")}
-        branches = _branches(pids)
+        persons = _persons_in(ids, pids)
+        branches = _branches_in(ids)
         insured = [persons[pid] for pid in pids if any(p.covers(as_of) for p in periods[pid])]
         states = _states_on(insured, as_of)
-        documents = _documents(pids, as_of)
+        documents = _documents(ids, as_of)
         linked = vault_linked_atena_nos(atena_nos=[p.atena_no for p in persons.values()])
-        confirmed = _confirmed_keys(pids)
+        confirmed = _confirmed_keys(ids, pids)
         records, missing = [], {}
         for pid in pids:
             person = persons[pid]
@@ -290,5 +270,5 @@ def history_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> Iterator[C
                 else:
                     values["identity_check"] = CONFIRMED if key in confirmed else HELD
                 records.append(SourceRecord(key, pid, values, pid))
-        _work_items_sync(pids, missing, as_of)
+        _work_items_sync(ids, pids, missing, as_of)
         yield Chunk(ids, records)

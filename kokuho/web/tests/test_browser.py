@@ -77,7 +77,7 @@ def _login_with_second_factor(live_server, page, staff) -> None:
     page.wait_for_url("**/account/mfa/**")
     page.fill("#id_token", totp_code(staff))
     page.click("#mfa button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{live_server.url}/home/")
 
 
 def test_counter_staff_logs_in_searches_kana_and_opens_a_household(live_server, page):
@@ -282,7 +282,7 @@ def test_benefits_staff_register_an_application_and_decide_it(live_server, page)
     page.fill("#id_username", staff.username)
     page.fill("#id_password", TEST_PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{live_server.url}/home/")
     page.click("a.nav:has-text('高額療養費')")
     page.wait_for_url("**/kogaku/")
     page.click(f"#runs a[href$='/kogaku/runs/{run.pk}/']")

@@ -73,7 +73,7 @@ def test_benefits_staff_register_see_the_computation_decide_and_print(live_serve
     page.fill("#id_username", staff.username)
     page.fill("#id_password", TEST_PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{live_server.url}/home/")
     page.click("a.nav:has-text('一部負担金の減免')")
     page.wait_for_url("**/benefits/reductions/")
     page.click("#new-reduction")
