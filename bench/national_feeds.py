@@ -13,7 +13,7 @@ full=True)`) over a city of insured, against a floor measured in the same run.
   extract (periods, numbers, burden decided on the 基準日, documents, vault presence), the
   ledger (OutboundRecord and SentState rows, the export register, audit), My Number drawn
   from the vault per chunk at write time, the file encrypted at rest (AES-GCM, streamed).
-  Wall time, records/s, peak RSS (getrusage high-water mark of the process).
+  Wall time, records/s, peak RSS of the extract (VmHWM, reset after the setup).
 * floor — ``COPY (SELECT <the same columns> …) TO STDOUT`` of the persons, periods, numbers
   and documents joined in one query, streamed and discarded: what reading the same data
   costs at all. ``ratio`` = engine ÷ floor.
@@ -21,11 +21,13 @@ full=True)`) over a city of insured, against a floor measured in the same run.
 PostgreSQL only: ``KOKUHO_BENCH_PG`` (default postgresql://postgres@127.0.0.1:5432, trust
 auth); the databases kokuho_bench_national and kokuho_bench_national_vault (``KOKUHO_BENCH_DB``
 names others) are created and dropped here (``--keep`` leaves them, ``--workdir`` keeps the
-files and the vault keys). Targets: ≤ 30 s, ≤ 3× the floor, RSS ≤ 1 GiB. The last line is
+files and the vault keys; ``--reuse --workdir`` runs again on a kept city, its ledger
+emptied). Targets: ≤ 30 s, ≤ 3× the floor, RSS ≤ 1 GiB. The last line is
 ``RESULT key=value ...``.
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import random
@@ -51,7 +53,21 @@ KANA_G = ("タロウ", "ハナコ", "イチロウ", "ミサキ", "ケンタ", "�
 
 
 def _rss_mib() -> float:
+    """Peak RSS since the last `_peak_reset` (Linux VmHWM), else the process's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _peak_reset() -> None:
+    """Start the peak RSS afresh (Linux: 5 → /proc/self/clear_refs), so that the extract's
+    peak is its own and not the setup's."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 def _pg_admin(statements: list[str]) -> None:
@@ -66,9 +82,34 @@ def _pg_drop() -> None:
     _pg_admin([f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in (PG_DB, PG_VAULT_DB)])
 
 
-def _django(directory: Path) -> None:
-    _pg_drop()
-    _pg_admin([f"CREATE DATABASE {PG_DB}", f"CREATE DATABASE {PG_VAULT_DB}"])
+def _ready(directory: Path) -> bool:
+    """A city left by an earlier run with --keep --workdir: its databases and vault keys."""
+    import psycopg
+
+    if not (directory / "vault-keys.json").exists():
+        return False
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT count(*) FROM pg_database WHERE datname IN (%s, %s)", (PG_DB, PG_VAULT_DB)
+        ).fetchone()
+    return bool(found and found[0] == 2)
+
+
+def _ledger_empty() -> None:
+    """The kept city's national ledger emptied, so that the extract runs again as the first."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE national_outboundrecord, national_sentstate, national_nationalworkitem,"
+            " national_outboundfile CASCADE"
+        )
+
+
+def _django(directory: Path, *, fresh: bool = True) -> None:
+    if fresh:
+        _pg_drop()
+        _pg_admin([f"CREATE DATABASE {PG_DB}", f"CREATE DATABASE {PG_VAULT_DB}"])
     os.environ["KOKUHO_DATABASE_URL"] = f"{PG_SERVER}/{PG_DB}"
     os.environ["KOKUHO_VAULT_DATABASE_URL"] = f"{PG_SERVER}/{PG_VAULT_DB}"
     os.environ["KOKUHO_VAR_DIR"] = str(directory)
@@ -136,8 +177,10 @@ def _setup(n: int, seed: int) -> None:
                 raw.insert(model, *_with_defaults(model, tuple(names), rows))
 
         plan: list[int] = []
-        while sum(plan) < n:
-            plan.append(min(rnd.choices((1, 2, 3, 4), (55, 25, 12, 8))[0], n - sum(plan)))
+        planned = 0
+        while planned < n:
+            plan.append(min(rnd.choices((1, 2, 3, 4), (55, 25, 12, 8))[0], n - planned))
+            planned += plan[-1]
         households = writer.allocate_ids(Household, len(plan))
         persons = writer.allocate_ids(Person, n)
         owner: list[tuple[int, int, int]] = []  # household id, index in household, its size
@@ -268,7 +311,12 @@ def main() -> None:
     parser.add_argument("--insured", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="leave the databases")
-    parser.add_argument("--profile", action="store_true", help="cProfile the extract (stderr)")
+    parser.add_argument("--profile", type=Path, help="cProfile the extract into this stats file")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep a city left by --keep --workdir (its ledger emptied) instead of a new one",
+    )
     parser.add_argument(
         "--workdir", type=Path, help="files and vault keys here, kept (default: a temporary dir)"
     )
@@ -276,14 +324,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kokuho-bench-national-") as tmp:
         directory = args.workdir or Path(tmp)
         directory.mkdir(parents=True, exist_ok=True)
-        _django(directory)
+        reuse = args.reuse and _ready(directory)
+        _django(directory, fresh=not reuse)
         try:
             started = time.perf_counter()
-            _setup(args.insured, args.seed)
+            if reuse:
+                _ledger_empty()
+            else:
+                _setup(args.insured, args.seed)
             setup_s = time.perf_counter() - started
             print(f"setup: {args.insured:,} insured in {setup_s:.1f} s "
                   f"(RSS {_rss_mib():.0f} MiB)", flush=True)  # fmt: skip
             rss_before = _rss_mib()
+            _peak_reset()
             from kokuho.national.ledger import national_export
             from kokuho.national.models import Feed
 
@@ -300,7 +353,8 @@ def main() -> None:
                 import pstats
 
                 profiler.disable()
-                pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+                profiler.dump_stats(args.profile)
+                pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
             rss = _rss_mib()
             records = outcome.file.record_count
             floor_s, floor_bytes = _floor()
@@ -313,7 +367,7 @@ def main() -> None:
                 f"floor: COPY of the same columns {floor_bytes / 2**20:.1f} MiB in "
                 f"{floor_s:.1f} s; ratio {seconds / floor_s:.1f}"
             )
-            print(f"peak RSS: {rss_before:.0f} MiB after setup, {rss:.0f} MiB after the extract")
+            print(f"peak RSS: {rss_before:.0f} MiB in the setup, {rss:.0f} MiB in the extract")
             print(f"RESULT seconds={seconds:.2f} floor_seconds={floor_s:.2f} "
                   f"ratio={seconds / floor_s:.2f} rss_mib={rss:.0f} records={records} "
                   f"insured={args.insured} setup_seconds={setup_s:.1f}")  # fmt: skip
@@ -321,7 +375,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            if not args.keep:
+            if not (args.keep or args.reuse):
                 _pg_drop()
 
 

@@ -10,6 +10,7 @@ first-of-month snapshot gives.
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kokuho.eligibility.derivation import ONE_DAY, anniversary
 from kokuho.rules.params import parameters
@@ -130,13 +131,25 @@ def _max_elderly_taxable(elderly: list[MemberFacts]) -> int:
     return max((m.income.taxable for m in elderly if _known(m.income)), default=0)
 
 
+@lru_cache(maxsize=1 << 17)
+def copay_rate_by_age(birth: dt.date, day: dt.date) -> Decision | None:
+    """The 負担割合 that age alone decides (未就学, under 70), or None for a 高齢受給者, whose
+    rate depends on the household's incomes (`copay_rate`). Kept per (birth, day): the
+    parameters are loaded once per process, and a city's extract asks of every birth date."""
+    rates = parameters().at(day).copay.rates
+    if day <= preschool_until(birth, day):
+        return Decision(rates["preschool"], "未就学")
+    if not is_elderly_on(birth, day):
+        return Decision(rates["general"], "")
+    return None
+
+
 def copay_rate(subject: MemberFacts, day: dt.date, household: HouseholdFacts) -> Decision:
     """負担割合 in percent (国保法42条1項)."""
+    by_age = copay_rate_by_age(subject.birth, day)
+    if by_age is not None:
+        return by_age
     rates = parameters().at(day).copay.rates
-    if day <= preschool_until(subject.birth, day):
-        return Decision(rates["preschool"], "未就学")
-    if not is_elderly_on(subject.birth, day):
-        return Decision(rates["general"], "")
     income_year = income_year_for(day)
     elderly = _elderly_members(household, day)
     rule = parameters().at(day).copay.high_income_elderly

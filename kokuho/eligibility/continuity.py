@@ -59,7 +59,7 @@ def continuity_carried_dates(*, person_ids: list[int]) -> dict[tuple[int, dt.dat
     carries only the 取得日 keeps an earlier carried 喪失日, and the reverse."""
     found: dict[tuple[int, dt.date], CarriedDates] = {}
     rows = (
-        ContinuityCarriedDates.objects.filter(person_id__in=person_ids)
+        ContinuityCarriedDates.objects.filter(person_id__among=person_ids)
         .order_by("person_id", "applied_from", "pk")
         .values_list("person_id", "applied_from", "acquired_on", "carries_loss", "lost_on")
     )

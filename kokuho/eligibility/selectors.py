@@ -3,6 +3,7 @@
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q
 
@@ -12,6 +13,7 @@ from kokuho.eligibility.burden import (
     IncomeFacts,
     MemberFacts,
     copay_rate,
+    copay_rate_by_age,
     income_category,
     income_year_for,
     month_start,
@@ -126,7 +128,7 @@ def household_members_on(*, household: Household, on: dt.date) -> list[Person]:
         ).distinct()
     }
     where: dict[int, str | None] = {}
-    rows = PersonHistory.objects.filter(person_id__in=candidates, change_date__lte=on).order_by(
+    rows = PersonHistory.objects.filter(person_id__among=candidates, change_date__lte=on).order_by(
         "person_id", "change_date", "id"
     )
     # The whole snapshot, not `snapshot__household_no`: on SQLite a key read decodes a numeric
@@ -140,7 +142,9 @@ def current_periods_by_person(*, person_ids: list[int]) -> dict[int, list[Period
     """Current periods of many persons in one query (pages and household decisions)."""
     found: dict[int, list[Period]] = {pk: [] for pk in person_ids}
     rows = EligibilityPeriod.objects.filter(
-        version__in=CurrentEligibility.objects.filter(person_id__in=person_ids).values("version_id")
+        version__in=CurrentEligibility.objects.filter(person_id__among=person_ids).values(
+            "version_id"
+        )
     ).order_by("start")
     for pid, start, end, acquired, lost in rows.values_list(
         "version__person_id", "start", "end", "acquired", "lost"
@@ -206,13 +210,13 @@ def burden_basis_load(*, person: Person, days: Sequence[dt.date]) -> BurdenBasis
         )
         people = {p.pk: p for p in candidates} | people
         registry = {pk: [] for pk in people}
-        rows = PersonHistory.objects.filter(person_id__in=people, change_date__lte=last)
+        rows = PersonHistory.objects.filter(person_id__among=people, change_date__lte=last)
         for person_id, change_date, snapshot in rows.order_by(
             "person_id", "change_date", "id"
         ).values_list("person_id", "change_date", "snapshot"):
             registry[person_id].append((change_date, snapshot.get("household_no")))
         head_rows = HouseholdHistory.objects.filter(
-            household__household_no__in=sorted(household_nos), change_date__lte=last
+            household__household_no__among=sorted(household_nos), change_date__lte=last
         ).order_by("household_id", "change_date", "id")
         for household_no, change_date, snapshot in head_rows.values_list(
             "household__household_no", "change_date", "snapshot"
@@ -221,17 +225,17 @@ def burden_basis_load(*, person: Person, days: Sequence[dt.date]) -> BurdenBasis
     by_atena = {p.atena_no: p for p in people.values()}
     wanted = {atena for rows in heads.values() for _, atena in rows if atena} - set(by_atena)
     if wanted:
-        by_atena |= {p.atena_no: p for p in Person.objects.filter(atena_no__in=sorted(wanted))}
+        by_atena |= {p.atena_no: p for p in Person.objects.filter(atena_no__among=sorted(wanted))}
     ids = sorted(people)
     incomes: dict[tuple[int, int], list[Income]] = {}
     income_rows = Income.objects.filter(
-        person_id__in=sorted({p.pk for p in by_atena.values()} | set(ids)),
+        person_id__among=sorted({p.pk for p in by_atena.values()} | set(ids)),
         income_year__in=sorted({income_year_for(day) for day in days}),
     )
     for row in income_rows:
         incomes.setdefault((row.person_id, row.income_year), []).append(row)
     kijun: dict[int, list[dt.date]] = {pk: [] for pk in ids}
-    applications = KijunApplication.objects.filter(person_id__in=ids)
+    applications = KijunApplication.objects.filter(person_id__among=ids)
     for person_id, applied_on in applications.values_list("person_id", "applied_on"):
         kijun[person_id].append(applied_on)
     return BurdenBasis(
@@ -261,7 +265,7 @@ def burden_bases_load(*, persons: Sequence[Person], day: dt.date) -> dict[int, B
     subjects = {p.pk: p for p in persons}
     own: dict[int, list[tuple[dt.date, str | None]]] = {pk: [] for pk in subjects}
     for person_id, change_date, snapshot in (
-        PersonHistory.objects.filter(person_id__in=sorted(subjects), change_date__lte=day)
+        PersonHistory.objects.filter(person_id__among=sorted(subjects), change_date__lte=day)
         .order_by("person_id", "change_date", "id")
         .values_list("person_id", "change_date", "snapshot")
     ):
@@ -275,16 +279,16 @@ def burden_bases_load(*, persons: Sequence[Person], day: dt.date) -> dict[int, B
             pk__in=PersonHistory.objects.filter(
                 snapshot__household_no__in=sorted(household_nos)
             ).values("person_id")
-        ).exclude(pk__in=sorted(subjects))
+        ).exclude(pk__among=sorted(subjects))
         people |= {p.pk: p for p in candidates}
         registry = {pk: [] for pk in people}
-        rows = PersonHistory.objects.filter(person_id__in=sorted(people), change_date__lte=day)
+        rows = PersonHistory.objects.filter(person_id__among=sorted(people), change_date__lte=day)
         for person_id, change_date, snapshot in rows.order_by(
             "person_id", "change_date", "id"
         ).values_list("person_id", "change_date", "snapshot"):
             registry[person_id].append((change_date, snapshot.get("household_no")))
         head_rows = HouseholdHistory.objects.filter(
-            household__household_no__in=sorted(household_nos), change_date__lte=day
+            household__household_no__among=sorted(household_nos), change_date__lte=day
         ).order_by("household_id", "change_date", "id")
         for household_no, change_date, snapshot in head_rows.values_list(
             "household__household_no", "change_date", "snapshot"
@@ -293,16 +297,16 @@ def burden_bases_load(*, persons: Sequence[Person], day: dt.date) -> dict[int, B
     by_atena = {p.atena_no: p for p in people.values()}
     wanted = {atena for rows in heads.values() for _, atena in rows if atena} - set(by_atena)
     if wanted:
-        by_atena |= {p.atena_no: p for p in Person.objects.filter(atena_no__in=sorted(wanted))}
+        by_atena |= {p.atena_no: p for p in Person.objects.filter(atena_no__among=sorted(wanted))}
     ids = sorted(people)
     incomes: dict[tuple[int, int], list[Income]] = {}
     for row in Income.objects.filter(
-        person_id__in=sorted({p.pk for p in by_atena.values()} | set(ids)),
+        person_id__among=sorted({p.pk for p in by_atena.values()} | set(ids)),
         income_year__in=[income_year_for(day)],
     ):
         incomes.setdefault((row.person_id, row.income_year), []).append(row)
     kijun: dict[int, list[dt.date]] = {pk: [] for pk in ids}
-    applications = KijunApplication.objects.filter(person_id__in=ids)
+    applications = KijunApplication.objects.filter(person_id__among=ids)
     for person_id, applied_on in applications.values_list("person_id", "applied_on"):
         kijun[person_id].append(applied_on)
     periods = current_periods_by_person(person_ids=ids)
@@ -323,6 +327,41 @@ def burden_bases_load(*, persons: Sequence[Person], day: dt.date) -> dict[int, B
         )
         for pk, subject in subjects.items()
     }
+
+
+def copay_decisions_load(
+    *, persons: Sequence[Any], day: dt.date, periods: dict[int, list[Period]] | None = None
+) -> dict[int, Decision | None]:
+    """負担割合 of many persons on one day: for each, exactly `person_state_from(…).copay` of
+    `burden_bases_load` (None when not insured on `day`, or insured with no registry
+    household). Only the 高齢受給者 among them need their households and incomes loaded; a
+    rate that age alone decides costs the person's registry rows and periods (a city-wide
+    extract, where most insured are under 70, no longer loads every household). `persons`
+    need only `pk` and `birth_date`: the 高齢受給者 among them are read as `Person`s here.
+    `periods`: the persons' current periods if the caller has read them already."""
+    by_age = {p.pk: copay_rate_by_age(p.birth_date, day) for p in persons}
+    found: dict[int, Decision | None] = {}
+    elderly = [p for p in persons if by_age[p.pk] is None]
+    if not all(isinstance(p, Person) for p in elderly):
+        elderly = list(Person.objects.filter(pk__among=sorted(p.pk for p in elderly)))
+    for pk, basis in burden_bases_load(persons=elderly, day=day).items():
+        found[pk] = person_state_from(basis=basis, on=day).copay
+    young = sorted(p.pk for p in persons if by_age[p.pk] is not None)
+    if not young:
+        return found
+    registry: dict[int, list[tuple[dt.date, str | None]]] = {pk: [] for pk in young}
+    for person_id, change_date, snapshot in (
+        PersonHistory.objects.filter(person_id__among=young, change_date__lte=day)
+        .order_by("person_id", "change_date", "id")
+        .values_list("person_id", "change_date", "snapshot")
+    ):
+        registry[person_id].append((change_date, snapshot.get("household_no")))
+    if periods is None:
+        periods = current_periods_by_person(person_ids=young)
+    for pk in young:
+        insured = insured_on(periods.get(pk, []), day) is not None
+        found[pk] = by_age[pk] if insured and _last_on(registry[pk], day) is not None else None
+    return found
 
 
 def _household_people(

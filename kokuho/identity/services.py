@@ -48,6 +48,8 @@ __all__ = [
 # 事務 in whose flow a number may be acquired (取得): the NHI 事務 themselves. The linkage
 # purposes use numbers already held.
 REGISTER_PURPOSES = frozenset({Purpose.NHI_ELIGIBILITY, Purpose.NHI_BENEFITS})
+# 宛名番号 per vault query of the bulk look-ups (one bound array each: `among`).
+LOOKUP_CHUNK = 5000
 
 
 class VaultError(ValueError):
@@ -415,8 +417,8 @@ def my_numbers_for_linkage(*, atena_nos: Iterable[str], purpose: Any, job: str) 
     ring = vault_key_ring()
     vault = IdentityLink.objects.using(VAULT_ALIAS)
     found: dict[str, str] = {}
-    for start in range(0, len(wanted), 500):
-        rows = vault.filter(atena_no__in=wanted[start : start + 500]).values_list(
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        rows = vault.filter(atena_no__among=wanted[start : start + LOOKUP_CHUNK]).values_list(
             "atena_no", "kek_id", "wrapped_dek", "ciphertext"
         )
         for atena_no, kek_id, wrapped, ciphertext in rows:
@@ -534,9 +536,9 @@ def vault_linked_atena_nos(*, atena_nos: Iterable[str]) -> set[str]:
     wanted = sorted(set(atena_nos))
     vault = IdentityLink.objects.using(VAULT_ALIAS)
     found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        found.update(vault.filter(atena_no__in=chunk).values_list("atena_no", flat=True))
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        found.update(vault.filter(atena_no__among=chunk).values_list("atena_no", flat=True))
     return found
 
 
@@ -550,7 +552,7 @@ def vault_integrated_numbers(*, atena_nos: Iterable[str]) -> dict[str, str]:
     wanted = sorted(set(atena_nos))
     vault = IdentityLink.objects.using(VAULT_ALIAS)
     found: dict[str, str] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        found.update(vault.filter(atena_no__in=chunk).values_list("atena_no", "integrated_no"))
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        found.update(vault.filter(atena_no__among=chunk).values_list("atena_no", "integrated_no"))
     return found

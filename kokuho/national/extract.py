@@ -33,7 +33,11 @@ from kokuho.eligibility.models import (
     KeptInsured,
     KeptKind,
 )
-from kokuho.eligibility.selectors import burden_bases_load, person_state_from
+from kokuho.eligibility.selectors import (
+    burden_bases_load,
+    copay_decisions_load,
+    person_state_from,
+)
 from kokuho.national.layouts import code_list, code_map
 from kokuho.people.models import Person
 from kokuho.rules.params import parameters
@@ -104,7 +108,7 @@ def _periods_in(ids: range) -> dict[int, list[Period]]:
 
 
 def _branches(person_ids: list[int]) -> dict[int, list[tuple[dt.date, int, _Numbers]]]:
-    return _branch_rows(BranchNumber.objects.filter(person_id__in=person_ids))
+    return _branch_rows(BranchNumber.objects.filter(person_id__among=person_ids))
 
 
 def _branches_in(ids: range) -> dict[int, list[tuple[dt.date, int, _Numbers]]]:
@@ -115,14 +119,32 @@ def _branches_in(ids: range) -> dict[int, list[tuple[dt.date, int, _Numbers]]]:
     )
 
 
-def _persons_in(ids: range, pids: list[int]) -> dict[int, Person]:
+class PersonRow:
+    """The items of a person the extracts write (a read-only row, not a model instance:
+    building a city's `Person` objects was a tenth of a full extract)."""
+
+    __slots__ = (
+        "address", "atena_no", "birth_date", "name", "name_kana", "pk", "postal_code",
+        "relation", "sex",
+    )  # fmt: skip
+    FIELDS = (
+        "pk", "atena_no", "name", "name_kana", "birth_date", "sex", "relation", "postal_code",
+        "address",
+    )  # fmt: skip
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        (self.pk, self.atena_no, self.name, self.name_kana, self.birth_date, self.sex,
+         self.relation, self.postal_code, self.address) = row  # fmt: skip
+
+
+def _persons_in(ids: range, pids: list[int]) -> dict[int, PersonRow]:
     """The persons `pids` of a chunk of ids, by id."""
     wanted = set(pids)
     pointers = CurrentEligibility.objects.filter(person_id__gte=ids.start, person_id__lt=ids.stop)
     rows = Person.objects.filter(
         pk__gte=ids.start, pk__lt=ids.stop, pk__in=pointers.values("person_id")
     ).order_by("pk")
-    return {p.pk: p for p in rows if p.pk in wanted}
+    return {r[0]: PersonRow(r) for r in rows.values_list(*PersonRow.FIELDS) if r[0] in wanted}
 
 
 def _branch_rows(branches: Any) -> dict[int, list[tuple[dt.date, int, _Numbers]]]:
@@ -154,9 +176,8 @@ def number_for_period(entries: list[tuple[dt.date, int, _Numbers]], period: Peri
 
 def _kept(person_ids: list[int]) -> dict[int, list[tuple[str, dt.date, dt.date | None]]]:
     found: dict[int, list[tuple[str, dt.date, dt.date | None]]] = defaultdict(list)
-    for pid, kind, start, end in KeptInsured.objects.filter(person_id__in=person_ids).values_list(
-        "person_id", "kind", "start", "end"
-    ):
+    rows = KeptInsured.objects.filter(person_id__among=person_ids)
+    for pid, kind, start, end in rows.values_list("person_id", "kind", "start", "end"):
         found[pid].append((kind, start, end))
     return found
 
@@ -174,16 +195,24 @@ def _states_on(persons: list[Person], as_of: dt.date) -> dict[int, Any]:
     return {pk: person_state_from(basis=basis, on=as_of) for pk, basis in bases.items()}
 
 
-def _burden_values(person: Person, state: Any, as_of: dt.date) -> dict[str, Any]:
-    if state is None or state.copay is None:
+def _copays_on(
+    persons: list[PersonRow], as_of: dt.date, periods: dict[int, list[Period]]
+) -> dict[int, Any]:
+    """負担割合 of the persons insured on `as_of` (households loaded for 70〜74 only), with
+    the current periods the chunk has read."""
+    return copay_decisions_load(persons=persons, day=as_of, periods=periods) if persons else {}
+
+
+def _burden_values(person: PersonRow, copay: Any, as_of: dt.date) -> dict[str, Any]:
+    if copay is None:
         return {"copay_rate": "", "preschool": "", "elderly": ""}
     rates = parameters().at(as_of).copay.rates
     elderly = is_elderly_on(person.birth_date, as_of)
     return {
-        "copay_rate": str(state.copay.value),
-        "preschool": "1" if state.copay.reason == "未就学" else "0",
+        "copay_rate": str(copay.value),
+        "preschool": "1" if copay.reason == "未就学" else "0",
         "elderly": (
-            ("2" if state.copay.value == rates["elderly_high_income"] else "1") if elderly else "0"
+            ("2" if copay.value == rates["elderly_high_income"] else "1") if elderly else "0"
         ),
     }
 
@@ -200,7 +229,7 @@ def person_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> Iterator[Ch
         branches, kept = _branches_in(ids), _kept(pids)
         carried = continuity_carried_dates(person_ids=pids)
         insured = [persons[pid] for pid in pids if any(p.covers(as_of) for p in periods[pid])]
-        states = _states_on(insured, as_of)
+        copays = _copays_on(insured, as_of, periods)
         records = []
         for pid in pids:
             person = persons[pid]
@@ -231,7 +260,7 @@ def person_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> Iterator[Ch
                     "applied_until": period.end,
                     "student": "1" if KeptKind.STUDENT in kinds else "0",
                     "special_address": "1" if KeptKind.FACILITY in kinds else "0",
-                    **_burden_values(person, states.get(pid) if current else None, as_of),
+                    **_burden_values(person, copays.get(pid) if current else None, as_of),
                 }
                 if (dates := carried.get((pid, period.start))) is not None:
                     # 資格継続 (県内異動): the prefecture's 取得日・喪失日; 適用開始・終了 ours.
@@ -293,7 +322,7 @@ def _households_in(ids: range) -> list[_Household]:
 
 def _periods_of(person_ids: list[int]) -> dict[int, list[Period]]:
     found: dict[int, list[Period]] = defaultdict(list)
-    versions = CurrentEligibility.objects.filter(person_id__in=person_ids).values("version_id")
+    versions = CurrentEligibility.objects.filter(person_id__among=person_ids).values("version_id")
     rows = EligibilityPeriod.objects.filter(version__in=versions).order_by(
         "version__person_id", "start"
     )
@@ -390,7 +419,7 @@ def income_category_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> It
                 if any(p.covers(as_of) for p in ps)
             }
         )
-        persons = {p.pk: p for p in Person.objects.filter(pk__in=insured_ids)}
+        persons = {p.pk: p for p in Person.objects.filter(pk__among=insured_ids)}
         states = _states_on([persons[pk] for pk in insured_ids], as_of)
         records = []
         for h in households:

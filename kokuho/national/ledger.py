@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,17 +35,19 @@ from kokuho.audit.services import audit_event_record
 from kokuho.core.bulkwrite import row_writer
 from kokuho.interfaces.exports import export_permission_check
 from kokuho.interfaces.models import ExportRecord
-from kokuho.national.charset import sjis_text, sjis_unwritable
+from kokuho.national.charset import sjis_text, sjis_unwritable, sjis_writable
 from kokuho.national.extract import Chunk
 from kokuho.national.feeds import feed_spec, feeds_of
 from kokuho.national.layouts import (
     Descriptor,
+    LayoutError,
     descriptor,
     item_format,
     item_index,
     line_join,
     line_parts,
     line_read,
+    line_split,
     line_write,
 )
 from kokuho.national.models import (
@@ -65,9 +66,6 @@ _RECORD_FIELDS = (
     "result_message",
 )  # fmt: skip
 _STATE_FIELDS = ("feed", "key", "subject", "content_sha256", "line", "deleted", "file")
-# Bytes that may start a cp932 character outside JIS X 0208 (charset._EXTENSION_LEADS): text
-# whose encoding has none of them anywhere is writable as it is, with no per-character check.
-_MAYBE_EXTENSION = re.compile(rb"[\x87\xed\xee\xf0-\xfc]")
 
 
 class NationalExportError(ValueError):
@@ -201,23 +199,11 @@ class _Run:
     fill: Callable[..., list[str]] | None = None
 
 
-def _writable(text: str) -> bool:
-    """`sjis_unwritable(text)` is empty, decided on the whole text where it can be: ASCII,
-    or a cp932 encoding with no byte that could lead an extension character."""
-    if text.isascii():
-        return True
-    try:
-        raw = sjis_text(text).encode("cp932")
-    except UnicodeEncodeError:
-        return False
-    return _MAYBE_EXTENSION.search(raw) is None or not sjis_unwritable(text)
-
-
 def _unwritable(values: dict[str, Any]) -> list[str]:
     return [
         ch
         for v in values.values()
-        if isinstance(v, str) and not _writable(v)
+        if isinstance(v, str) and not sjis_writable(v)
         for ch in sjis_unwritable(v)
     ]
 
@@ -227,6 +213,30 @@ def _as_written(values: dict[str, Any]) -> dict[str, Any]:
     return {
         k: sjis_text(v) if isinstance(v, str) and not v.isascii() else v for k, v in values.items()
     }
+
+
+def _content(
+    desc: Descriptor, values: dict[str, Any], on: dt.date
+) -> tuple[list[str] | None, list[str]]:
+    """The record's items as written (処理区分 empty), or None and the characters when it
+    holds text Shift_JIS cannot carry. Decided on the formatted items, not value by value:
+    `sjis_text` maps one character to one and never to a separator, so formatting first
+    and translating the joined line gives the same items; a record whose layout error sits
+    beside a 外字 is held, as the 外字 is what the clerk must fix."""
+    try:
+        parts = line_parts(desc, "data", values | {"processing": ""}, on)
+    except LayoutError:
+        if bad := _unwritable(values):
+            return None, bad
+        raise
+    content = line_join(desc, parts)
+    if content.isascii():
+        return parts, []
+    written = sjis_text(content)
+    if not sjis_writable(written):
+        return None, sjis_unwritable(written)
+    # One character for one, never a separator: the items split back where they were.
+    return (parts if written == content else line_split(desc, "data", written)), []
 
 
 def _chunk(run: _Run, chunk: Chunk) -> None:
@@ -277,8 +287,8 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
 
     for record in chunk.records:
         present.add(record.key)
-        bad = _unwritable(record.values)
-        if bad:
+        parts, bad = _content(desc, record.values, as_of)
+        if parts is None:
             run.held += 1
             chars = "・".join(dict.fromkeys(bad))
             held_items.append(
@@ -293,8 +303,6 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
                 )
             )
             continue
-        values = _as_written(record.values)
-        parts = line_parts(desc, "data", values | {"processing": ""}, as_of)
         content = line_join(desc, parts)
         sha = hashlib.sha256(content.encode("utf-8")).hexdigest()
         prev = state.get(record.key)
@@ -305,6 +313,7 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
             processing = Processing.CORRECT if corrected else Processing.CHANGE
         else:
             continue
+        values = _as_written(record.values) if coder is not None else record.values
         line = emit(record.key, record.subject, processing, values, prev, parts)
         if prev is None:
             new_state.append((feed, record.key, record.subject, sha, line, False, file.pk))
@@ -331,7 +340,7 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
     if sent_keys:
         # A record that could leave again closes its 外字 work item.
         NationalWorkItem.objects.filter(
-            feed=feed, kind=WorkItemKind.CHARSET, key__in=sent_keys, resolved_at__isnull=True
+            feed=feed, kind=WorkItemKind.CHARSET, key__among=sent_keys, resolved_at__isnull=True
         ).update(resolved_at=run.now)
 
 

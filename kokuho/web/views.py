@@ -29,6 +29,7 @@ from kokuho.interfaces.services import (
 )
 from kokuho.people.services import household_view, person_search_audited, person_view
 from kokuho.web.forms import ImportUploadForm, NotificationForm, PersonSearchForm
+from kokuho.web.selectors_hub import person_benefits
 
 DEFAULT_PURPOSE = Purpose.NHI_ELIGIBILITY
 
@@ -78,11 +79,20 @@ def person_detail(request: HttpRequest, atena_no: str) -> HttpResponse:
     eligibility = None
     if request.user.has_perm(Perm.ELIGIBILITY_VIEW):
         eligibility = eligibility_summary(person=record.person, today=timezone.localdate())
+    # 給付 is shown for the purpose it serves: opened for 資格, the page offers the switch
+    # (a new, audited view) instead of showing benefits under the wrong purpose.
+    can_see_benefits = request.user.has_perm(Perm.BENEFITS_VIEW)
+    benefits = None
+    if can_see_benefits and purpose == Purpose.NHI_BENEFITS:
+        benefits = person_benefits(person=record.person)
     context = {
         "record": record,
         "purpose": purpose,
         "eligibility": eligibility,
+        "benefits": benefits,
+        "can_see_benefits": can_see_benefits,
         "can_notify": request.user.has_perm(Perm.ELIGIBILITY_CHANGE),
+        "can_see_payments": request.user.has_perm(Perm.PAYMENTS_VIEW),
     }
     return render(request, "web/person.html", context)
 

@@ -9,6 +9,7 @@ import pytest
 from kokuho.eligibility.burden import month_start
 from kokuho.eligibility.selectors import (
     burden_bases_load,
+    copay_decisions_load,
     household_no_on,
     person_state_from,
     person_state_on,
@@ -46,3 +47,24 @@ def test_many_persons_are_decided_as_one_by_one_on_narrowed_households(seed):
             )
             assert household_no is not None or not others
     assert len(persons) > 20 and decided  # the town decides something, over many households
+
+
+@pytest.mark.parametrize("seed", [4, 6])
+def test_copay_decisions_are_the_full_path_s_for_every_person_and_day(seed):
+    """The bulk 負担割合 (households loaded for 70〜74 only) is `person_state_on(…).copay`
+    for everyone — the insured under 6, under 70 and 70〜74, the uninsured — on days that
+    straddle registry changes and the 70th-birthday months."""
+    _town_build(seed, households=8)
+    persons = list(Person.objects.order_by("pk"))
+    changes = PersonHistory.objects.filter(change_code__in=["C03", "C04"], change_date__day__gt=1)
+    days = sorted(set(changes.values_list("change_date", flat=True)))[:3]
+    days += [dt.date(2025, 8, 1), dt.date(2026, 4, 15), dt.date(2026, 10, 1)]
+    reasons = set()
+    for day in days:
+        decided = copay_decisions_load(persons=persons, day=day)
+        for person in persons:
+            expected = person_state_on(person=person, on=day).copay
+            assert decided.get(person.pk) == expected, (person.atena_no, day)
+            reasons.add(None if expected is None else expected.reason.split("（")[0])
+    # Every branch is exercised: age alone, 70〜74 through the household, and no decision.
+    assert {None, "", "未就学"} <= reasons and any(r and "高齢" in r for r in reasons), reasons

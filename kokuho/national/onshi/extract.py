@@ -7,7 +7,7 @@ My Number), the person's items, the period, and what was issued for it — the �
 限度額適用・標準負担額減額認定証 (区分, 適用区分, 長期入院) and the 特定疾病療養受療証 (疾病,
 自己負担限度額) — each the latest issued by the 基準日 whose validity overlaps the period. The
 burden items are decided on the 基準日 for the period in force then (as the 国保情報集約システム
-files: `extract._states_on`).
+files: `extract._copays_on`).
 
 The 個人番号 item is left empty here: the ledger stores the record without it and the
 number is drawn from the vault only while the file is written (`onshi.numbers`). What the
@@ -37,10 +37,10 @@ from kokuho.national.extract import (
     SourceRecord,
     _branches_in,
     _burden_values,
+    _copays_on,
     _periods_in,
     _persons_in,
     _ranges,
-    _states_on,
     number_for_period,
     record_key,
 )
@@ -223,7 +223,7 @@ def history_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> Iterator[C
         persons = _persons_in(ids, pids)
         branches = _branches_in(ids)
         insured = [persons[pid] for pid in pids if any(p.covers(as_of) for p in periods[pid])]
-        states = _states_on(insured, as_of)
+        copays = _copays_on(insured, as_of, periods)
         documents = _documents(ids, as_of)
         linked = vault_linked_atena_nos(atena_nos=[p.atena_no for p in persons.values()])
         confirmed = _confirmed_keys(ids, pids)
@@ -235,7 +235,7 @@ def history_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> Iterator[C
             for period in periods[pid]:
                 numbers = number_for_period(branches[pid], period)
                 current = period.covers(as_of)
-                burden = _burden_values(person, states.get(pid) if current else None, as_of)
+                burden = _burden_values(person, copays.get(pid) if current else None, as_of)
                 elderly = burden["elderly"] in ("1", "2")
                 values = {
                     "insurer_no": insurer,

@@ -42,7 +42,7 @@ def _atena_nos(pids: list[int]) -> dict[int, str]:
     if pids[-1] - pids[0] < 4 * len(pids):
         people = people.filter(pk__gte=pids[0], pk__lte=pids[-1])
     else:
-        people = people.filter(pk__in=pids)
+        people = people.filter(pk__among=pids)
     wanted = set(pids)
     return {pk: atena for pk, atena in people.values_list("pk", "atena_no") if pk in wanted}
 
