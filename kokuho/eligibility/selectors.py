@@ -584,3 +584,14 @@ def household_eligibility(*, household: Household, today: dt.date) -> HouseholdE
         head_insured=bool(head and head.atena_no in insured),
         insured_members=insured,
     )
+
+
+def person_ids_by_insured_number(*, symbol: str, number: str, branch: str = "") -> list[int]:
+    """Who was ever filed under a 記号・番号 (and 枝番, if given): the counter's search by the
+    number on a 資格確認書. One index look-up (the unique 記号・番号), then its branches."""
+    branches = BranchNumber.objects.filter(
+        household_number__symbol=symbol, household_number__number=number
+    )
+    if branch:
+        branches = branches.filter(branch=branch)
+    return sorted(set(branches.values_list("person_id", flat=True)))

@@ -18,10 +18,14 @@ class SearchCriteria:
     kana: str = ""
     birth_date: date | None = None
     atena_no: str = ""
+    # 記号・番号 as typed, and the persons it names (looked up by the caller, which knows
+    # the eligibility records: this layer does not).
+    insured_no: str = ""
+    person_ids: tuple[int, ...] | None = None
 
     @property
     def is_empty(self) -> bool:
-        return not (self.kana or self.birth_date or self.atena_no)
+        return not (self.kana or self.birth_date or self.atena_no or self.insured_no)
 
 
 def _kana_prefix(key: str) -> Q:
@@ -42,6 +46,8 @@ def person_search(*, criteria: SearchCriteria, limit: int = SEARCH_LIMIT) -> lis
         query = query.filter(birth_date=criteria.birth_date)
     if criteria.atena_no:
         query = query.filter(atena_no=criteria.atena_no)
+    if criteria.person_ids is not None:
+        query = query.filter(pk__in=criteria.person_ids)
     return list(query.order_by("kana_key", "birth_date", "atena_no")[:limit])
 
 

@@ -43,6 +43,7 @@ def person_search_audited(
                     "kana": criteria.kana,
                     "birth_date": criteria.birth_date.isoformat() if criteria.birth_date else "",
                     "atena_no": criteria.atena_no,
+                    "insured_no": criteria.insured_no,
                 },
                 "shown": [p.atena_no for p in results],
             },

@@ -1,13 +1,16 @@
 """Input parsing for the counter screens; every error message is Japanese and specific."""
 
 import datetime as dt
+import re
 import unicodedata
+from typing import Any
 
 from django import forms
 
 from kokuho.core.kana import is_kana_query
 from kokuho.core.purposes import Purpose
 from kokuho.core.wareki import WarekiError, parse_date
+from kokuho.eligibility.selectors import person_ids_by_insured_number
 from kokuho.identity.checks import IdentityCheck, NumberCheck
 from kokuho.interfaces.models import ImportKind
 from kokuho.people.selectors import SearchCriteria
@@ -39,6 +42,28 @@ class PersonSearchForm(forms.Form):
     atena_no = forms.CharField(
         label="宛名番号", required=False, max_length=20, error_messages=too_long("宛名番号", 20)
     )
+    insured_no = forms.CharField(
+        label="記号・番号（枝番）",
+        required=False,
+        max_length=50,
+        help_text="資格確認書の記号と番号。例: 10-000123 / 10・000123・01",
+        error_messages=too_long("記号・番号", 50),
+    )
+
+    @classmethod
+    def from_query(cls, data: Any) -> "PersonSearchForm":
+        """The form of the search page, or of the one box on every page (`q`): each word of
+        the box goes to the field it reads as — a 記号・番号, digits (宛名番号), kana, or a
+        date — and a word that reads as none is said, not dropped."""
+        query = (data.get("q") or "").strip()
+        if not query:
+            return cls(data or None)
+        fields, unread = quick_search_fields(query)
+        form = cls(fields)
+        form.unread = unread
+        return form
+
+    unread: list[str] = []
 
     def clean_kana(self) -> str:
         value = self.cleaned_data["kana"].strip()
@@ -61,11 +86,81 @@ class PersonSearchForm(forms.Form):
             raise forms.ValidationError("宛名番号は数字で入力してください。")
         return value
 
+    def clean_insured_no(self) -> tuple[str, str, str] | None:
+        value = unicodedata.normalize("NFKC", self.cleaned_data["insured_no"]).strip()
+        if not value:
+            return None
+        parsed = insured_number_read(value)
+        if parsed is None:
+            raise forms.ValidationError(
+                "記号・番号は「記号-番号」又は「記号-番号-枝番」の形で入力してください"
+                "（例: 10-000123）。"
+            )
+        return parsed
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.unread:
+            words = "」「".join(self.unread)
+            raise forms.ValidationError(
+                f"「{words}」は検索の条件として読めません。氏名カナ・生年月日・宛名番号・"
+                "記号-番号のいずれかを、空白で区切って入力してください。"
+            )
+        return cleaned
+
     def criteria(self) -> SearchCriteria:
         data = self.cleaned_data
+        number = data.get("insured_no")
+        ids = None
+        if number is not None:
+            symbol, no, branch = number
+            ids = tuple(person_ids_by_insured_number(symbol=symbol, number=no, branch=branch))
         return SearchCriteria(
-            kana=data["kana"], birth_date=data["birth"], atena_no=data["atena_no"]
+            kana=data["kana"],
+            birth_date=data["birth"],
+            atena_no=data["atena_no"],
+            insured_no="-".join(p for p in number if p) if number else "",
+            person_ids=ids,
         )
+
+
+# 記号・番号（・枝番）: the parts joined by a hyphen, a middle dot or a slash.
+_INSURED_NO = re.compile(
+    r"(?P<symbol>[0-9A-Za-z]{1,20})[-‐・･/](?P<number>[0-9]{1,20})(?:[-‐・･/](?P<branch>[0-9]{1,2}))?"
+)
+
+
+def insured_number_read(text: str) -> tuple[str, str, str] | None:
+    """(記号, 番号, 枝番 or "") from what a clerk types (already NFKC), or None."""
+    found = _INSURED_NO.fullmatch(text)
+    if found is None:
+        return None
+    return found["symbol"], found["number"], found["branch"] or ""
+
+
+def quick_search_fields(query: str) -> tuple[dict[str, str], list[str]]:
+    """The one search box's words, each into the field it reads as (the first word for
+    each field wins; the rest are `unread`)."""
+    fields: dict[str, str] = {}
+    unread: list[str] = []
+    for word in unicodedata.normalize("NFKC", query).split():
+        if insured_number_read(word) is not None:
+            name = "insured_no"
+        elif word.isascii() and word.isdigit():
+            name = "atena_no"
+        elif is_kana_query(word):
+            name = "kana"
+        else:
+            try:
+                parse_date(word)
+                name = "birth"
+            except WarekiError:
+                name = ""
+        if not name or name in fields:
+            unread.append(word)
+        else:
+            fields[name] = word
+    return fields, unread
 
 
 NOTIFICATION_TYPES = [

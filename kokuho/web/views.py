@@ -53,12 +53,14 @@ def search(request: HttpRequest) -> HttpResponse:
     purpose = _purpose(request)
     if isinstance(purpose, HttpResponse):
         return purpose
-    form = PersonSearchForm(request.GET or None)
+    form = PersonSearchForm.from_query(request.GET)
     results = None
     if form.is_bound and form.is_valid():
         criteria = form.criteria()
         if criteria.is_empty:
-            form.add_error(None, "氏名カナ・生年月日・宛名番号のいずれかを入力してください。")
+            form.add_error(
+                None, "氏名カナ・生年月日・宛名番号・記号・番号のいずれかを入力してください。"
+            )
         else:
             results = person_search_audited(
                 criteria=criteria, actor=request.user, purpose=purpose, screen="search"
