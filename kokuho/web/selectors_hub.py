@@ -16,6 +16,7 @@ A fixed number of queries, whatever the person's history.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ from django.db.models import Exists, OuterRef
 from kokuho.benefits.lifecycle.models import BenefitApplication, BenefitDecision
 from kokuho.benefits.models import KogakuDecision, KogakuPersonResult
 from kokuho.payments.models import Benefit, Payment, PaymentStatus
-from kokuho.people.models import Person
+from kokuho.people.models import Household, Person
 
 LIMIT = 24
 
@@ -46,7 +47,7 @@ class ApplicationRow:
     benefit: str
     received_on: dt.date
     status: str
-    role: str  # 対象者 / 申請者
+    role: str  # 対象者 / 申請者 on a person's page, the subject's name on a household's
     outcome: str
     amount: int | None
 
@@ -98,23 +99,43 @@ def person_benefits(*, person: Person) -> PersonBenefits:
             "result__household_id", flat=True
         )
     ) | {person.household_id}
-    kogaku = _standing(KogakuDecision, "replaces").filter(household_id__in=sorted(households))
+    applications = BenefitApplication.objects.filter(subject=person) | (
+        BenefitApplication.objects.filter(applicant=person)
+    )
+    return _benefits(
+        kogaku=_standing(KogakuDecision, "replaces").filter(household_id__in=sorted(households)),
+        applications=applications,
+        payments=Payment.objects.filter(person=person),
+        role=lambda a: "対象者" if a.subject_id == person.pk else "申請者",
+    )
+
+
+def household_benefits(*, household: Household) -> PersonBenefits:
+    """The same for a household: its 高額療養費 months, the applications filed under it, and
+    the payments made out to its current members."""
+    return _benefits(
+        kogaku=_standing(KogakuDecision, "replaces").filter(household=household),
+        applications=BenefitApplication.objects.filter(household=household),
+        payments=Payment.objects.filter(person__household=household),
+        role=lambda a: a.subject.name,
+    )
+
+
+def _benefits(
+    *, kogaku: Any, applications: Any, payments: Any, role: Callable[[Any], str]
+) -> PersonBenefits:
     kogaku_rows = [
         KogakuMonth(d.month, d.household.household_no, d.get_outcome_display(), d.amount,
                     d.decided_on, d.replaces_id is not None, d.result_id)
         for d in kogaku.select_related("household").order_by("-month", "-pk")[:LIMIT]
     ]  # fmt: skip
-    applications = BenefitApplication.objects.filter(subject=person) | (
-        BenefitApplication.objects.filter(applicant=person)
-    )
+    shown = list(applications.select_related("subject").order_by("-received_on", "-pk")[:LIMIT])
     decisions = {
         d.application_id: d
-        for d in _standing(BenefitDecision, "changes").filter(
-            application__in=applications.values("pk")
-        )
+        for d in _standing(BenefitDecision, "changes").filter(application__in=shown)
     }
     application_rows = []
-    for a in applications.order_by("-received_on", "-pk")[:LIMIT]:
+    for a in shown:
         decision = decisions.get(a.pk)
         application_rows.append(
             ApplicationRow(
@@ -122,12 +143,11 @@ def person_benefits(*, person: Person) -> PersonBenefits:
                 _benefit_label(a.benefit),
                 a.received_on,
                 a.get_status_display(),
-                "対象者" if a.subject_id == person.pk else "申請者",
+                role(a),
                 decision.get_outcome_display() if decision else "",
                 decision.amount if decision else None,
             )
         )
-    payments = Payment.objects.filter(person=person)
     payment_rows = [
         PaymentRow(p.pk, p.get_benefit_display(), p.amount, p.decided_on, p.get_status_display(),
                    p.status in (PaymentStatus.HELD, PaymentStatus.RETURNED))

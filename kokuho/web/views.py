@@ -29,7 +29,7 @@ from kokuho.interfaces.services import (
 )
 from kokuho.people.services import household_view, person_search_audited, person_view
 from kokuho.web.forms import ImportUploadForm, NotificationForm, PersonSearchForm
-from kokuho.web.selectors_hub import person_benefits
+from kokuho.web.selectors_hub import household_benefits, person_benefits
 
 DEFAULT_PURPOSE = Purpose.NHI_ELIGIBILITY
 
@@ -110,7 +110,19 @@ def household_detail(request: HttpRequest, household_no: str) -> HttpResponse:
     nhi = None
     if request.user.has_perm(Perm.ELIGIBILITY_VIEW):
         nhi = household_eligibility(household=record.household, today=timezone.localdate())
-    context = {"record": record, "purpose": purpose, "nhi": nhi}
+    can_see_benefits = request.user.has_perm(Perm.BENEFITS_VIEW)
+    benefits = None
+    if can_see_benefits and purpose == Purpose.NHI_BENEFITS:
+        benefits = household_benefits(household=record.household)
+    context = {
+        "record": record,
+        "purpose": purpose,
+        "nhi": nhi,
+        "benefits": benefits,
+        "can_see_benefits": can_see_benefits,
+        "can_see_payments": request.user.has_perm(Perm.PAYMENTS_VIEW),
+        "benefits_of_household": True,  # the partial words itself for a household
+    }
     return render(request, "web/household.html", context)
 
 

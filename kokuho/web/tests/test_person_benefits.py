@@ -95,3 +95,15 @@ def test_a_long_history_shows_the_newest_and_says_how_many(resident):
     found = person_benefits(person=resident)
     assert found.kogaku_count == LIMIT + 3 and len(found.kogaku) == LIMIT and found.kogaku_more
     assert found.kogaku[0].month == months[-1]
+
+
+def test_the_household_page_lists_its_months_applications_and_members_payments(client, resident):
+    application = _history(resident)
+    login_verified(client, make_staff(role=Role.BENEFITS))
+    url = reverse("household_detail", args=[resident.household.household_no])
+    body = client.get(url + "?purpose=nhi_benefits").content.decode()
+    assert 'id="kogaku-count">2件' in body and 'id="payment-count">1件' in body
+    assert reverse("benefit_application_detail", args=[application.pk]) in body
+    assert f"<td>{resident.name}</td>" in body  # the subject named in the applications
+    plain = client.get(url).content.decode()
+    assert 'id="benefits"' not in plain and 'id="benefits-link"' in plain
