@@ -346,3 +346,42 @@ def test_eligibility_staff_issue_a_card_at_the_counter_and_print_it(live_server,
     page.locator("#issue-error").wait_for()
     assert "再交付か記載事項変更" in page.inner_text("#issue-error")
     assert IssuedDocument.objects.filter(person=person).count() == 1
+
+
+def test_the_counter_reaches_a_residents_kogaku_decision_and_payment_in_three_clicks(
+    live_server, page
+):
+    """From the search box on the home page to the person's 高額療養費 decision and its
+    payment: submit the search (1), open the person (2), open 給付 (3)."""
+    from kokuho.eligibility.models import BranchNumber
+    from kokuho.retention.tests.benefit_builders import account, kogaku_chain, payment_due
+    from kokuho.testing import make_insured
+
+    insured = make_insured(birth_date=date(1970, 1, 10))
+    other = make_insured(birth_date=date(1975, 2, 2))
+    kyufu = make_staff(role=Role.BENEFITS, username="kyufu-hub")
+    kogaku_chain(person=insured, staff=kyufu, month=date(2026, 5, 1), decided=[date(2026, 8, 3)])
+    kept = account(insured, recorded=date(2026, 8, 1))
+    payment_due(person=insured, account=kept, decided=date(2026, 8, 3), amount=50000)
+    branch = BranchNumber.objects.select_related("household_number").get(person=insured)
+    staff = make_staff(role=Role.COUNTER, username="madoguchi-hub")
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", staff.username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/home/")
+    page.fill("#quick-q", f"{branch.household_number.symbol}-{branch.household_number.number}")
+    page.click("#quick-search button[type=submit]")  # 1
+    page.locator("#results table.list tbody tr").first.wait_for()
+    assert other.atena_no not in page.inner_text("#results")
+    page.click(f"#results a:has-text('{insured.atena_no}')")  # 2
+    page.wait_for_url(f"**/people/{insured.atena_no}/**")
+    page.click("#benefits-link")  # 3
+    page.locator("#benefits").wait_for()
+    months = page.inner_text("#kogaku-months")
+    assert "令和8年5月" in months and "50,000 円" in months and "支給" in months
+    assert "50,000 円" in page.inner_text("#payments") and "支払待ち" in page.inner_text(
+        "#payments"
+    )
+    assert "保険給付の支給" in page.inner_text("p.purpose")
