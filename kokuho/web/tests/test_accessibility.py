@@ -1,6 +1,7 @@
 """Accessibility (issue 17 item 5, JIS X 8341-3): axe-core in the real browser over every
 screen a crawler reaches from each role's home — the menu and the links of each page, GET
-only, two steps deep — with no serious or critical violation (and no server error on the way).
+only, three steps deep — with no serious or critical violation, no server error on the
+way, and no link shown to a role that refuses it (a dead end).
 
 The city is small but has what the screens show: an insured household with a 高額療養費
 decision, an application and a payment (so the person and household hubs, the lists and the
@@ -80,6 +81,8 @@ def _crawl(live_server, browser_page, axe, seeds: list[str], checked: set[str]) 
         response = page.goto(live_server.url + path)
         if response is not None and response.status >= 500:
             found.append(f"{path}: HTTP {response.status}")  # a screen that breaks
+        if response is not None and response.status == 403 and depth > 0:
+            found.append(f"{path}: HTTP 403 from a link the role was shown")  # a dead end
         if (
             response is None
             or response.status != 200
