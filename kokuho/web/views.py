@@ -1,5 +1,8 @@
 """Counter screens (窓口画面). Thin: parse input, call one service, render."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,7 +32,7 @@ from kokuho.interfaces.services import (
 )
 from kokuho.people.services import household_view, person_search_audited, person_view
 from kokuho.web.forms import ImportUploadForm, NotificationForm, PersonSearchForm
-from kokuho.web.selectors_hub import household_benefits, person_benefits
+from kokuho.web.selectors_hub import PersonBenefits, household_benefits, person_benefits
 
 DEFAULT_PURPOSE = Purpose.NHI_ELIGIBILITY
 
@@ -70,6 +73,20 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _benefits_section(
+    request: HttpRequest, purpose: Purpose, load: Callable[[], PersonBenefits]
+) -> dict[str, Any]:
+    """The 給付 section of a hub page. It is shown for the purpose it serves: opened for
+    資格, the page offers the switch (a new, audited view) instead of showing benefits under
+    the wrong purpose."""
+    can_see = request.user.has_perm(Perm.BENEFITS_VIEW)
+    return {
+        "benefits": load() if can_see and purpose == Purpose.NHI_BENEFITS else None,
+        "can_see_benefits": can_see,
+        "can_see_payments": request.user.has_perm(Perm.PAYMENTS_VIEW),
+    }
+
+
 @requires(Perm.PEOPLE_VIEW)
 def person_detail(request: HttpRequest, atena_no: str) -> HttpResponse:
     purpose = _purpose(request)
@@ -81,20 +98,12 @@ def person_detail(request: HttpRequest, atena_no: str) -> HttpResponse:
     eligibility = None
     if request.user.has_perm(Perm.ELIGIBILITY_VIEW):
         eligibility = eligibility_summary(person=record.person, today=timezone.localdate())
-    # 給付 is shown for the purpose it serves: opened for 資格, the page offers the switch
-    # (a new, audited view) instead of showing benefits under the wrong purpose.
-    can_see_benefits = request.user.has_perm(Perm.BENEFITS_VIEW)
-    benefits = None
-    if can_see_benefits and purpose == Purpose.NHI_BENEFITS:
-        benefits = person_benefits(person=record.person)
     context = {
         "record": record,
         "purpose": purpose,
         "eligibility": eligibility,
-        "benefits": benefits,
-        "can_see_benefits": can_see_benefits,
         "can_notify": request.user.has_perm(Perm.ELIGIBILITY_CHANGE),
-        "can_see_payments": request.user.has_perm(Perm.PAYMENTS_VIEW),
+        **_benefits_section(request, purpose, lambda: person_benefits(person=record.person)),
     }
     return render(request, "web/person.html", context)
 
@@ -110,18 +119,14 @@ def household_detail(request: HttpRequest, household_no: str) -> HttpResponse:
     nhi = None
     if request.user.has_perm(Perm.ELIGIBILITY_VIEW):
         nhi = household_eligibility(household=record.household, today=timezone.localdate())
-    can_see_benefits = request.user.has_perm(Perm.BENEFITS_VIEW)
-    benefits = None
-    if can_see_benefits and purpose == Purpose.NHI_BENEFITS:
-        benefits = household_benefits(household=record.household)
     context = {
         "record": record,
         "purpose": purpose,
         "nhi": nhi,
-        "benefits": benefits,
-        "can_see_benefits": can_see_benefits,
-        "can_see_payments": request.user.has_perm(Perm.PAYMENTS_VIEW),
         "benefits_of_household": True,  # the partial words itself for a household
+        **_benefits_section(
+            request, purpose, lambda: household_benefits(household=record.household)
+        ),
     }
     return render(request, "web/household.html", context)
 

@@ -68,6 +68,15 @@ def _drop_server_thread_connections() -> None:
         )
 
 
+def _login_with_password(live_server, page, staff) -> None:
+    """Password only (a role without a second factor), to the home page."""
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", staff.username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/home/")
+
+
 def _login_with_second_factor(live_server, page, staff) -> None:
     """Password, then the TOTP code as the authenticator app shows it, to the home page."""
     page.goto(f"{live_server.url}/login/")
@@ -278,11 +287,7 @@ def test_benefits_staff_register_an_application_and_decide_it(live_server, page)
     household_no = insured.household.household_no
     staff = make_staff(role=Role.BENEFITS, username="kyufu")
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", staff.username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/home/")
+    _login_with_password(live_server, page, staff)
     page.click("a.nav:has-text('高額療養費')")
     page.wait_for_url("**/kogaku/")
     page.click(f"#runs a[href$='/kogaku/runs/{run.pk}/']")
@@ -366,11 +371,7 @@ def test_the_counter_reaches_a_residents_kogaku_decision_and_payment_in_three_cl
     branch = BranchNumber.objects.select_related("household_number").get(person=insured)
     staff = make_staff(role=Role.COUNTER, username="madoguchi-hub")
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", staff.username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/home/")
+    _login_with_password(live_server, page, staff)
     page.fill("#quick-q", f"{branch.household_number.symbol}-{branch.household_number.number}")
     page.click("#quick-search button[type=submit]")  # 1
     page.locator("#results table.list tbody tr").first.wait_for()
