@@ -22,6 +22,9 @@ class SearchCriteria:
     # the eligibility records: this layer does not).
     insured_no: str = ""
     person_ids: tuple[int, ...] | None = None
+    # A filter on what the other criteria find, never a criterion by itself: "" everyone,
+    # "current" 住民 only, "former" 消除者 only.
+    status: str = ""
 
     @property
     def is_empty(self) -> bool:
@@ -48,6 +51,10 @@ def person_search(*, criteria: SearchCriteria, limit: int = SEARCH_LIMIT) -> lis
         query = query.filter(atena_no=criteria.atena_no)
     if criteria.person_ids is not None:
         query = query.filter(pk__in=criteria.person_ids)
+    if criteria.status == "current":
+        query = query.filter(resident_until__isnull=True)
+    elif criteria.status == "former":
+        query = query.filter(resident_until__isnull=False)
     return list(query.order_by("kana_key", "birth_date", "atena_no")[:limit])
 
 

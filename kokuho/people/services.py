@@ -44,6 +44,7 @@ def person_search_audited(
                     "birth_date": criteria.birth_date.isoformat() if criteria.birth_date else "",
                     "atena_no": criteria.atena_no,
                     "insured_no": criteria.insured_no,
+                    "status": criteria.status,
                 },
                 "shown": [p.atena_no for p in results],
             },

@@ -50,6 +50,13 @@ class PersonSearchForm(forms.Form):
         error_messages=too_long("記号・番号", 50),
     )
 
+    status = forms.ChoiceField(
+        label="絞り込み",
+        required=False,
+        choices=[("", "住民・消除者"), ("current", "住民のみ"), ("former", "消除者のみ")],
+        error_messages={"invalid_choice": "絞り込みの値が正しくありません。"},
+    )
+
     @classmethod
     def from_query(cls, data: Any) -> "PersonSearchForm":
         """The form of the search page, or of the one box on every page (`q`): each word of
@@ -121,6 +128,7 @@ class PersonSearchForm(forms.Form):
             atena_no=data["atena_no"],
             insured_no="-".join(p for p in number if p) if number else "",
             person_ids=ids,
+            status=data.get("status") or "",
         )
 
 

@@ -78,3 +78,28 @@ def test_the_box_is_on_every_page_for_those_who_may_search(client, counter):
     client.logout()
     login_verified(client, make_staff(role=Role.ADMINISTRATOR))
     assert 'id="quick-search"' not in client.get(reverse("home")).content.decode()
+
+
+def test_results_can_be_narrowed_to_residents_or_to_former_residents(client, counter):
+    from kokuho.testing import make_person
+
+    here = make_person(kana="フィルタ イマ", atena_no="8100000001")
+    gone = make_person(kana="フィルタ マエ", atena_no="8100000002",
+                       resident_until=dt.date(2025, 3, 31))  # fmt: skip
+
+    def shown(**extra):
+        page = client.get(reverse("search"), {"kana": "フィルタ", **extra}).content.decode()
+        return {p.atena_no for p in (here, gone) if p.atena_no in page}
+
+    assert shown() == {here.atena_no, gone.atena_no}
+    assert shown(status="current") == {here.atena_no}
+    assert shown(status="former") == {gone.atena_no}
+    assert (
+        "絞り込みの値が正しくありません"
+        in client.get(reverse("search"), {"kana": "フィルタ", "status": "x"}).content.decode()
+    )
+    # A filter alone is no search.
+    alone = client.get(reverse("search"), {"status": "current"}).content.decode()
+    assert "いずれかを入力してください" in alone
+    event = AuditEvent.objects.filter(event_type=EventType.PERSON_SEARCHED).latest("pk")
+    assert event.extra["criteria"]["status"] == "former"
