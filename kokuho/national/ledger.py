@@ -217,26 +217,28 @@ def _as_written(values: dict[str, Any]) -> dict[str, Any]:
 
 def _content(
     desc: Descriptor, values: dict[str, Any], on: dt.date
-) -> tuple[list[str] | None, list[str]]:
-    """The record's items as written (処理区分 empty), or None and the characters when it
-    holds text Shift_JIS cannot carry. Decided on the formatted items, not value by value:
-    `sjis_text` maps one character to one and never to a separator, so formatting first
-    and translating the joined line gives the same items; a record whose layout error sits
-    beside a 外字 is held, as the 外字 is what the clerk must fix."""
+) -> tuple[list[str] | None, str, list[str]]:
+    """The record's items and their line as written (処理区分 empty), or None and the
+    characters when it holds text Shift_JIS cannot carry. Decided on the formatted items,
+    not value by value: `sjis_text` maps one character to one and never to a separator, so
+    formatting first and translating the joined line gives the same items; a record whose
+    layout error sits beside a 外字 is held, as the 外字 is what the clerk must fix."""
     try:
         parts = line_parts(desc, "data", values | {"processing": ""}, on)
     except LayoutError:
         if bad := _unwritable(values):
-            return None, bad
+            return None, "", bad
         raise
     content = line_join(desc, parts)
     if content.isascii():
-        return parts, []
+        return parts, content, []
     written = sjis_text(content)
     if not sjis_writable(written):
-        return None, sjis_unwritable(written)
+        return None, "", sjis_unwritable(written)
+    if written == content:
+        return parts, content, []
     # One character for one, never a separator: the items split back where they were.
-    return (parts if written == content else line_split(desc, "data", written)), []
+    return line_split(desc, "data", written), written, []
 
 
 def _chunk(run: _Run, chunk: Chunk) -> None:
@@ -287,7 +289,7 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
 
     for record in chunk.records:
         present.add(record.key)
-        parts, bad = _content(desc, record.values, as_of)
+        parts, content, bad = _content(desc, record.values, as_of)
         if parts is None:
             run.held += 1
             chars = "・".join(dict.fromkeys(bad))
@@ -303,7 +305,6 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
                 )
             )
             continue
-        content = line_join(desc, parts)
         sha = hashlib.sha256(content.encode("utf-8")).hexdigest()
         prev = state.get(record.key)
         if file.full or prev is None or prev.deleted:

@@ -70,7 +70,9 @@ class PersonSearchForm(forms.Form):
         form.unread = unread
         return form
 
-    unread: list[str] = []
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unread: list[str] = []  # words of the one box that read as no field
 
     def clean_kana(self) -> str:
         value = self.cleaned_data["kana"].strip()
