@@ -239,6 +239,9 @@ KOKUHO_PAYMENT_DIR = Path(os.environ.get("KOKUHO_PAYMENT_DIR", VAR_DIR / "paymen
 KOKUHO_NATIONAL_DIR = Path(os.environ.get("KOKUHO_NATIONAL_DIR", VAR_DIR / "national"))
 # A feed whose last file has no acknowledgement after this many days is an alert.
 KOKUHO_NATIONAL_ACK_DAYS = int(os.environ.get("KOKUHO_NATIONAL_ACK_DAYS", "3"))
+# Worker processes reading a full or delta extract's chunks on PostgreSQL (national.workers);
+# 1 keeps it in one process. Two suit the 2-core reference machine.
+KOKUHO_NATIONAL_WORKERS = int(os.environ.get("KOKUHO_NATIONAL_WORKERS", "2"))
 # Set by `kokuho scenario …` together with in-memory databases (kokuho/cli.py).
 KOKUHO_SCENARIO_MODE = os.environ.get("KOKUHO_SCENARIO_MODE") == "1"
 # 記号 of the 記号・番号 (the city's district code; one code until districts are configured).

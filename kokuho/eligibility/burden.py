@@ -83,7 +83,9 @@ def elderly_from(birth: dt.date, day: dt.date) -> dt.date:
     return _next_month(reached)
 
 
+@lru_cache(maxsize=1 << 17)
 def is_elderly_on(birth: dt.date, day: dt.date) -> bool:
+    """Kept per (birth, day) as `copay_rate_by_age`: an extract asks it of every record."""
     return elderly_from(birth, day) <= day
 
 

@@ -64,6 +64,10 @@ class SourceRecord:
 class Chunk:
     subjects: range
     records: list[SourceRecord]
+    # What the ledger applies in its own transaction with the chunk: (dotted path of a
+    # function, its arguments). A source only reads, so that a chunk may be made in a worker
+    # process (`national.workers`) and its writes still commit or roll back with the file.
+    after: tuple[str, tuple[Any, ...]] | None = None
 
 
 def municipality_code() -> str:
@@ -82,6 +86,16 @@ def record_key(values: dict[str, Any], fields: tuple[str, ...]) -> str:
 def _ranges(max_id: int | None, chunk: int) -> Iterator[range]:
     for lo in range(1, (max_id or 0) + 1, chunk):
         yield range(lo, lo + chunk)
+
+
+def person_ranges() -> list[range]:
+    """The chunks of person ids a per-person source reads, in order (`FeedSpec.ranges`)."""
+    return list(_ranges(Person.objects.aggregate(m=Max("pk"))["m"], CHUNK))
+
+
+def household_number_ranges() -> list[range]:
+    """The chunks of 記号・番号 ids a per-household source reads, in order."""
+    return list(_ranges(HouseholdNumber.objects.aggregate(m=Max("pk"))["m"], CHUNK))
 
 
 @dataclass(frozen=True)
@@ -217,12 +231,13 @@ def _burden_values(person: PersonRow, copay: Any, as_of: dt.date) -> dict[str, A
     }
 
 
-def person_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> Iterator[Chunk]:
-    """資格情報（個人）: one record per person-period."""
+def person_chunks(
+    *, as_of: dt.date, key_fields: tuple[str, ...], ranges: list[range] | None = None
+) -> Iterator[Chunk]:
+    """資格情報（個人）: one record per person-period (`ranges`: those chunks of ids only)."""
     insurer = settings.KOKUHO_INSURER_NUMBER
     acquire, loss = code_map("acquire_reason", as_of), code_map("loss_reason", as_of)
-    top = Person.objects.aggregate(m=Max("pk"))["m"]
-    for ids in _ranges(top, CHUNK):
+    for ids in person_ranges() if ranges is None else ranges:
         periods = _periods_in(ids)
         pids = sorted(pid for pid, ps in periods.items() if ps)
         persons = _persons_in(ids, pids)
@@ -351,11 +366,12 @@ def _latest_change(
     return reason, day
 
 
-def household_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> Iterator[Chunk]:
+def household_chunks(
+    *, as_of: dt.date, key_fields: tuple[str, ...], ranges: list[range] | None = None
+) -> Iterator[Chunk]:
     """資格情報（世帯）: one record per 記号・番号 and span of its members' periods."""
     insurer, city = settings.KOKUHO_INSURER_NUMBER, municipality_code()
-    top = HouseholdNumber.objects.aggregate(m=Max("pk"))["m"]
-    for ids in _ranges(top, CHUNK):
+    for ids in household_number_ranges() if ranges is None else ranges:
         households = _households_in(ids)
         kept = _kept(sorted({pid for h in households for pid in h.members}))
         records = []
@@ -402,14 +418,15 @@ def _judgement_months(as_of: dt.date) -> tuple[dt.date, dt.date, int]:
     return first, last_month, income_year_for(as_of) + rule["lag_years_from_switch"]
 
 
-def income_category_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> Iterator[Chunk]:
+def income_category_chunks(
+    *, as_of: dt.date, key_fields: tuple[str, ...], ranges: list[range] | None = None
+) -> Iterator[Chunk]:
     """世帯所得区分情報: per 記号・番号 insured on `as_of`, the 所得区分 of its under-70 members
     and of its 70〜74 members for the months of the income year that decides them."""
     insurer = settings.KOKUHO_INSURER_NUMBER
     labels = {label: code for code, label in code_list("tekiyo_kubun", as_of).items()}
     first, last, fiscal_year = _judgement_months(as_of)
-    top = HouseholdNumber.objects.aggregate(m=Max("pk"))["m"]
-    for ids in _ranges(top, CHUNK):
+    for ids in household_number_ranges() if ranges is None else ranges:
         households = _households_in(ids)
         insured_ids = sorted(
             {

@@ -50,6 +50,10 @@ class FeedSpec:
     filler: str = ""
     # OutboundRecord.subject is a person's id (their access history shows the file).
     person_subject: bool = False
+    # Dotted path of `() -> list[range]`, the chunks of ids the source reads, for a source
+    # that takes `ranges=` (those chunks only) and writes nothing itself: its chunks may be
+    # read in worker processes (`national.workers`). Empty: always in the ledger's process.
+    ranges: str = ""
 
     def chunks(self) -> Callable[..., Iterator[Chunk]]:
         return _imported(self.source)
@@ -78,18 +82,18 @@ FEEDS: dict[Feed, FeedSpec] = {
         FeedSpec(
             Feed.SHUYAKU_HOUSEHOLD, "shuyaku", "kokuho.national.extract.household_chunks",
             ExportKind.NATIONAL_AGGREGATION, Purpose.NHI_ELIGIBILITY, _SHUYAKU_BASIS,
-            _SHUYAKU_TO,
+            _SHUYAKU_TO, ranges="kokuho.national.extract.household_number_ranges",
         ),
         FeedSpec(
             Feed.SHUYAKU_PERSON, "shuyaku", "kokuho.national.extract.person_chunks",
             ExportKind.NATIONAL_AGGREGATION, Purpose.NHI_ELIGIBILITY, _SHUYAKU_BASIS,
-            _SHUYAKU_TO,
+            _SHUYAKU_TO, ranges="kokuho.national.extract.person_ranges",
         ),
         FeedSpec(
             Feed.SHUYAKU_INCOME_CATEGORY, "shuyaku",
             "kokuho.national.extract.income_category_chunks",
             ExportKind.NATIONAL_AGGREGATION, Purpose.NHI_ELIGIBILITY, _SHUYAKU_BASIS,
-            _SHUYAKU_TO,
+            _SHUYAKU_TO, ranges="kokuho.national.extract.household_number_ranges",
         ),
         FeedSpec(
             Feed.FUKUHON, "fukuhon", "kokuho.intermediary.fukuhon.fukuhon_chunks",
@@ -105,7 +109,7 @@ FEEDS: dict[Feed, FeedSpec] = {
             "{prefecture}国民健康保険団体連合会（国保中央会 経由）→ 医療保険者等向け中間サーバー",
             writer="kokuho.national.onshi.files.EncryptedWriter",
             filler="kokuho.national.onshi.numbers.number_filler",
-            person_subject=True,
+            person_subject=True, ranges="kokuho.national.extract.person_ranges",
         ),
         FeedSpec(
             Feed.SHUYAKU_KOGAKU, "kogaku", "kokuho.national.kogaku_feed.kogaku_chunks",

@@ -35,19 +35,14 @@ from kokuho.audit.services import audit_event_record
 from kokuho.core.bulkwrite import row_writer
 from kokuho.interfaces.exports import export_permission_check
 from kokuho.interfaces.models import ExportRecord
-from kokuho.national.charset import sjis_text, sjis_unwritable, sjis_writable
-from kokuho.national.extract import Chunk
+from kokuho.national.charset import sjis_text
 from kokuho.national.feeds import feed_spec, feeds_of
 from kokuho.national.layouts import (
     Descriptor,
-    LayoutError,
     descriptor,
     item_format,
     item_index,
-    line_join,
-    line_parts,
     line_read,
-    line_split,
     line_write,
 )
 from kokuho.national.models import (
@@ -59,6 +54,8 @@ from kokuho.national.models import (
     SentState,
     WorkItemKind,
 )
+from kokuho.national.prepare import Prepared, PreparedChunk
+from kokuho.national.workers import prepared_chunks
 
 SHUYAKU_FEEDS = feeds_of("shuyaku")
 _RECORD_FIELDS = (
@@ -199,15 +196,6 @@ class _Run:
     fill: Callable[..., list[str]] | None = None
 
 
-def _unwritable(values: dict[str, Any]) -> list[str]:
-    return [
-        ch
-        for v in values.values()
-        if isinstance(v, str) and not sjis_writable(v)
-        for ch in sjis_unwritable(v)
-    ]
-
-
 def _as_written(values: dict[str, Any]) -> dict[str, Any]:
     # sjis_text changes only non-ASCII characters.
     return {
@@ -215,33 +203,7 @@ def _as_written(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _content(
-    desc: Descriptor, values: dict[str, Any], on: dt.date
-) -> tuple[list[str] | None, str, list[str]]:
-    """The record's items and their line as written (処理区分 empty), or None and the
-    characters when it holds text Shift_JIS cannot carry. Decided on the formatted items,
-    not value by value: `sjis_text` maps one character to one and never to a separator, so
-    formatting first and translating the joined line gives the same items; a record whose
-    layout error sits beside a 外字 is held, as the 外字 is what the clerk must fix."""
-    try:
-        parts = line_parts(desc, "data", values | {"processing": ""}, on)
-    except LayoutError:
-        if bad := _unwritable(values):
-            return None, "", bad
-        raise
-    content = line_join(desc, parts)
-    if content.isascii():
-        return parts, content, []
-    written = sjis_text(content)
-    if not sjis_writable(written):
-        return None, "", sjis_unwritable(written)
-    if written == content:
-        return parts, content, []
-    # One character for one, never a separator: the items split back where they were.
-    return line_split(desc, "data", written), written, []
-
-
-def _chunk(run: _Run, chunk: Chunk) -> None:
+def _chunk(run: _Run, chunk: PreparedChunk) -> None:
     feed, file, as_of = run.file.feed, run.file, run.file.as_of
     state = {
         s.key: s
@@ -266,16 +228,14 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
         processing: Processing,
         values: dict[str, Any],
         prev: SentState | None = None,
-        parts: list[str] | None = None,
+        entry: Prepared | None = None,
     ) -> str:
-        if coder is None and parts is not None:
-            # The content's items with 処理区分 put in: the line `line_write` would make.
-            if at is not None:
-                code = processing.value
-                if code not in processing_text:
-                    processing_text[code] = item_format(desc, "data", at, code, as_of)
-                parts[at] = processing_text[code]
-            line = line_join(desc, parts)
+        if coder is None and entry is not None:
+            # The content with 処理区分 put in: the line `line_write` would make.
+            code = processing.value
+            if at is not None and code not in processing_text:
+                processing_text[code] = item_format(desc, "data", at, code, as_of)
+            line = entry.line(processing_text.get(code, ""))
         else:
             if coder is None:
                 values = values | {"processing": processing.value}
@@ -287,10 +247,13 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
         emitted.append((file.pk, run.line_no, key, subject, processing.value, line, "", "", ""))
         return line
 
-    for record in chunk.records:
+    if chunk.after is not None:
+        path, arguments = chunk.after
+        import_string(path)(*arguments)
+    for entry in chunk.entries:
+        record, bad, sha = entry.record, entry.bad, entry.sha
         present.add(record.key)
-        parts, content, bad = _content(desc, record.values, as_of)
-        if parts is None:
+        if entry.held:
             run.held += 1
             chars = "・".join(dict.fromkeys(bad))
             held_items.append(
@@ -305,7 +268,6 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
                 )
             )
             continue
-        sha = hashlib.sha256(content.encode("utf-8")).hexdigest()
         prev = state.get(record.key)
         if file.full or prev is None or prev.deleted:
             processing = Processing.NEW
@@ -315,7 +277,7 @@ def _chunk(run: _Run, chunk: Chunk) -> None:
         else:
             continue
         values = _as_written(record.values) if coder is not None else record.values
-        line = emit(record.key, record.subject, processing, values, prev, parts)
+        line = emit(record.key, record.subject, processing, values, prev, entry)
         if prev is None:
             new_state.append((feed, record.key, record.subject, sha, line, False, file.pk))
         else:
@@ -373,6 +335,9 @@ def national_export(
     export_permission_check(actor=actor)
     now = timezone.now()
     sequence = last.sequence + 1 if last else 1
+    # Worker processes see committed data only: a caller's own open transaction (a test's,
+    # a job's) keeps the extract in this process.
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
         file = OutboundFile.objects.create(
             feed=feed,
@@ -389,7 +354,7 @@ def national_export(
         path = run.writer.path
         try:
             run.writer.line(_control(desc, file))
-            for chunk in feed_spec(feed).chunks()(as_of=as_of, key_fields=desc.key_fields()):
+            for chunk in prepared_chunks(feed=feed, desc=desc, as_of=as_of, outermost=outermost):
                 _chunk(run, chunk)
                 if on_progress:
                     on_progress(run.line_no)

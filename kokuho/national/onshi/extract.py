@@ -25,13 +25,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Max
 from django.utils import timezone
 
 from kokuho.certificates.models import DocumentType, IssuedDocument
 from kokuho.identity.services import vault_linked_atena_nos
 from kokuho.national.extract import (
-    CHUNK,
     ONE_DAY,
     Chunk,
     SourceRecord,
@@ -40,16 +38,17 @@ from kokuho.national.extract import (
     _copays_on,
     _periods_in,
     _persons_in,
-    _ranges,
     number_for_period,
+    person_ranges,
     record_key,
 )
 from kokuho.national.layouts import code_list, code_map
 from kokuho.national.models import Feed, NationalWorkItem, WorkItemKind
-from kokuho.people.models import Person, Relation
+from kokuho.people.models import Relation
 
 FEED = Feed.ONSHI_HISTORY
 HELD, CONFIRMED, NO_NUMBER = "1", "2", "9"  # 本人確認判定 (code table onshi_identity_check)
+SYNC = "kokuho.national.onshi.extract.work_items_sync"  # each chunk's `after`
 CONFIRMED_KIND = "confirmed"  # detail["resolution_kind"] of a J-LIS item confirmed with a reason
 _CARD = (DocumentType.KAKUNINSHO,)
 _ELDERLY = (DocumentType.KAKUNINSHO, DocumentType.OSHIRASE)
@@ -171,7 +170,7 @@ def _document_values(
     }
 
 
-def _work_items_sync(ids: range, pids: list[int], missing: dict[int, str], as_of: dt.date) -> None:
+def work_items_sync(ids: range, pids: list[int], missing: dict[int, str], as_of: dt.date) -> None:
     """NO_MY_NUMBER: open one per insured person without a number (keyed by the current
     period's record), close those of this chunk's persons who now have one or no period."""
     now = timezone.now()
@@ -209,12 +208,14 @@ def _work_items_sync(ids: range, pids: list[int], missing: dict[int, str], as_of
     )
 
 
-def history_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> Iterator[Chunk]:
-    """資格履歴: one record per person-period (see the module docstring)."""
+def history_chunks(
+    *, as_of: dt.date, key_fields: tuple[str, ...], ranges: list[range] | None = None
+) -> Iterator[Chunk]:
+    """資格履歴: one record per person-period (see the module docstring); `ranges`: those
+    chunks of person ids only. Each chunk carries its NO_MY_NUMBER work items as `after`."""
     insurer = settings.KOKUHO_INSURER_NUMBER
     loss, tables = code_map("loss_reason", as_of), _tables(as_of)
-    top = Person.objects.aggregate(m=Max("pk"))["m"]
-    for ids in _ranges(top, CHUNK):
+    for ids in person_ranges() if ranges is None else ranges:
         periods = _periods_in(ids)
         pids = sorted(pid for pid, ps in periods.items() if ps)
         if not pids:
@@ -270,5 +271,4 @@ def history_chunks(*, as_of: dt.date, key_fields: tuple[str, ...]) -> Iterator[C
                 else:
                     values["identity_check"] = CONFIRMED if key in confirmed else HELD
                 records.append(SourceRecord(key, pid, values, pid))
-        _work_items_sync(ids, pids, missing, as_of)
-        yield Chunk(ids, records)
+        yield Chunk(ids, records, (SYNC, (ids, pids, missing, as_of)))
