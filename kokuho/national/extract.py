@@ -17,7 +17,8 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db.models import Max
@@ -52,8 +53,8 @@ CATEGORY_KIND_UNDER70 = "1"
 CATEGORY_KIND_ELDERLY = "2"
 
 
-@dataclass(frozen=True)
-class SourceRecord:
+class SourceRecord(NamedTuple):
+    # A tuple, not a dataclass: a city's records cross from the worker processes pickled.
     key: str
     subject: int
     values: dict[str, Any]
@@ -217,17 +218,19 @@ def _copays_on(
     return copay_decisions_load(persons=persons, day=as_of, periods=periods) if persons else {}
 
 
+@lru_cache(maxsize=64)
+def _high_income_rate(on: dt.date) -> Any:
+    return parameters().at(on).copay.rates["elderly_high_income"]
+
+
 def _burden_values(person: PersonRow, copay: Any, as_of: dt.date) -> dict[str, Any]:
     if copay is None:
         return {"copay_rate": "", "preschool": "", "elderly": ""}
-    rates = parameters().at(as_of).copay.rates
     elderly = is_elderly_on(person.birth_date, as_of)
     return {
         "copay_rate": str(copay.value),
         "preschool": "1" if copay.reason == "未就学" else "0",
-        "elderly": (
-            ("2" if copay.value == rates["elderly_high_income"] else "1") if elderly else "0"
-        ),
+        "elderly": ("2" if copay.value == _high_income_rate(as_of) else "1") if elderly else "0",
     }
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from kokuho.national.charset import sjis_text, sjis_unwritable, sjis_writable
 from kokuho.national.extract import Chunk, SourceRecord
@@ -26,8 +26,7 @@ from kokuho.national.layouts import (
 )
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(NamedTuple):
     """One record ready: its line as written with 処理区分 empty (`content`), where in it the
     処理区分 goes (`slot`, start and end; None for a layout without one), the SHA-256 of the
     content — or `bad`, the characters Shift_JIS cannot carry, when it is held."""
