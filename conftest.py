@@ -20,3 +20,22 @@ def _fast_password_hashing(request, settings):
 def var_dir(tmp_path, settings):
     settings.VAR_DIR = tmp_path
     return tmp_path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test on committed data (`transaction=True`) must also ask for `serialized_rollback`.
+
+    Without it, the flush after the test re-creates content types and permissions
+    (post_migrate), and the next serialized test on the same xdist worker fails to restore
+    its snapshot on them (duplicate key) — and every later test on that worker that needs the
+    vault fails after it. Which tests share a worker changes from run to run, so the rule is
+    checked here, on every test, instead of surfacing as a rare red CI."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None or not marker.kwargs.get("transaction"):
+            continue
+        if not marker.kwargs.get("serialized_rollback"):
+            raise pytest.UsageError(
+                f"{item.nodeid}: django_db(transaction=True) には serialized_rollback=True も"
+                "指定してください（同じワーカーの後続テストの復元が重複キーで失敗します）"
+            )

@@ -10,10 +10,12 @@ full=True)`) over a city of insured, against a floor measured in the same run.
   (synthetic numbers, 96 + id + check digit, derived at run time). Written with
   `kokuho.core.bulkwrite` (binary COPY), then ANALYZE.
 * engine — the full extract as `kokuho national export onshi --full` runs it: the set-based
-  extract (periods, numbers, burden decided on the 基準日, documents, vault presence), the
+  extract (periods, numbers, burden decided on the 基準日, documents, vault presence) read
+  and formatted in `KOKUHO_NATIONAL_WORKERS` worker processes (default 2), the
   ledger (OutboundRecord and SentState rows, the export register, audit), My Number drawn
   from the vault per chunk at write time, the file encrypted at rest (AES-GCM, streamed).
-  Wall time, records/s, peak RSS of the extract (VmHWM, reset after the setup).
+  Wall time, records/s, peak RSS of the extract's process (VmHWM, reset after the setup)
+  and of its largest worker.
 * floor — ``COPY (SELECT <the same columns> …) TO STDOUT`` of the persons, periods, numbers
   and documents joined in one query, streamed and discarded: what reading the same data
   costs at all. ``ratio`` = engine ÷ floor.
@@ -339,6 +341,7 @@ def main() -> None:
             _peak_reset()
             from kokuho.national.ledger import national_export
             from kokuho.national.models import Feed
+            from kokuho.national.workers import worker_count
 
             profiler = None
             if args.profile:
@@ -356,7 +359,13 @@ def main() -> None:
                 profiler.dump_stats(args.profile)
                 pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
             rss = _rss_mib()
+            # The largest worker's peak (the extract's chunks are read in worker processes).
+            workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             records = outcome.file.record_count
+            if reuse:
+                from kokuho.people.models import Person
+
+                args.insured = Person.objects.count()
             floor_s, floor_bytes = _floor()
             size = outcome.path.stat().st_size
             print(
@@ -367,9 +376,12 @@ def main() -> None:
                 f"floor: COPY of the same columns {floor_bytes / 2**20:.1f} MiB in "
                 f"{floor_s:.1f} s; ratio {seconds / floor_s:.1f}"
             )
-            print(f"peak RSS: {rss_before:.0f} MiB in the setup, {rss:.0f} MiB in the extract")
+            print(f"peak RSS: {rss_before:.0f} MiB in the setup, {rss:.0f} MiB in the extract's "
+                  f"process, {workers_rss:.0f} MiB in its largest worker "
+                  f"({worker_count()} workers)")  # fmt: skip
             print(f"RESULT seconds={seconds:.2f} floor_seconds={floor_s:.2f} "
-                  f"ratio={seconds / floor_s:.2f} rss_mib={rss:.0f} records={records} "
+                  f"ratio={seconds / floor_s:.2f} rss_mib={rss:.0f} "
+                  f"worker_rss_mib={workers_rss:.0f} workers={worker_count()} records={records} "
                   f"insured={args.insured} setup_seconds={setup_s:.1f}")  # fmt: skip
         finally:
             from django.db import connections

@@ -26,7 +26,9 @@ from kokuho.national.tests.test_onshi_export import city, plaintext
 from kokuho.national.workers import prepared_chunks
 
 pytestmark = [
-    pytest.mark.django_db(databases=["default", "vault"], transaction=True),
+    pytest.mark.django_db(
+        databases=["default", "vault"], transaction=True, serialized_rollback=True
+    ),
     pytest.mark.skipif("connection.vendor != 'postgresql'"),
 ]
 DAY = dt.date(2026, 4, 1)
