@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "kokuho.cityapi",
     "kokuho.national",
     "kokuho.intermediary",
+    "kokuho.workqueue",
     "kokuho.web",
     "kokuho.demo",
 ]

@@ -123,6 +123,7 @@ class EventType(models.TextChoices):
     INFO_QUERY_ANSWERED = "info_query_answered", "情報照会の結果の受領"
     INFO_QUERY_RESULT_VIEWED = "info_query_result_viewed", "情報照会の結果の閲覧"
     KOGAKU_CARRY_DECIDED = "kogaku_carry_decided", "高額該当引継（世帯の継続性）の確認"
+    WORK_ASSIGNED = "work_assigned", "作業キューの担当・期限の変更"
 
 
 class SubjectType(models.TextChoices):

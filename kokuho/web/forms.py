@@ -9,7 +9,7 @@ from django import forms
 
 from kokuho.core.kana import is_kana_query
 from kokuho.core.purposes import Purpose
-from kokuho.core.wareki import WarekiError, parse_date
+from kokuho.core.wareki import WarekiError, format_wareki, parse_date
 from kokuho.eligibility.selectors import person_ids_by_insured_number
 from kokuho.identity.checks import IdentityCheck, NumberCheck
 from kokuho.interfaces.models import ImportKind
@@ -245,3 +245,32 @@ class MyNumberRegisterForm(forms.Form):
         choices=IdentityCheck.choices,
         widget=forms.CheckboxSelectMultiple,
     )
+
+
+DATE_HELP = "例: R8.11.24 / 2026-11-24"
+
+
+class DayField(forms.CharField):
+    """A date typed as 和暦 or 西暦 (`R8.7.1`, `令和8年7月1日`, `2026-07-01`)."""
+
+    def __init__(self, *, label: str, required: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", DATE_HELP)
+        super().__init__(
+            label=label,
+            required=required,
+            max_length=30,
+            error_messages={"required": f"{label}を入力してください。"},
+            **kwargs,
+        )
+
+    def clean(self, value: Any) -> dt.date | None:  # type: ignore[override]
+        text = super().clean(value)  # required and max_length on the text as typed
+        if not text:
+            return None
+        try:
+            return parse_date(text)
+        except WarekiError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def prepare_value(self, value: Any) -> Any:
+        return format_wareki(value) if isinstance(value, dt.date) else value

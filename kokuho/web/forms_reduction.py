@@ -18,7 +18,8 @@ from kokuho.core.wareki import WarekiError, format_wareki_month, parse_date
 from kokuho.payments.models import Benefit
 from kokuho.payments.services import AccountError
 from kokuho.people.models import Person
-from kokuho.web.views_lifecycle import BenefitApplicationForm, DayField, NumberField
+from kokuho.web.forms import DayField
+from kokuho.web.views_lifecycle import BenefitApplicationForm, NumberField
 
 MONTH_HELP = "例: R8.4 / 令和8年4月 / 2026-04（その月の1日から）"
 

@@ -21,6 +21,9 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from kokuho.accounts.permissions import PERSONAL_DATA_PERMISSIONS, Perm, permissions_for_roles
+from kokuho.workqueue.models import Queue
+from kokuho.workqueue.queues import QUEUES
+from kokuho.workqueue.selectors import QueueCounts, queue_counts
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,10 @@ class HomeSection:
     count: int
     url: str
     note: str = ""
+    queue: QueueCounts | None = None  # a work queue's: the account's own, unassigned, overdue
+    mine_url: str = ""
+    unassigned_url: str = ""
+    overdue_url: str = ""
 
     @property
     def has_work(self) -> bool:
@@ -57,6 +64,7 @@ class _Spec:
     count: Callable[[dt.date], int]
     note: str = ""
     query: str = ""
+    queue: str = ""  # the work queue the list is (its counts replace `count`)
 
 
 # --- counts (one query each) ------------------------------------------------------------
@@ -215,6 +223,7 @@ SECTIONS: tuple[_Spec, ...] = (
         Perm.ELIGIBILITY_VIEW,
         "documents_returns",
         _returns_outstanding,
+        queue=Queue.DOCUMENT_RETURNS,
     ),
     # 資格担当
     _Spec(
@@ -232,6 +241,7 @@ SECTIONS: tuple[_Spec, ...] = (
         Perm.ELIGIBILITY_CHANGE,
         "quarantine_list",
         _quarantine_open,
+        queue=Queue.QUARANTINE,
     ),
     _Spec(
         "national_items",
@@ -240,6 +250,7 @@ SECTIONS: tuple[_Spec, ...] = (
         Perm.ELIGIBILITY_CHANGE,
         "national_work_items",
         _national_items_open,
+        queue=Queue.NATIONAL_ITEMS,
     ),
     _Spec(
         "continuity",
@@ -266,6 +277,7 @@ SECTIONS: tuple[_Spec, ...] = (
         Perm.BENEFITS_VIEW,
         "benefit_applications",
         _applications_in_review,
+        queue=Queue.APPLICATIONS,
     ),
     _Spec(
         "kogaku_applications",
@@ -290,6 +302,7 @@ SECTIONS: tuple[_Spec, ...] = (
         Perm.BENEFITS_VIEW,
         "claims_unmatched",
         _claims_unmatched,
+        queue=Queue.CLAIMS_UNMATCHED,
     ),
     _Spec(
         "carry_candidates",
@@ -379,6 +392,25 @@ SUMMARY: tuple[tuple[str, str, Callable[[dt.date], int]], ...] = (
 )
 
 
+def _section(spec: _Spec, *, user: User, today: dt.date) -> HomeSection:
+    url = reverse(spec.url_name) + spec.query
+    if not spec.queue:
+        return HomeSection(spec.key, spec.title, spec.count(today), url, spec.note)
+    counts = queue_counts(QUEUES[spec.queue], user=user, today=today)
+    join = "&" if "?" in url else "?"
+    return HomeSection(
+        spec.key,
+        spec.title,
+        counts.total,
+        url,
+        spec.note,
+        queue=counts,
+        mine_url=f"{url}{join}assignee=me",
+        unassigned_url=f"{url}{join}assignee=none",
+        overdue_url=f"{url}{join}due=overdue",
+    )
+
+
 def home_sections(*, user: User, today: dt.date, training_valid: bool) -> HomePage:
     """The home of `user`: the sections of every role it holds (see the module docstring).
     An account whose 研修 has lapsed gets no section that opens personal data (the
@@ -386,13 +418,7 @@ def home_sections(*, user: User, today: dt.date, training_valid: bool) -> HomePa
     granted = permissions_for_roles({g.name for g in user.groups.all()})
     usable = granted if training_valid else granted - PERSONAL_DATA_PERMISSIONS
     sections = [
-        HomeSection(
-            key=spec.key,
-            title=spec.title,
-            count=spec.count(today),
-            url=reverse(spec.url_name) + spec.query,
-            note=spec.note,
-        )
+        _section(spec, user=user, today=today)
         for spec in SECTIONS
         if spec.work_of in usable and spec.opens in usable
     ]

@@ -54,5 +54,6 @@ urlpatterns = [
     path("", include("kokuho.web.urls_claims")),
     path("", include("kokuho.web.urls_national_status")),
     path("", include("kokuho.web.urls_national")),
+    path("", include("kokuho.web.urls_queue")),
     path("healthz", views.healthz, name="healthz"),
 ]

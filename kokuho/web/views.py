@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,7 +24,7 @@ from kokuho.interfaces.jobs import (
     import_jobs_recent,
 )
 from kokuho.interfaces.models import ImportKind, QuarantinedRow
-from kokuho.interfaces.selectors import import_files_recent, quarantined_rows_open
+from kokuho.interfaces.selectors import import_files_recent
 from kokuho.interfaces.services import (
     QuarantineError,
     ResubmitStatus,
@@ -32,9 +33,13 @@ from kokuho.interfaces.services import (
 )
 from kokuho.people.services import household_view, person_search_audited, person_view
 from kokuho.web.forms import ImportUploadForm, NotificationForm, PersonSearchForm
+from kokuho.web.queue import queue_list, queue_page_rows
 from kokuho.web.selectors_hub import PersonBenefits, household_benefits, person_benefits
+from kokuho.workqueue.models import Queue
+from kokuho.workqueue.queues import QUEUES
 
 DEFAULT_PURPOSE = Purpose.NHI_ELIGIBILITY
+QUARANTINE_PAGE = 200
 
 
 def _purpose(request: HttpRequest) -> Purpose | HttpResponse:
@@ -191,13 +196,18 @@ def _quarantine_viewed(request: HttpRequest, rows: list[QuarantinedRow], screen:
 @requires(Perm.ELIGIBILITY_CHANGE)
 def quarantine_list(request: HttpRequest) -> HttpResponse:
     """保留行の一覧: rows of imported files that were not applied, with the reason."""
-    rows = list(quarantined_rows_open()[:500])
+    queue = queue_list(request, QUEUES[Queue.QUARANTINE])
+    page = Paginator(queue.rows, QUARANTINE_PAGE).get_page(request.GET.get("page"))
+    rows = queue_page_rows(queue, list(page.object_list))
     _quarantine_viewed(request, rows, "quarantine_list")
-    return render(
-        request,
-        "web/quarantine_list.html",
-        {"rows": rows, "files": import_files_recent(limit=20), "purpose": Purpose.NHI_ELIGIBILITY},
-    )
+    context = {
+        "rows": rows,
+        "page": page,
+        "queue": queue,
+        "files": import_files_recent(limit=20),
+        "purpose": Purpose.NHI_ELIGIBILITY,
+    }
+    return render(request, "web/quarantine_list.html", context)
 
 
 @requires(Perm.ELIGIBILITY_CHANGE)

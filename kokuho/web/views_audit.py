@@ -28,8 +28,7 @@ from kokuho.audit.services import (
     incident_open,
 )
 from kokuho.core.wareki import WarekiError, parse_date
-
-DATE_HELP = "例: R8.11.24 / 2026-11-24"
+from kokuho.web.forms import DATE_HELP
 
 
 def _day(value: str) -> dt.date | None:

@@ -12,6 +12,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -41,7 +42,6 @@ from kokuho.certificates.return_letters import (
 from kokuho.certificates.selectors import (
     person_documents_view,
     renewal_runs_recent,
-    returns_outstanding,
 )
 from kokuho.certificates.services import (
     DocumentError,
@@ -55,6 +55,11 @@ from kokuho.certificates.services import (
 from kokuho.core.purposes import Purpose
 from kokuho.core.wareki import WarekiError, format_wareki, parse_date
 from kokuho.people.services import person_view
+from kokuho.web.queue import queue_list, queue_page_rows
+from kokuho.workqueue.models import Queue
+from kokuho.workqueue.queues import QUEUES
+
+RETURNS_PAGE = 200
 
 
 class WarekiDateField(forms.CharField):
@@ -303,10 +308,25 @@ def document_pdf(request: HttpRequest, serial: str) -> HttpResponse:
 @requires(Perm.ELIGIBILITY_VIEW)
 def documents_returns(request: HttpRequest) -> HttpResponse:
     """返還未済の一覧."""
-    rows = list(returns_outstanding()[:500])
+    queue = queue_list(request, QUEUES[Queue.DOCUMENT_RETURNS])
+    page = Paginator(queue.rows, RETURNS_PAGE).get_page(request.GET.get("page"))
+    rows = queue_page_rows(queue, list(page.object_list))
+    if rows:  # the list names residents: who was shown is recorded, as on every such list
+        audit_event_record(
+            event_type=EventType.PERSON_VIEWED,
+            actor=request.user,
+            subject_type=SubjectType.SYSTEM,
+            purpose=Purpose.NHI_ELIGIBILITY,
+            extra={
+                "screen": "documents_returns",
+                "persons_shown": [d.person.atena_no for d in rows],
+            },
+        )
     letters_due = return_letters_due_count()
     context = {
         "rows": rows,
+        "page": page,
+        "queue": queue,
         "return_form": ReturnForm(initial={"returned_on": format_wareki(timezone.localdate())}),
         "can_change": request.user.has_perm(Perm.ELIGIBILITY_CHANGE),
         "letters_due": letters_due,

@@ -21,6 +21,7 @@ from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from kokuho.accounts.decorators import requires
@@ -43,6 +44,10 @@ from kokuho.eligibility.selectors import current_periods_by_person
 from kokuho.people.models import Person
 from kokuho.people.services import person_search_audited, person_view
 from kokuho.web.forms import PersonSearchForm
+from kokuho.web.queue import QueueFilterForm, clerk_choices, queue_list, queue_page_rows
+from kokuho.workqueue.models import Queue
+from kokuho.workqueue.queues import QUEUES
+from kokuho.workqueue.selectors import queue_view
 
 CLAIMS_PER_PAGE = 100
 RECOMPUTE_NOTE = "この月の高額療養費は再計算の対象になります"
@@ -115,13 +120,15 @@ def claims_unmatched(request: HttpRequest) -> HttpResponse:
     """未照合レセプトの一覧: counts per reason and per month, the claims of the filter."""
     form, month, reason = _filters(request.GET)
     summary = claims_unmatched_summary(month=month)
-    page: Page = Paginator(
+    queue = queue_list(
+        request,
+        QUEUES[Queue.CLAIMS_UNMATCHED],
         claims_unmatched_open(month=month, reason=reason).select_related(
             "household_number__household"
         ),
-        CLAIMS_PER_PAGE,
-    ).get_page(request.GET.get("page"))
-    claims = list(page.object_list)
+    )
+    page: Page = Paginator(queue.rows, CLAIMS_PER_PAGE).get_page(request.GET.get("page"))
+    claims = queue_page_rows(queue, list(page.object_list))
     _shown(request, claims, "claims_unmatched")
     query = {"month": f"{month:%Y-%m}" if month else "", "reason": reason.value if reason else ""}
     context = {
@@ -131,6 +138,7 @@ def claims_unmatched(request: HttpRequest) -> HttpResponse:
         "summary": summary,
         "reasons": [(m, summary.by_reason.get(m, 0)) for m in UNMATCHED],
         "page": page,
+        "queue": queue,
         "claims": claims,
         "query": query,
         "query_string": "&".join(f"{k}={v}" for k, v in query.items() if v),
@@ -151,6 +159,21 @@ def claims_rematch_view(request: HttpRequest) -> HttpResponse:
         )
         return redirect("claims_unmatched")
     claim_ids: list[int] | None = None
+    spec = QUEUES[Queue.CLAIMS_UNMATCHED]
+    view = QueueFilterForm(request.POST, clerks=clerk_choices(spec)).view()
+    if scope == "shown" and (view.assignee or view.due):
+        # 「表示中の条件のすべて」 narrowed by 担当・期限 too: exactly the claims the list showed.
+        shown = queue_view(
+            spec,
+            view,
+            user=request.user,
+            today=timezone.localdate(),
+            items=claims_unmatched_open(month=month, reason=reason),
+        )
+        claim_ids = list(shown.values_list("pk", flat=True))
+        if not claim_ids:
+            messages.error(request, "表示中の条件に当たるレセプトはありません。")
+            return redirect(reverse("claims_unmatched") + _back_query(month, reason))
     if scope == "selected":
         claim_ids = [int(v) for v in request.POST.getlist("claim") if v.isdigit()]
         if not claim_ids:

@@ -13,8 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Page, Paginator
-from django.db.models import Q
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,6 +29,7 @@ from kokuho.benefits.lifecycle.models import (
     BenefitDecision,
 )
 from kokuho.benefits.lifecycle.notice_data import benefit_notices_pdf
+from kokuho.benefits.lifecycle.selectors import benefit_applications_in_review
 from kokuho.benefits.lifecycle.services import (
     PAYMENT_SOURCE,
     BenefitError,
@@ -40,16 +40,21 @@ from kokuho.benefits.lifecycle.services import (
     benefit_decide,
 )
 from kokuho.core.purposes import Purpose
-from kokuho.core.wareki import WarekiError, format_both, format_wareki, parse_date
+from kokuho.core.wareki import format_both, format_wareki
 from kokuho.payments.models import AccountKind, Benefit, Payment
 from kokuho.payments.services import AccountError, AccountInput, payee_account_preview
 from kokuho.people.models import Person
 from kokuho.people.services import person_view
+from kokuho.web.forms import DayField
 from kokuho.web.lifecycle_facts import EVENT_LABELS, FACTS, SHOWN_FACTS, Fact
+from kokuho.web.queue import queue_list, queue_page_rows
 from kokuho.web.views_audit import DATE_HELP
+from kokuho.workqueue.models import Queue
+from kokuho.workqueue.queues import QUEUES
 
 APPLICATIONS_PER_PAGE = 50
 RECENT_DECIDED_DAYS = 180  # decided applications stay on the list this long after 受付
+RECENT_DECIDED_SHOWN = 100
 
 
 def _benefit_or_404(benefit: str) -> Benefit:
@@ -59,32 +64,6 @@ def _benefit_or_404(benefit: str) -> Benefit:
 
 
 # --- フォームの部品 ------------------------------------------------------------------------
-
-
-class DayField(forms.CharField):
-    """A date typed as 和暦 or 西暦 (`R8.7.1`, `令和8年7月1日`, `2026-07-01`)."""
-
-    def __init__(self, *, label: str, required: bool = True, **kwargs: Any) -> None:
-        kwargs.setdefault("help_text", DATE_HELP)
-        super().__init__(
-            label=label,
-            required=required,
-            max_length=30,
-            error_messages={"required": f"{label}を入力してください。"},
-            **kwargs,
-        )
-
-    def clean(self, value: Any) -> dt.date | None:  # type: ignore[override]
-        text = super().clean(value)  # required and max_length on the text as typed
-        if not text:
-            return None
-        try:
-            return parse_date(text)
-        except WarekiError as error:
-            raise forms.ValidationError(str(error)) from None
-
-    def prepare_value(self, value: Any) -> Any:
-        return format_wareki(value) if isinstance(value, dt.date) else value
 
 
 class NumberField(forms.IntegerField):
@@ -405,38 +384,44 @@ def benefit_application_new(request: HttpRequest, benefit: str) -> HttpResponse:
 # --- 申請の一覧 ----------------------------------------------------------------------------
 
 
-def _applications_page(*, page: Any) -> Page:
-    """審査中 applications and those decided recently, newest 受付 first."""
+def _recently_decided() -> list[BenefitApplication]:
+    """Applications decided of those received in the last RECENT_DECIDED_DAYS, newest first."""
     since = timezone.localdate() - dt.timedelta(days=RECENT_DECIDED_DAYS)
-    applications = (
-        BenefitApplication.objects.filter(
-            Q(status=ApplicationStatus.RECEIVED)
-            | Q(status=ApplicationStatus.DECIDED, received_on__gte=since)
-        )
+    return list(
+        BenefitApplication.objects.filter(status=ApplicationStatus.DECIDED, received_on__gte=since)
         .select_related("subject", "household")
-        .order_by("-received_on", "-pk")
+        .order_by("-received_on", "-pk")[:RECENT_DECIDED_SHOWN]
     )
-    return Paginator(applications, APPLICATIONS_PER_PAGE).get_page(page)
 
 
 @require_safe
 @requires(Perm.BENEFITS_VIEW)
 def benefit_applications(request: HttpRequest) -> HttpResponse:
-    """給付の申請一覧 (and, for 給付担当, a link per benefit to a new application)."""
-    applications = _applications_page(page=request.GET.get("page"))
+    """給付の申請一覧: the 審査中 ones as a work queue (担当・期限), then those decided lately;
+    for 給付担当, a link per benefit to a new application."""
+    # Within one 期限, the newest 受付 first (the counter's habit before the queue).
+    in_review = benefit_applications_in_review().order_by("-received_on", "-pk")
+    queue = queue_list(request, QUEUES[Queue.APPLICATIONS], in_review)
+    page = Paginator(queue.rows, APPLICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    applications = queue_page_rows(queue, list(page.object_list))
+    decided = _recently_decided()
     kogaku_households_shown(
-        household_nos=sorted({a.household.household_no for a in applications}),
+        household_nos=sorted({a.household.household_no for a in [*applications, *decided]}),
         actor=request.user,
         screen="benefit_applications",
     )
     labels = dict(Benefit.choices)
-    rows = [
-        (a, labels[a.benefit], EVENT_LABELS[a.benefit], len(attachments_missing(a)))
-        for a in applications
-    ]
+
+    def row(a: BenefitApplication) -> tuple[Any, ...]:
+        return (a, labels[a.benefit], EVENT_LABELS[a.benefit], len(attachments_missing(a)))
+
     context = {
-        "applications": applications,
-        "rows": rows,
+        "page": page,
+        "queue": queue,
+        "rows": [row(a) for a in applications],
+        "decided": [row(a) for a in decided],
+        "decided_days": RECENT_DECIDED_DAYS,
+        "decided_shown": RECENT_DECIDED_SHOWN,
         "benefits": [(b, Benefit(b).label) for b in FACTS],
         "purpose": Purpose.NHI_BENEFITS,
     }

@@ -32,6 +32,9 @@ from kokuho.national.workitems import (
     national_work_item_resolve,
     national_work_items_open,
 )
+from kokuho.web.queue import queue_list, queue_page_rows
+from kokuho.workqueue.models import Queue
+from kokuho.workqueue.queues import QUEUES
 
 # 資格継続 items are resolved on their own screen (accepting carried dates).
 CONTINUITY_KINDS = (
@@ -71,14 +74,16 @@ def national_work_items(request: HttpRequest) -> HttpResponse:
     if kind not in {k.value for k in LISTED_KINDS}:
         kind = ""
     open_items = national_work_items_open(kind=kind or None).exclude(kind__in=CONTINUITY_KINDS)
+    queue = queue_list(request, QUEUES[Queue.NATIONAL_ITEMS], open_items)
     counts = dict(
         NationalWorkItem.objects.filter(resolved_at__isnull=True)
         .values_list("kind")
         .annotate(n=Count("id"))
         .values_list("kind", "n")
     )
-    page = Paginator(open_items, PAGE).get_page(request.GET.get("page"))
-    shown = [item.person.atena_no for item in page.object_list if item.person_id]
+    page = Paginator(queue.rows, PAGE).get_page(request.GET.get("page"))
+    items = queue_page_rows(queue, list(page.object_list))
+    shown = [item.person.atena_no for item in items if item.person_id]
     if shown:
         audit_event_record(
             event_type=EventType.PERSON_VIEWED,
@@ -89,6 +94,8 @@ def national_work_items(request: HttpRequest) -> HttpResponse:
         )
     context = {
         "page": page,
+        "items": items,
+        "queue": queue,
         "kind": kind,
         "kinds": [(k.value, k.label, counts.get(k.value, 0)) for k in LISTED_KINDS],
         "continuity": sum(counts.get(k.value, 0) for k in CONTINUITY_KINDS),

@@ -258,15 +258,18 @@ def test_an_unknown_attachment_is_refused(client, clerk, insured):
     assert application.attachments == {}
 
 
-def test_the_list_shows_applications_newest_first_with_missing_counts(client, clerk, insured):
-    first = _funeral_application(insured, clerk)
+def test_the_list_shows_applications_by_due_day_with_missing_counts(client, clerk, insured):
+    first = _funeral_application(insured, clerk)  # received R8.6.20
     client.post(
         reverse("benefit_application_new", args=["ryoyohi"]),
         _expenses(insured) | {"action": "register"},
-    )
+    )  # received R8.7.20
     second = BenefitApplication.objects.exclude(pk=first.pk).get()
+    # A work queue: the nearest 期限 (the oldest 受付) first; 受付の新しい順 on request.
     body = client.get(reverse("benefit_applications")).content.decode()
-    assert body.index(f">{second.pk}</a>") < body.index(f">{first.pk}</a>")
+    assert body.index(f">{first.pk}</a>") < body.index(f">{second.pk}</a>")
+    newest = client.get(reverse("benefit_applications"), {"sort": "-received"}).content.decode()
+    assert newest.index(f">{second.pk}</a>") < newest.index(f">{first.pk}</a>")
     assert "2 件" in body  # the funeral's two required attachments
     assert "療養費" in body and "葬祭費" in body and insured.atena_no in body
     assert "審査中" in body
