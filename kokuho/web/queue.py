@@ -40,7 +40,8 @@ QUEUE_PARAMS = ("assignee", "due", "sort")
 
 
 def clerk_choices(spec: QueueSpec) -> list[tuple[str, str]]:
-    return [(str(u.pk), clerk_name(u)) for u in queue_clerks(spec)]
+    # 氏名 with the account name: two clerks may share a name.
+    return [(str(u.pk), f"{clerk_name(u)}（{u.username}）") for u in queue_clerks(spec)]
 
 
 class QueueFilterForm(forms.Form):

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from kokuho.accounts.decorators import requires
 from kokuho.web.queue import QueueChangeForm, clerk_choices, clerk_of
 from kokuho.workqueue.queues import QueueSpec
+from kokuho.workqueue.selectors import clerk_name
 from kokuho.workqueue.services import Change, WorkChange, WorkError, work_change
 
 DONE = {
@@ -62,6 +63,6 @@ def _change(request: HttpRequest, spec: QueueSpec) -> HttpResponse:
     except WorkError as error:
         messages.error(request, str(error))
     else:
-        who = assignee.get_full_name() or assignee.username if assignee else ""
+        who = clerk_name(assignee) if assignee else ""
         messages.success(request, DONE[change].format(n=count, who=who))
     return redirect(back)

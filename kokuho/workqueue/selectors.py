@@ -140,17 +140,19 @@ def queue_clerks(spec: QueueSpec) -> QuerySet[User]:
     roles = [role.value for role, perms in ROLE_PERMISSIONS.items() if spec.work in perms]
     return (
         User.objects.filter(is_active=True, groups__name__in=roles)
+        .select_related("staff_profile")
         .distinct()
-        .order_by("last_name", "first_name", "username")
+        .order_by("username")
     )
 
 
 def assignee_names(ids: set[int]) -> dict[int, str]:
     """Display names of the clerks on a page (one query)."""
-    users = User.objects.filter(pk__in=ids).only("username", "first_name", "last_name")
+    users = User.objects.filter(pk__in=ids).select_related("staff_profile")
     return {u.pk: clerk_name(u) for u in users}
 
 
 def clerk_name(user: User) -> str:
-    full = f"{user.last_name} {user.first_name}".strip()
-    return full or user.username
+    """The clerk's 氏名 as the staff register has it (the account name when none)."""
+    profile = getattr(user, "staff_profile", None)
+    return (profile.full_name if profile else "") or user.username

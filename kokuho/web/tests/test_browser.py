@@ -386,3 +386,52 @@ def test_the_counter_reaches_a_residents_kogaku_decision_and_payment_in_three_cl
         "#payments"
     )
     assert "保険給付の支給" in page.inner_text("p.purpose")
+
+
+def test_a_clerk_takes_ticked_items_of_a_queue_in_the_browser(live_server, page):
+    """The bulk bar as a browser submits it: the list's tick boxes join the bar's form by
+    `form=` (連携の作業項目), or the list's own form posts to the queue by `formaction`
+    (未照合レセプト, whose boxes also serve 再照合)."""
+    from django.utils import timezone
+
+    from kokuho.benefits.models import ClaimMatch
+    from kokuho.national.models import Feed, NationalWorkItem, WorkItemKind
+    from kokuho.testing import make_claim
+    from kokuho.workqueue.models import WorkAssignment
+
+    for key in ("A-1", "A-2"):
+        NationalWorkItem.objects.create(
+            feed=Feed.ONSHI_HISTORY,
+            kind=WorkItemKind.CHARSET,
+            key=key,
+            message=f"外字 {key}",
+            created_at=timezone.now(),
+        )
+    first = NationalWorkItem.objects.get(key="A-1")
+    staff = make_staff(role=Role.ELIGIBILITY, username="shikaku")
+    _login_with_second_factor(live_server, page, staff)
+    page.goto(f"{live_server.url}/national/work-items/")
+    page.check(f"#item-{first.pk} input[type=checkbox]")
+    page.select_option("#id_bulk_clerk", str(staff.pk))
+    page.click("#bulk-assign")
+    page.wait_for_selector(".messages >> text=1 件を")
+    assert page.inner_text(f"#item-{first.pk} .assignee") == "試験 職員"
+    assert list(WorkAssignment.objects.values_list("item_id", flat=True)) == [first.pk]
+    page.select_option("#id_queue_assignee", "none")
+    page.click("#queue-filter button[type=submit]")
+    page.wait_for_url("**assignee=none**")
+    assert "外字 A-2" in page.inner_text("#items") and "外字 A-1" not in page.inner_text("#items")
+
+    claim = make_claim(
+        service_month=date(2026, 10, 1), claim_id="B1", match=ClaimMatch.UNKNOWN_NUMBER
+    )
+    benefits = make_staff(role=Role.BENEFITS, username="kyufu")
+    page.context.clear_cookies()
+    _login_with_password(live_server, page, benefits)
+    page.goto(f"{live_server.url}/claims/unmatched/")
+    page.check(f"#claim-{claim.pk} input[name=claim]")
+    page.select_option("#id_bulk_clerk", str(benefits.pk))
+    page.click("#bulk-assign")
+    page.wait_for_selector(".messages >> text=1 件を")
+    assert page.inner_text(f"#claim-{claim.pk} .assignee") == "試験 職員"
+    assert WorkAssignment.objects.filter(queue="claims_unmatched", item_id=claim.pk).exists()
