@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.fields.json import KT
 
 from kokuho.eligibility.burden import (
@@ -597,3 +597,14 @@ def person_ids_by_insured_number(*, symbol: str, number: str, branch: str = "") 
     if branch:
         branches = branches.filter(branch=branch)
     return sorted(set(branches.values_list("person_id", flat=True)))
+
+
+def insured_on_condition(*, on: dt.date) -> Exists:
+    """A condition on `Person` rows: insured on `on` by their current version (the search's
+    国保の被保険者のみ). Correlated, so each person a search found costs one index look-up
+    (their current version's periods), never a scan of the city's periods."""
+    return Exists(
+        EligibilityPeriod.objects.filter(
+            version_id=OuterRef("current_eligibility__version_id"), start__lte=on
+        ).filter(Q(end__isnull=True) | Q(end__gte=on))
+    )

@@ -3,12 +3,13 @@
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db import connection
 from django.db.models import Case, F, Q, QuerySet, Value, When
 
 from kokuho.core.kana import kana_search_key
-from kokuho.people.models import Household, Person
+from kokuho.people.models import Household, Person, Relation
 
 SEARCH_LIMIT = 100
 
@@ -25,6 +26,10 @@ class SearchCriteria:
     # A filter on what the other criteria find, never a criterion by itself: "" everyone,
     # "current" 住民 only, "former" 消除者 only.
     status: str = ""
+    heads_only: bool = False  # 世帯主のみ (also a filter, never a criterion by itself)
+    # 国保の被保険者のみ: a condition on Person rows from the eligibility layer (this layer
+    # does not read eligibility; the caller hands it the condition, never a list of ids).
+    within: Any = None
 
     @property
     def is_empty(self) -> bool:
@@ -51,6 +56,10 @@ def person_search(*, criteria: SearchCriteria, limit: int = SEARCH_LIMIT) -> lis
         query = query.filter(atena_no=criteria.atena_no)
     if criteria.person_ids is not None:
         query = query.filter(pk__in=criteria.person_ids)
+    if criteria.heads_only:
+        query = query.filter(relation=Relation.HEAD)
+    if criteria.within is not None:
+        query = query.filter(criteria.within)
     if criteria.status == "current":
         query = query.filter(resident_until__isnull=True)
     elif criteria.status == "former":

@@ -45,6 +45,8 @@ def person_search_audited(
                     "atena_no": criteria.atena_no,
                     "insured_no": criteria.insured_no,
                     "status": criteria.status,
+                    "heads_only": criteria.heads_only,
+                    "insured_only": criteria.within is not None,
                 },
                 "shown": [p.atena_no for p in results],
             },

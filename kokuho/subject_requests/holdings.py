@@ -85,7 +85,7 @@ class Holding:
     rows: Callable[[Person, list[Household]], Iterable[models.Model]]
 
 
-def _households_of(person: Person) -> list[Household]:
+def households_of(person: Person) -> list[Household]:
     """The person's household now and every household named in their registry history."""
     numbers = {person.household.household_no}
     for snapshot in PersonHistory.objects.filter(person=person).values_list("snapshot", flat=True):
@@ -546,7 +546,7 @@ class PersonHoldings:
 
 def person_holdings(*, person: Person, my_number_masked: str | None) -> PersonHoldings:
     """Read every holding of `person` (selector; the caller records the disclosure)."""
-    households = _households_of(person)
+    households = households_of(person)
     sections = [
         HeldSection(holding.title, [row_as_dict(r) for r in holding.rows(person, households)])
         for holding in HOLDINGS

@@ -6,11 +6,12 @@ import unicodedata
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from kokuho.core.kana import is_kana_query
 from kokuho.core.purposes import Purpose
 from kokuho.core.wareki import WarekiError, format_wareki, parse_date
-from kokuho.eligibility.selectors import person_ids_by_insured_number
+from kokuho.eligibility.selectors import insured_on_condition, person_ids_by_insured_number
 from kokuho.identity.checks import IdentityCheck, NumberCheck
 from kokuho.interfaces.models import ImportKind
 from kokuho.people.selectors import SearchCriteria
@@ -56,6 +57,8 @@ class PersonSearchForm(forms.Form):
         choices=[("", "住民・消除者"), ("current", "住民のみ"), ("former", "消除者のみ")],
         error_messages={"invalid_choice": "絞り込みの値が正しくありません。"},
     )
+    insured_only = forms.BooleanField(label="国保の被保険者のみ（本日）", required=False)
+    heads_only = forms.BooleanField(label="世帯主のみ", required=False)
 
     @classmethod
     def from_query(cls, data: Any) -> "PersonSearchForm":
@@ -131,6 +134,10 @@ class PersonSearchForm(forms.Form):
             insured_no="-".join(p for p in number if p) if number else "",
             person_ids=ids,
             status=data.get("status") or "",
+            heads_only=bool(data.get("heads_only")),
+            within=insured_on_condition(on=timezone.localdate())
+            if data.get("insured_only")
+            else None,
         )
 
 

@@ -35,6 +35,12 @@ from kokuho.people.services import household_view, person_search_audited, person
 from kokuho.web.forms import ImportUploadForm, NotificationForm, PersonSearchForm
 from kokuho.web.queue import queue_list, queue_page_rows
 from kokuho.web.selectors_hub import PersonBenefits, household_benefits, person_benefits
+from kokuho.web.selectors_hub_sections import (
+    person_access,
+    person_accounts,
+    person_documents,
+    person_national,
+)
 from kokuho.workqueue.models import Queue
 from kokuho.workqueue.queues import QUEUES
 
@@ -109,8 +115,27 @@ def person_detail(request: HttpRequest, atena_no: str) -> HttpResponse:
         "eligibility": eligibility,
         "can_notify": request.user.has_perm(Perm.ELIGIBILITY_CHANGE),
         **_benefits_section(request, purpose, lambda: person_benefits(person=record.person)),
+        **_hub_sections(request, purpose, record.person),
     }
     return render(request, "web/person.html", context)
+
+
+def _hub_sections(request: HttpRequest, purpose: Purpose, person: Any) -> dict[str, Any]:
+    """The hub's sections beside 資格 and 給付, each for the 事務 and right it serves:
+    証・通知 and 連携 are 資格's (資格の閲覧, opened for 資格), 振込先口座 is 給付's (給付の閲覧,
+    opened for 保険給付), and the アクセス記録 — who looked at the resident, itself telling —
+    goes to those who answer for it (開示等請求の処理), under either 事務."""
+    user = request.user
+    eligibility = purpose == Purpose.NHI_ELIGIBILITY and user.has_perm(Perm.ELIGIBILITY_VIEW)
+    benefits = purpose == Purpose.NHI_BENEFITS and user.has_perm(Perm.BENEFITS_VIEW)
+    return {
+        "documents": person_documents(person=person) if eligibility else None,
+        "national": person_national(person=person) if eligibility else None,
+        "accounts": person_accounts(person=person) if benefits else None,
+        "access": (
+            person_access(person=person) if user.has_perm(Perm.SUBJECT_REQUEST_MANAGE) else None
+        ),
+    }
 
 
 @requires(Perm.PEOPLE_VIEW)

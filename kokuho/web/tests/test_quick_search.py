@@ -103,3 +103,26 @@ def test_results_can_be_narrowed_to_residents_or_to_former_residents(client, cou
     assert "いずれかを入力してください" in alone
     event = AuditEvent.objects.filter(event_type=EventType.PERSON_SEARCHED).latest("pk")
     assert event.extra["criteria"]["status"] == "former"
+
+
+def test_results_can_be_narrowed_to_the_insured_today_and_to_heads(client, counter):
+    from kokuho.testing import make_person
+
+    head = make_insured()
+    child = make_insured(household_no=head.household.household_no, relation="子")
+    left = make_insured(moved_out=dt.date(2025, 3, 31))  # 資格喪失: no longer insured
+    other = make_person(kana="キュウフ ハナコ", atena_no="8200000001")  # another insurer's
+    people = (head, child, left, other)
+
+    def shown(**extra):
+        page = client.get(reverse("search"), {"kana": "キュウフ", **extra}).content.decode()
+        return {p.atena_no for p in people if p.atena_no in page}
+
+    assert shown() == {p.atena_no for p in people}
+    assert shown(insured_only="on") == {head.atena_no, child.atena_no}
+    assert shown(heads_only="on") == {head.atena_no, left.atena_no, other.atena_no}
+    assert shown(insured_only="on", heads_only="on") == {head.atena_no}
+    event = AuditEvent.objects.filter(event_type=EventType.PERSON_SEARCHED).latest("pk")
+    assert event.extra["criteria"]["insured_only"] and event.extra["criteria"]["heads_only"]
+    alone = client.get(reverse("search"), {"insured_only": "on"}).content.decode()
+    assert "いずれかを入力してください" in alone
