@@ -255,6 +255,8 @@ def test_the_supervisor_signs_off_the_months_self_inspection(live_server, page):
     page.click(f"a[href$='/inspections/review/{inspection.pk}/']")
     form = page.locator("#sign-off-form")
     form.wait_for()
+    questions: list[str] = []  # the sign-off asks first (it cannot be undone): the chief agrees
+    page.on("dialog", lambda d: (questions.append(d.message), d.accept()))
     items = list(ChecklistItem)
     for item in items[:-1]:
         form.locator(f"input[name='{item.value}__answer'][value='ok']").check()
@@ -271,6 +273,7 @@ def test_the_supervisor_signs_off_the_months_self_inspection(live_server, page):
     )
     form.locator("button[type=submit]").click()
     page.locator("#sign-off-form").wait_for(state="detached")
+    assert questions and all("取り消せません" in q for q in questions)
     signed = SelfInspection.objects.get(pk=inspection.pk)
     assert signed.signed_by_id == chief.pk
     assert signed.checklist[items[-1].value]["answer"] == "action"
@@ -309,8 +312,11 @@ def test_benefits_staff_register_an_application_and_decide_it(live_server, page)
     assert "申請受付" in page.inner_text("#status")
 
     page.locator("#decide-form #id_decided_on").fill("R8.9.5")
+    questions: list[str] = []  # a decision asks first: the clerk agrees
+    page.once("dialog", lambda d: (questions.append(d.message), d.accept()))
     page.locator("#decide-form button[type=submit]").click()
     page.locator("#decide-form").wait_for(state="detached")
+    assert questions and "決定は取り消せません" in questions[0]
     decision = page.inner_text("#decision")
     assert "45,820 円" in decision and "令和8年9月5日" in decision
     assert page.inner_text("#status") == "決定済"
@@ -435,3 +441,51 @@ def test_a_clerk_takes_ticked_items_of_a_queue_in_the_browser(live_server, page)
     page.wait_for_selector(".messages >> text=1 件を")
     assert page.inner_text(f"#claim-{claim.pk} .assignee") == "試験 職員"
     assert WorkAssignment.objects.filter(queue="claims_unmatched", item_id=claim.pk).exists()
+
+
+def test_an_irreversible_action_asks_first_and_a_no_sends_nothing(live_server, page):
+    """破棄 of a held row: the browser asks (in Japanese); dismissed, the row stays open;
+    accepted, it is discarded."""
+    from django.utils import timezone
+
+    from kokuho.interfaces.models import (
+        ImportFile,
+        ImportKind,
+        QuarantinedRow,
+        QuarantineStatus,
+    )
+
+    kind = ImportKind.RESIDENTS_CHANGES
+    file = ImportFile.objects.create(
+        kind=kind, file_name="idou.csv", sha256="0" * 64, started_at=timezone.now()
+    )
+    row = QuarantinedRow.objects.create(
+        file=file,
+        kind=kind,
+        line=2,
+        field="birth_date",
+        value="x",
+        code="invalid_date",
+        reason="日付として読めません",
+        raw={"birth_date": "x"},
+        row_sha256="1" * 64,
+    )
+    _login_with_second_factor(live_server, page, make_staff(role=Role.ELIGIBILITY))
+    page.goto(f"{live_server.url}/imports/quarantine/{row.pk}/")
+    asked: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda d: answer(d, False))
+    page.click("button[value=discard]")
+    page.wait_for_timeout(300)
+    assert asked and "破棄" in asked[0] and "よろしいですか" in asked[0]
+    row.refresh_from_db()
+    assert row.status == QuarantineStatus.OPEN
+    page.once("dialog", lambda d: answer(d, True))
+    page.click("button[value=discard]")
+    page.wait_for_url(f"{live_server.url}/imports/quarantine/")
+    row.refresh_from_db()
+    assert row.status != QuarantineStatus.OPEN and len(asked) == 2

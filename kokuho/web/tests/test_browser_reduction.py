@@ -102,8 +102,11 @@ def test_benefits_staff_register_see_the_computation_decide_and_print(live_serve
     assert page.inner_text("#no-decision") == "まだ決定していません。"
 
     page.locator("#decide-form #id_decided_on").fill("R8.3.30")
+    questions: list[str] = []  # a decision asks first: the clerk agrees
+    page.once("dialog", lambda d: (questions.append(d.message), d.accept()))
     page.locator("#decide").click()
     page.locator("#decide-form").wait_for(state="detached")
+    assert questions and "取り消せません" in questions[0]
     decision = CopayReductionDecision.objects.get()
     card = page.inner_text(f"#decision-{decision.pk}")
     assert "承認: 減額（50%）" in card and decision.certificate_no in card

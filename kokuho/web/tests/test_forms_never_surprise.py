@@ -56,3 +56,42 @@ def test_an_empty_required_field_is_named_in_japanese(client):
     assert "このフィールドは必須です" in body or "入力してください" in body
     assert "This field is required" not in body
     assert not CopayReductionApplication.objects.exists()
+
+
+# 元に戻せない操作: decisions (append-only), 返戻, 照合, 確認 of national items, 再交付, the
+# 一斉更新, the 所属長's sign-off, a held row discarded … each asks before it is sent.
+IRREVERSIBLE = {
+    "benefit_decision_new",
+    "kogaku_decision_new",
+    "reduction_decision_new",
+    "reduction_decision_extend",
+    "kogaku_paid_new",
+    "payment_reissue",
+    "claim_return",
+    "claim_assign",
+    "national_work_item_confirm",
+    "national_continuity_accept",
+    "national_continuity_resolve",
+    "national_carry_confirm",
+    "national_carry_reject",
+    "kogaku_carried_withdraw",
+    "subject_request_withdraw",
+    "document_reissue",
+    "documents_renewal_start",
+    "inspection_review_detail",
+}
+ACTION = re.compile(r"""action="\{% url '([a-z_]+)'""")
+
+
+def test_every_irreversible_action_asks_first():
+    asked = {
+        match.group(1)
+        for _template, tag in ALL_FORMS
+        if (match := ACTION.search(tag)) and match.group(1) in IRREVERSIBLE
+        if re.search(r'\bdata-confirm="[^"]*よろしいですか。"', tag)
+    }
+    assert asked == IRREVERSIBLE
+    discard = (TEMPLATES / "web/quarantine_detail.html").read_text()
+    assert re.search(r'value="discard" data-confirm="[^"]+"', discard)
+    base = (TEMPLATES / "web/base.html").read_text()
+    assert "web/confirm.js" in base
