@@ -1,5 +1,6 @@
-"""Screenshots for the docs (issue 17): each demo role's home and the 給付担当's view of a
-resident and a household as hubs, from the demo as `make demo` serves it.
+"""Screenshots for the docs (issue 17): each demo role's home, a resident and a household as
+hubs (給付担当 for 保険給付, 資格担当 for 資格), and two work queues, from the demo as
+`make demo` serves it.
 
     make demo            # in one terminal (serves http://127.0.0.1:8000/)
     .venv/bin/python scripts/screenshots.py [--url http://127.0.0.1:8000] [--out docs/screenshots]
@@ -83,6 +84,14 @@ def main() -> None:
                 page.screenshot(path=args.out / "hub-person.png", full_page=True)
                 page.goto(f"{args.url}/households/{household_no}/?purpose=nhi_benefits")
                 page.screenshot(path=args.out / "hub-household.png", full_page=True)
+                page.goto(f"{args.url}/claims/unmatched/")
+                page.screenshot(path=args.out / "queue-claims.png", full_page=True)
+            if username == "shikaku":
+                page.goto(f"{args.url}/people/{atena_no}/?purpose=nhi_eligibility")
+                page.locator("#national").wait_for()
+                page.screenshot(path=args.out / "hub-person-eligibility.png", full_page=True)
+                page.goto(f"{args.url}/national/work-items/")
+                page.screenshot(path=args.out / "queue-national.png", full_page=True)
             context.close()
         browser.close()
     print(f"{len(list(args.out.glob('*.png')))} 枚を {args.out} に保存しました")

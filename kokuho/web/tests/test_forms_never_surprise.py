@@ -95,3 +95,15 @@ def test_every_irreversible_action_asks_first():
     assert re.search(r'value="discard" data-confirm="[^"]+"', discard)
     base = (TEMPLATES / "web/base.html").read_text()
     assert "web/confirm.js" in base
+
+
+def test_no_template_comment_spans_lines():
+    """`{# … #}` ends on its own line, or Django prints it on the page (`{% comment %}`
+    spans lines)."""
+    unclosed = [
+        f"{path.relative_to(TEMPLATES)}: {line.strip()[:40]}"
+        for path in sorted(TEMPLATES.rglob("*.html"))
+        for line in path.read_text().splitlines()
+        if "{#" in line and "#}" not in line[line.index("{#") :]
+    ]
+    assert unclosed == []
