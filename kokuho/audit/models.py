@@ -126,6 +126,16 @@ class EventType(models.TextChoices):
     WORK_ASSIGNED = "work_assigned", "作業キューの担当・期限の変更"
 
 
+def event_type_label(value: str | None) -> str:
+    """The report's name for an event type — never an exception: the row being reported may
+    be the one whose type was tampered with."""
+    if not value:
+        return "不明"
+    if value in EventType.values:
+        return EventType(value).label
+    return f"未知の種類「{value[:40]}」"
+
+
 class SubjectType(models.TextChoices):
     PERSON = "person", "住民"
     HOUSEHOLD = "household", "世帯"

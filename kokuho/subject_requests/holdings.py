@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kokuho.accounts.permissions import Role
-from kokuho.audit.models import AuditEvent, EventType, SubjectType
+from kokuho.audit.models import AuditEvent, EventType, SubjectType, event_type_label
 from kokuho.benefits.carry_candidate_models import KogakuCarryCandidate
 from kokuho.benefits.entrusted.models import DirectPaymentLine, EntrustedLine
 from kokuho.benefits.models import (
@@ -453,9 +453,7 @@ def access_record(*, person: Person, households: list[Household]) -> list[Access
                 occurred_at=timezone.localtime(event.occurred_at).isoformat(timespec="minutes"),
                 staff=who,
                 role=role,
-                action=EventType(event.event_type).label
-                if event.event_type in EventType.values
-                else event.event_type,
+                action=event_type_label(event.event_type),
                 purpose=_purpose_label(event.purpose),
                 screen=str((event.extra or {}).get("screen", "")),
             )

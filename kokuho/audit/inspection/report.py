@@ -18,7 +18,7 @@ from kokuho.audit.inspection.rules import (
 from kokuho.audit.inspection.services import (
     month_label,
 )
-from kokuho.audit.models import EventType, SelfInspection, SubjectType
+from kokuho.audit.models import SelfInspection, SubjectType, event_type_label
 from kokuho.core.pdf import Report, Section
 from kokuho.core.purposes import Purpose
 from kokuho.core.wareki import format_wareki
@@ -145,7 +145,7 @@ _TABLES: dict[FindingKind, _Layout] = {
         lambda f: (
             _staff(f["username"], f["full_name"]) or "システム",
             _when(f["occurred_at"]),
-            EventType(f["event_type"]).label,
+            event_type_label(f["event_type"]),
             f"{f['kind']}（出力記録 {f['export_id']}）" if f["export_id"] else f["kind"],
             f"{f['records']} 件" if f["records"] is not None else "",
             f["atena_no"],
@@ -160,7 +160,7 @@ _TABLES: dict[FindingKind, _Layout] = {
             ("世帯番号 " if f["subject_type"] == SubjectType.HOUSEHOLD else "宛名番号 ")
             + f["subject_id"],
             f["relation"],
-            EventType(f["event_type"]).label,
+            event_type_label(f["event_type"]),
             f"{f['count']} 回",
             _span(f["first_at"], f["last_at"]),
         ),

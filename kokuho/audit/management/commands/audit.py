@@ -22,7 +22,7 @@ from kokuho.audit.inspection import (
     month_label,
     self_inspection_run,
 )
-from kokuho.audit.models import EventType
+from kokuho.audit.models import event_type_label
 from kokuho.audit.selectors import audit_chain_verify
 from kokuho.core.pdf import report_pdf
 
@@ -64,7 +64,7 @@ class Command(BaseCommand):
         where = f"seq {report.first_bad_seq}"
         if report.occurred_at is not None:
             when = timezone.localtime(report.occurred_at).strftime("%Y-%m-%d %H:%M:%S")
-            kind = EventType(report.event_type).label if report.event_type else "不明"
+            kind = event_type_label(report.event_type)
             where += f"（{when}、{kind}）"
         self.stdout.write(f"監査ログ {report.checked:,} 件は連結を確認しました。")
         raise CommandError(
