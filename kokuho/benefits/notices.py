@@ -39,6 +39,7 @@ from kokuho.core.pdf import (
     Widths,
     char_widths,
     fonts_register,
+    japanese_canvas,
     text_width,
     text_wrap,
     window_header_draw,
@@ -590,7 +591,7 @@ def _render(layouts: Sequence[_Layout], *, title: str, municipality: str) -> byt
         raise ValueError("通知がありません")
     fonts_register()
     buffer = io.BytesIO()
-    c = Canvas(buffer, pagesize=A4, pageCompression=1)
+    c = japanese_canvas(buffer)
     c.setTitle(title)
     c.setAuthor(municipality)
     c.setCreator("Kokuho")

@@ -48,7 +48,7 @@ from kokuho.core.pdf import (
     MINCHO,
     char_widths,
     font_covers,
-    fonts_register,
+    japanese_canvas,
     text_wrap,
 )
 from kokuho.core.wareki import format_wareki
@@ -835,13 +835,8 @@ def _oshirase_table(doc: DocumentPrint, insurer: InsurerInfo, page: _Page) -> fl
 
 
 def _render(pages: Sequence[_Page], docs: Sequence[DocumentPrint], insurer: InsurerInfo) -> bytes:
-    fonts_register()
     buffer = io.BytesIO()
-    # The initial font is IPAex too, so that no unembedded Helvetica is named in the file.
-    c = Canvas(
-        buffer, pagesize=A4, pageCompression=1, initialFontName=MINCHO, initialFontSize=10.5,
-        lang="ja",
-    )  # fmt: skip
+    c = japanese_canvas(buffer, initialFontName=MINCHO, initialFontSize=10.5)
     kinds = {doc.doc_type for doc in docs}
     c.setTitle(DOCUMENT_TITLES[kinds.pop()] if len(kinds) == 1 else "国民健康保険 証・通知")
     c.setAuthor(insurer.municipality)

@@ -47,6 +47,7 @@ from kokuho.core.pdf import (
     MINCHO,
     font_covers,
     fonts_register,
+    japanese_canvas,
     text_wrap,
     window_header_draw,
 )
@@ -439,7 +440,7 @@ def return_letters_pdf(
         _check(letter, texts)
         layouts.append(_layout(letter, municipality=municipality, contact_lines=len(contact_lines)))
     buffer = io.BytesIO()
-    c = Canvas(buffer, pagesize=A4, pageCompression=1)
+    c = japanese_canvas(buffer)
     c.setTitle(TITLE)
     c.setAuthor(municipality)
     c.setCreator("Kokuho")

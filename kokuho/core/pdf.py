@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from reportlab.lib import colors
@@ -90,6 +91,18 @@ class Report:
     author: str = "Kokuho"
 
 
+def japanese_canvas(buffer: Any, *, pagesize: tuple[float, float] = A4, **kwargs: Any) -> Canvas:
+    """A reportlab canvas whose initial font is IPAex, not Helvetica: reportlab names its
+    initial font in every page it starts, so a canvas left at Helvetica writes a PDF that
+    names a font it does not embed. Every PDF of the product starts here (or in
+    `report_pdf`, which hands this to platypus)."""
+    fonts_register()
+    for name, value in (("initialFontName", GOTHIC), ("pageCompression", 1), ("lang", "ja")):
+        if kwargs.get(name) is None:  # platypus passes its own None
+            kwargs[name] = value
+    return Canvas(buffer, pagesize=pagesize, **kwargs)
+
+
 def _styles() -> dict[str, ParagraphStyle]:
     base = ParagraphStyle(
         "body", fontName=GOTHIC, fontSize=9, leading=13, wordWrap="CJK", alignment=TA_LEFT
@@ -110,6 +123,9 @@ def _escape(text: str) -> str:
 def _grid(data: list[list[Flowable]], widths: Sequence[float] | None, header: bool) -> Table:
     table = Table(data, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
     style = [
+        # The cells are Paragraphs, but a table sets its cells' font anyway (Helvetica unless
+        # told): named in the file, it would be a font the PDF does not embed.
+        ("FONTNAME", (0, 0), (-1, -1), GOTHIC),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
@@ -174,7 +190,7 @@ def report_pdf(report: Report) -> bytes:
         title=report.title,
         author=report.author,
     )
-    doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    doc.build(story, onFirstPage=_footer, onLaterPages=_footer, canvasmaker=japanese_canvas)
     return buffer.getvalue()
 
 

@@ -35,6 +35,7 @@ from kokuho.core.pdf import (
     MINCHO,
     font_covers,
     fonts_register,
+    japanese_canvas,
     text_width,
     text_wrap,
     window_header_draw,
@@ -167,7 +168,7 @@ def _new_canvas(title: str, pagesize: tuple[float, float]) -> tuple[io.BytesIO, 
     fonts_register()
     buffer = io.BytesIO()
     # The initial font is IPAex too, so that no unembedded Helvetica is named in the file.
-    c = Canvas(buffer, pagesize=pagesize, pageCompression=1, initialFontName=GOTHIC, lang="ja")
+    c = japanese_canvas(buffer, pagesize=pagesize)
     c.setTitle(title)
     c.setAuthor(settings.KOKUHO_MUNICIPALITY_NAME)
     c.setCreator("Kokuho")

@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 
 from kokuho.benefits.notices import (
     BODY,
@@ -50,7 +48,7 @@ from kokuho.benefits.notices import (
     appeal_paragraphs,
 )
 from kokuho.core.mynumber import mask_my_numbers_in
-from kokuho.core.pdf import GOTHIC, MINCHO, font_covers, fonts_register, text_wrap
+from kokuho.core.pdf import GOTHIC, MINCHO, font_covers, fonts_register, japanese_canvas, text_wrap
 from kokuho.core.wareki import format_wareki
 
 __all__ = ["OUTCOME_LABELS", "BenefitNotice", "benefit_decision_notices_pdf"]
@@ -278,7 +276,7 @@ def _render(layouts: Sequence[_Layout], *, municipality: str, contact: str) -> b
     font, size, leading = CONTACT
     contact_lines = text_wrap(contact, font, size, WIDTH - 15 * mm)  # room for 「1/2」
     buffer = io.BytesIO()
-    c = Canvas(buffer, pagesize=A4, pageCompression=1)
+    c = japanese_canvas(buffer)
     c.setTitle("給付の決定通知書")
     c.setAuthor(municipality)
     c.setCreator("Kokuho")

@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 
 from kokuho.benefits.notices import (
     BODY,
@@ -48,6 +46,7 @@ from kokuho.core.pdf import (
     MINCHO,
     font_covers,
     fonts_register,
+    japanese_canvas,
     text_wrap,
     window_header_draw,
 )
@@ -268,7 +267,7 @@ def _render(
     fonts_register()
     contact_lines = text_wrap(contact, GOTHIC, 9, WIDTH - 15 * mm)  # room for 「1/2」
     buffer = io.BytesIO()
-    c = Canvas(buffer, pagesize=A4, pageCompression=1)
+    c = japanese_canvas(buffer)
     c.setTitle(title)
     c.setAuthor(municipality)
     c.setCreator("Kokuho")
