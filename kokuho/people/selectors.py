@@ -3,6 +3,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from django.db import connection
@@ -36,17 +37,41 @@ class SearchCriteria:
         return not (self.kana or self.birth_date or self.atena_no or self.insured_no)
 
 
-def _kana_prefix(key: str) -> Q:
+_BINARY_COLLATIONS = {"C", "POSIX", "C.UTF-8", "C.utf8"}
+
+
+@cache
+def _binary_order(alias: str) -> bool:
+    """Whether the database orders text by code point (SQLite's binary collation; PostgreSQL
+    under C or C.UTF-8, as ours are created): then a prefix is exactly a range. Asked once
+    per process and database."""
     if connection.vendor == "sqlite":
-        # SQLite's LIKE with ESCAPE cannot use the index; a range on the binary collation can.
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+        return cursor.fetchone()[0] in _BINARY_COLLATIONS
+
+
+def _kana_prefix(key: str) -> Q:
+    """A kana prefix as a range on the key: an index range that also yields the search's kana
+    order. A bare LIKE is no index condition under PostgreSQL's C.UTF-8 collation, and with
+    ORDER BY … LIMIT the planner walks the whole kana index filtering (a common family name
+    in a city of a million: ~360,000 rows, 0.5 s; the range: 15 ms). Under a linguistic
+    collation a range is not a prefix, so the LIKE is kept there (correct, slower)."""
+    if _binary_order(connection.alias):
         return Q(kana_key__gte=key, kana_key__lt=key + "\U0010ffff")
-    return Q(kana_key__startswith=key)  # PostgreSQL: varchar_pattern_ops index
+    return Q(kana_key__startswith=key)
 
 
 def person_search(*, criteria: SearchCriteria, limit: int = SEARCH_LIMIT) -> list[Person]:
     """Residents (current and former) matching every given criterion, kana order."""
     if criteria.is_empty:
         return []
+    return list(person_search_query(criteria)[:limit])
+
+
+def person_search_query(criteria: SearchCriteria) -> QuerySet[Person]:
+    """The search as a query (its plan is tested: each criterion an index condition)."""
     query = Person.objects.select_related("household")
     if criteria.kana:
         query = query.filter(_kana_prefix(kana_search_key(criteria.kana)))
@@ -64,7 +89,7 @@ def person_search(*, criteria: SearchCriteria, limit: int = SEARCH_LIMIT) -> lis
         query = query.filter(resident_until__isnull=True)
     elif criteria.status == "former":
         query = query.filter(resident_until__isnull=False)
-    return list(query.order_by("kana_key", "birth_date", "atena_no")[:limit])
+    return query.order_by("kana_key", "birth_date", "atena_no")
 
 
 def household_members(*, household: Household) -> QuerySet[Person]:

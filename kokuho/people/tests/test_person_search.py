@@ -1,8 +1,9 @@
 from datetime import date
 
 import pytest
+from django.db import connection
 
-from kokuho.people.selectors import SearchCriteria, person_search
+from kokuho.people.selectors import SearchCriteria, person_search, person_search_query
 from kokuho.testing import make_household, make_person
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +66,30 @@ def test_empty_criteria_find_nothing(residents):
 
 def test_results_are_capped(residents):
     assert len(person_search(criteria=SearchCriteria(kana="ヤ"), limit=1)) == 1
+
+
+def test_a_kana_prefix_finds_exactly_its_names_at_the_edges():
+    """The range's edges: the prefix itself and the names that begin with it are found; the
+    names just before and just after it in kana order are not."""
+    for kana in ("サト", "サトウ", "サトウ ア", "サトウア", "サトエ", "サテ"):
+        make_person(name=f"境 {kana}", kana=kana)
+    found = [p.name for p in person_search(criteria=SearchCriteria(kana="サトウ"))]
+    assert sorted(found) == sorted(["境 サトウ", "境 サトウ ア", "境 サトウア"])
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_on_postgresql_the_kana_prefix_is_an_index_range():
+    """Whatever the table's size, a kana search is an index range (Index Cond on kana_key),
+    never the whole kana index walked with a filter (issue 18)."""
+    make_person(kana="サトウ ハナコ")
+    query = person_search_query(SearchCriteria(kana="サトウ"))[:100]
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    conditions = [line for line in plan.splitlines() if "Index Cond" in line]
+    # A range on the ordered index (`>=`, `<`), not the pattern index's `~>=~` bounds nor a
+    # Filter over the whole index.
+    ranged = [c for c in conditions if "kana_key" in c and " >= " in c and " < " in c]
+    assert ranged and not any("~>=~" in c for c in ranged), plan
