@@ -18,7 +18,7 @@ from kokuho.people.models import Person
 LAYOUT = Layout(
     title="所得",
     columns=(
-        Column("record_id", "レコード番号", text(40), required=True),
+        Column("record_id", "レコード番号", text(40), required=True, screen=False),
         Column("atena_no", "宛名番号", digits(15), required=True),
         Column("income_year", "所得年", year, required=True),
         Column("total_income", "総所得金額等", non_negative_int, required=True),

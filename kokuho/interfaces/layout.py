@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kokuho.core.kana import KanaError, normalize_kana_name
+from kokuho.core.mynumber import mask_my_numbers_in
 from kokuho.core.wareki import WarekiError, parse_date
 from kokuho.interfaces.models import ImportErrorCode
 
@@ -93,6 +94,14 @@ class Column:
     parse: Parser
     required: Requirement = False
     default: Any = None
+    # Screened for a My Number typed into it (個人番号と思われる値): by default the free-text
+    # columns (`text`, `kana_name`); an identifier whose own format may be any 12 digits (a
+    # record id numbered YYYYMM + 6) says `screen=False`, another may say True.
+    screen: bool | None = None
+
+    @property
+    def screened(self) -> bool:
+        return getattr(self.parse, "free_text", False) if self.screen is None else self.screen
 
     def is_required(self, parsed: Mapping[str, Any]) -> bool:
         return self.required(parsed) if callable(self.required) else self.required
@@ -121,7 +130,12 @@ class Layout:
         return next(c.label for c in self.columns if c.name == self.id_column)
 
     def validate(self, raw: Mapping[str, str], *, line: int) -> "ReadRow":
-        """Parse every column of a raw row; the record, or every error found."""
+        """Parse every column of a raw row; the record, or every error found. A row with a
+        My Number in a screened column is set aside first, that value masked in what is
+        kept (and so in the row's hash): it is never stored as typed."""
+        screened = my_numbers_screened(self.columns, raw, line=line)
+        if screened is not None:
+            return screened
         parsed: dict[str, Any] = {}
         failed: set[str] = set()
         errors: list[FieldError] = []
@@ -160,6 +174,32 @@ class Layout:
         if errors:
             return ReadRow(line, dict(raw), None, errors)
         return ReadRow(line, dict(raw), parsed, [])
+
+
+def my_numbers_screened(
+    columns: Sequence[Column], raw: Mapping[str, str], *, line: int
+) -> "ReadRow | None":
+    """The row set aside with its My-Number-like values masked, or None when it has none."""
+    masked = dict(raw)
+    errors = []
+    for column in columns:
+        text = raw.get(column.name, "")
+        if not (text and column.screened):
+            continue
+        hidden = mask_my_numbers_in(unicodedata.normalize("NFKC", text))
+        if hidden != unicodedata.normalize("NFKC", text):
+            masked[column.name] = hidden
+            errors.append(
+                FieldError(
+                    line,
+                    column.name,
+                    hidden,
+                    f"{column.label}: 個人番号と思われる12桁の数字が含まれています。"
+                    "この項目には個人番号を入力できません（伏せて保留しました）",
+                    ImportErrorCode.MY_NUMBER_LIKE,
+                )
+            )
+    return ReadRow(line, masked, None, errors) if errors else None
 
 
 @dataclass(frozen=True)
@@ -290,7 +330,8 @@ def layout_rows(source: SourceFile, layout: Layout) -> Iterator[ReadRow]:
                 f"列の数が見出しと合いません（見出し {width} 列、この行 {len(cells)} 列）",
                 ImportErrorCode.ROW_SHAPE,
             )
-            yield ReadRow(line, raw, None, [error])
+            # No column can be trusted either to be free text or not: every cell is masked.
+            yield ReadRow(line, {k: mask_my_numbers_in(v) for k, v in raw.items()}, None, [error])
             continue
         yield layout.validate(raw, line=line)
 
@@ -319,6 +360,7 @@ def text(max_length: int) -> Parser:
             )
         return value
 
+    parse.free_text = True  # type: ignore[attr-defined]
     return parse
 
 
@@ -406,4 +448,5 @@ def kana_name(max_length: int) -> Parser:
             )
         return kana
 
+    parse.free_text = True  # type: ignore[attr-defined]
     return parse

@@ -37,6 +37,7 @@ class ImportErrorCode(models.TextChoices):
     OTHER_INSURER = "other_insurer", "他保険者の番号"
     CONFLICT = "conflict", "レコードIDの競合"
     REJECTED = "rejected", "登録内容と矛盾"
+    MY_NUMBER_LIKE = "my_number_like", "個人番号と思われる値"
 
 
 class ImportFile(models.Model):

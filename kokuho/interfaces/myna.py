@@ -85,7 +85,7 @@ LAYOUT = Layout(
     title="マイナ保険証の利用登録状況",
     id_column="record_id",
     columns=(
-        Column("record_id", "レコード番号", text(40), required=True),
+        Column("record_id", "レコード番号", text(40), required=True, screen=False),
         Column("insurer_no", "保険者番号", _insurer_number, required=True),
         Column("symbol", "記号", identifier(20), required=True),
         Column("number", "番号", identifier(20), required=True),

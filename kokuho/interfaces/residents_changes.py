@@ -93,7 +93,7 @@ def _checks(record: Mapping[str, Any]) -> Iterator[tuple[str, str, ImportErrorCo
 LAYOUT = Layout(
     title="住基異動",
     columns=(
-        Column("record_id", "異動連番", text(40), required=True),
+        Column("record_id", "異動連番", text(40), required=True, screen=False),
         Column("change_code", "異動事由", _change_code, required=True),
         Column("change_date", "異動日", date_value, required=True),
         Column("report_date", "届出日", date_value),
