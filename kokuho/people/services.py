@@ -92,3 +92,19 @@ def household_view(
             extra={"screen": screen, "members_shown": [m.atena_no for m in members]},
         )
     return HouseholdRecord(household=household, members=members)
+
+
+def persons_shown_record(
+    *, atena_nos: list[str], actor: Any, purpose: Purpose, screen: str
+) -> None:
+    """A list screen showed these residents (names, 宛名番号): one access event, none for an
+    empty page."""
+    if not atena_nos:
+        return
+    audit_event_record(
+        event_type=EventType.PERSON_VIEWED,
+        actor=actor,
+        subject_type=SubjectType.SYSTEM,
+        purpose=purpose,
+        extra={"screen": screen, "persons_shown": atena_nos},
+    )

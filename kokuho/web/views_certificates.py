@@ -54,7 +54,7 @@ from kokuho.certificates.services import (
 )
 from kokuho.core.purposes import Purpose
 from kokuho.core.wareki import WarekiError, format_wareki, parse_date
-from kokuho.people.services import person_view
+from kokuho.people.services import person_view, persons_shown_record
 from kokuho.web.queue import queue_list, queue_page_rows
 from kokuho.workqueue.models import Queue
 from kokuho.workqueue.queues import QUEUES
@@ -311,17 +311,12 @@ def documents_returns(request: HttpRequest) -> HttpResponse:
     queue = queue_list(request, QUEUES[Queue.DOCUMENT_RETURNS])
     page = Paginator(queue.rows, RETURNS_PAGE).get_page(request.GET.get("page"))
     rows = queue_page_rows(queue, list(page.object_list))
-    if rows:  # the list names residents: who was shown is recorded, as on every such list
-        audit_event_record(
-            event_type=EventType.PERSON_VIEWED,
-            actor=request.user,
-            subject_type=SubjectType.SYSTEM,
-            purpose=Purpose.NHI_ELIGIBILITY,
-            extra={
-                "screen": "documents_returns",
-                "persons_shown": [d.person.atena_no for d in rows],
-            },
-        )
+    persons_shown_record(
+        atena_nos=[d.person.atena_no for d in rows],
+        actor=request.user,
+        purpose=Purpose.NHI_ELIGIBILITY,
+        screen="documents_returns",
+    )
     letters_due = return_letters_due_count()
     context = {
         "rows": rows,

@@ -32,6 +32,7 @@ from kokuho.national.workitems import (
     national_work_item_resolve,
     national_work_items_open,
 )
+from kokuho.people.services import persons_shown_record
 from kokuho.web.queue import queue_list, queue_page_rows
 from kokuho.workqueue.models import Queue
 from kokuho.workqueue.queues import QUEUES
@@ -83,15 +84,12 @@ def national_work_items(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(queue.rows, PAGE).get_page(request.GET.get("page"))
     items = queue_page_rows(queue, list(page.object_list))
-    shown = [item.person.atena_no for item in items if item.person_id]
-    if shown:
-        audit_event_record(
-            event_type=EventType.PERSON_VIEWED,
-            actor=request.user,
-            subject_type=SubjectType.SYSTEM,
-            purpose=Purpose.NHI_ELIGIBILITY,
-            extra={"screen": "national_work_items", "persons_shown": shown},
-        )
+    persons_shown_record(
+        atena_nos=[item.person.atena_no for item in items if item.person_id],
+        actor=request.user,
+        purpose=Purpose.NHI_ELIGIBILITY,
+        screen="national_work_items",
+    )
     context = {
         "page": page,
         "items": items,
