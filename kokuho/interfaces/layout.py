@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ _BOM = b"\xef\xbb\xbf"
 # What Python's cp932 codec makes of single bytes no Shift_JIS file contains (0x80, 0xA0,
 # 0xFD–0xFF): binary data or UTF-16 would otherwise "decode" as CP932 without an error.
 _NOT_CP932 = frozenset("\x80\uf8f0\uf8f1\uf8f2\uf8f3")
+# Control characters no CSV text holds (tab, CR and LF are the file's own).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ImportRejected(Exception):
@@ -234,6 +237,13 @@ def row_hash(raw: Mapping[str, str], names: Sequence[str]) -> str:
 
 
 def _decode(data: bytes, file_name: str) -> tuple[str, str]:
+    if data and data.count(b"\x00") * 3 >= len(data):
+        # Every other byte NUL: Excel's "Unicode text" (UTF-16), with or without its BOM.
+        raise ImportRejected(
+            file_name,
+            "文字コードを判別できません（UTF-16 で保存されたファイルの可能性があります:"
+            " UTF-8 か Shift_JIS で保存し直してください）",
+        )
     if data.startswith(_BOM):
         try:
             return data[len(_BOM) :].decode("utf-8"), UTF8_BOM
@@ -253,11 +263,59 @@ def _decode(data: bytes, file_name: str) -> tuple[str, str]:
             f"文字コードを判別できません（UTF-8 でも CP932 でもありません。"
             f"{error.start + 1} バイト目）",
         ) from None
-    if any(ch in _NOT_CP932 for ch in text) or "\x00" in text:
+    if any(ch in _NOT_CP932 for ch in text):
         raise ImportRejected(
             file_name, "文字コードを判別できません（UTF-8 でも CP932 でもありません）"
         )
     return text, CP932
+
+
+def _position(text: str, index: int) -> str:
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return f"{line} 行目 {column} 文字目"
+
+
+def _refuse_control_characters(text: str, name: str) -> None:
+    """A NUL or another control character: named, with where it is; the file is refused."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return
+    char = found.group(0)
+    label = "NUL" if char == "\x00" else f"U+{ord(char):04X}"
+    raise ImportRejected(
+        name, f"制御文字（{label}）が含まれています（{_position(text, found.start())}）"
+    )
+
+
+def _refuse_cut_short(text: str, name: str) -> None:
+    """A file whose last line has no line end was cut short (a transfer stopped, a disk
+    filled): what it holds is not the file that was sent, so none of it is applied."""
+    if text and not text.endswith(("\n", "\r")):
+        last = text.count("\n") + 1
+        raise ImportRejected(
+            name,
+            f"ファイルの末尾が改行で終わっていません（{last} 行目で途切れています）。"
+            "途中で切れたファイルの可能性があるため、取り込みません。送信元に確認してください",
+        )
+
+
+def _csv_error(error: csv.Error, line: int) -> str:
+    """Python's csv messages, in Japanese."""
+    message = str(error)
+    if "field larger than field limit" in message:
+        limit = csv.field_size_limit()
+        return f"CSV として読めません（{line} 行目: 1 つの項目が {limit:,} 文字を超えています）"
+    if "unexpected end of data" in message or "EOF" in message:
+        # An open quote runs to the end of the file: everything after it is one field.
+        return f'CSV として読めません（{line} 行目: 引用符（"）が閉じられていません）'
+    if "new-line character seen in unquoted field" in message:
+        return f"CSV として読めません（{line} 行目: 引用符の外に改行があります）"
+    if "expected after" in message:
+        return (
+            f'CSV として読めません（{line} 行目: 引用符（"）で囲んだ項目の後に区切りがありません）'
+        )
+    return f"CSV として読めません（{line} 行目: 書式が正しくありません）"
 
 
 def _header(cells: list[str]) -> tuple[str, ...]:
@@ -273,7 +331,9 @@ def source_read(path: Path, layout: Layout) -> SourceFile:
         raise ImportRejected(name, f"ファイルを読めません（{error.strerror or error}）") from None
     digest = hashlib.sha256(data).hexdigest()
     text, encoding = _decode(data, name)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    _refuse_control_characters(text, name)
+    _refuse_cut_short(text, name)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     lines: list[tuple[int, list[str]]] = []
     header: tuple[str, ...] | None = None
     header_line = 0
@@ -290,9 +350,7 @@ def source_read(path: Path, layout: Layout) -> SourceFile:
             else:
                 lines.append((start, [c.strip() for c in cells]))
     except csv.Error as error:
-        raise ImportRejected(
-            name, f"CSV として読めません（{reader.line_num} 行目: {error}）"
-        ) from None
+        raise ImportRejected(name, _csv_error(error, reader.line_num)) from None
     if header is None:
         raise ImportRejected(name, "見出し行がありません（空のファイルです）")
     known = set(layout.names)

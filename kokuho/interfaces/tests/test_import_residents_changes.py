@@ -398,3 +398,14 @@ def test_history_keeps_the_registry_code_of_official_changes(tmp_path):
         .values_list("change_code", flat=True)
     )
     assert codes == ["A03", "B03"]
+
+
+def test_a_file_cut_short_applies_nothing(tmp_path):
+    rows = [change(f"9{n}", "A01", "2026-04-01", f"87000000{n}", f"97000000{n}") for n in range(3)]
+    path = write_csv(tmp_path / "cut.csv", rows)
+    path.write_bytes(path.read_bytes()[:-10])
+    before = Person.objects.count()
+    with pytest.raises(ImportRejected) as refused:
+        import_residents_changes(path=path, actor=None, progress=False)
+    assert "途中で切れたファイルの可能性" in str(refused.value)
+    assert Person.objects.count() == before

@@ -121,3 +121,43 @@ def test_half_width_kana_and_full_width_digits_are_normalised(tmp_path):
     assert record["name_kana"] == "ヤマダ\u3000タロウ"
     assert record["change_code"] == "A01" and record["atena_no"] == "123"
     assert str(record["change_date"]) == "2026-04-01" and str(record["birth_date"]) == "1980-01-02"
+
+
+def _refusal(tmp_path, data: bytes) -> str:
+    path = tmp_path / "residents-changes.csv"
+    path.write_bytes(data)
+    with pytest.raises(ImportRejected) as error:
+        _read(path)
+    return str(error.value)
+
+
+def test_a_nul_or_control_character_is_named_with_its_line_and_column(tmp_path):
+    good = csv_text([change("1", "A01", "2026-04-01", "1", "1")], CHANGES_HEADER)
+    head, body = good.split("\r\n", 1)
+    nul = f"{head}\r\n1,A\x0001{body[4:]}".encode()
+    assert "制御文字（NUL）が含まれています（2 行目 4 文字目）" in _refusal(tmp_path, nul)
+    escape = good.replace("試験 太郎", "試験\x1b太郎").encode("cp932")
+    assert "制御文字（U+001B）" in _refusal(tmp_path, escape)
+
+
+def test_a_utf16_file_without_bom_is_named_as_such(tmp_path):
+    data = csv_text([change("1", "A01", "2026-04-01", "1", "1")], CHANGES_HEADER)
+    for encoding in ("utf-16-le", "utf-16"):
+        message = _refusal(tmp_path, data.encode(encoding))
+        assert "UTF-16 で保存されたファイルの可能性があります" in message
+
+
+def test_a_file_cut_short_is_refused_whole(tmp_path):
+    rows = [change(str(n), "A01", "2026-04-01", str(n), str(n)) for n in range(1, 4)]
+    data = csv_text(rows, CHANGES_HEADER).encode()
+    message = _refusal(tmp_path, data[: len(data) - 25])  # the last line cut in the middle
+    assert "末尾が改行で終わっていません（4 行目で途切れています）" in message
+
+
+def test_a_too_long_field_and_an_open_quote_are_said_in_japanese(tmp_path):
+    head = ",".join(CHANGES_HEADER)
+    huge = f'{head}\r\n1,A01,"{"あ" * 200_000}"\r\n'.encode()
+    assert "1 つの項目が 131,072 文字を超えています" in _refusal(tmp_path, huge)
+    unclosed = f'{head}\r\n1,A01,"2026-04-01,1,1\r\n'.encode()
+    message = _refusal(tmp_path, unclosed)
+    assert "引用符" in message and "Error" not in message and "field" not in message
