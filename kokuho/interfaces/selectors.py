@@ -16,3 +16,10 @@ def quarantined_rows_open(*, kind: ImportKind | None = None) -> QuerySet[Quarant
 def import_files_recent(*, limit: int = 50) -> QuerySet[ImportFile]:
     """取込ファイルの一覧, newest first."""
     return ImportFile.objects.order_by("-started_at")[:limit]
+
+
+def quarantined_rows_of(*, import_file_id: int, limit: int) -> list[QuarantinedRow]:
+    """The first held rows of one import, in file order (the CLI shows them)."""
+    return list(
+        QuarantinedRow.objects.filter(file_id=import_file_id).order_by("line", "pk")[:limit]
+    )

@@ -46,3 +46,22 @@ def test_income_takes_a_report_date_in_wareki(tmp_path):
     )
     assert "反映          1 件" in out.getvalue()
     assert Income.objects.get().total_income == 1
+
+
+def test_it_prints_the_first_held_lines_with_field_and_reason(tmp_path):
+    from kokuho.demo.numbers import demo_my_number
+
+    number = demo_my_number(4242)
+    rows = [
+        change("1", "A01", "2026-04-01", "11", "51"),
+        change("2", "A01", "2026-13-01", "12", "52"),  # no such month
+        change("3", "A01", "2026-04-01", "13", "53", address=f"本町{number}"),
+    ]
+    out = io.StringIO()
+    path = write_csv(tmp_path / "residents-changes.csv", rows)
+    call_command("import", "residents-changes", str(path), "--no-progress", stdout=out)
+    text = out.getvalue()
+    assert "保留した行（先頭 2 件。すべては画面「取込の保留行」）" in text
+    assert "3 行目 change_date: 異動日" in text
+    assert "4 行目 address: 住所: 個人番号と思われる12桁の数字" in text
+    assert number not in text and f"**** **** {number[-4:]}" in text

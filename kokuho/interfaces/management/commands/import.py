@@ -12,13 +12,17 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kokuho.core.wareki import WarekiError, parse_date
+from kokuho.interfaces.selectors import quarantined_rows_of
 from kokuho.interfaces.services import (
     ImportRejected,
+    ImportSummary,
     import_claims,
     import_income,
     import_myna_status,
     import_residents_changes,
 )
+
+SHOWN_HELD = 20  # held lines printed after the counts
 
 
 class Command(BaseCommand):
@@ -79,3 +83,16 @@ class Command(BaseCommand):
             self.stderr.write(f"取込できません: {rejected}")
             sys.exit(1)
         self.stdout.write(summary.format())
+        self._held(summary)
+
+    def _held(self, summary: ImportSummary) -> None:
+        """The first held lines, so that the operator sees what to fix without the screen
+        (values as kept: a My-Number-like value is already masked)."""
+        if not summary.quarantined_total:
+            return
+        rows = quarantined_rows_of(import_file_id=summary.import_file_id, limit=SHOWN_HELD)
+        self.stdout.write(f"  保留した行（先頭 {len(rows)} 件。すべては画面「取込の保留行」）:")
+        for row in rows:
+            where = f"{row.line} 行目" + (f" {row.field}" if row.field else "")
+            value = f"（値: {row.value[:40]}）" if row.value else ""
+            self.stdout.write(f"    {where}: {row.reason}{value}")
