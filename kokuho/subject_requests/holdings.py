@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -420,17 +420,36 @@ def _staff_roles(user_ids: set[int]) -> dict[int, tuple[str, str]]:
     return result
 
 
+def _lists_that_showed(atena_no: str, household_nos: list[str]) -> Q:
+    """List screens record what they showed as one system event (`persons_shown`,
+    `households_shown`): those that showed the person or one of their households. A JSON
+    containment on PostgreSQL (GIN-indexed, audit migration 0021); SQLite has no JSON
+    containment, so there the quoted value is looked for in the list's text."""
+    listed = Q(subject_type=SubjectType.SYSTEM)
+    if connection.vendor == "postgresql":
+        shown = Q(extra__persons_shown__contains=[atena_no])
+        for number in household_nos:
+            shown |= Q(extra__households_shown__contains=[number])
+    else:
+        shown = Q(extra__persons_shown__icontains=f'"{atena_no}"')
+        for number in household_nos:
+            shown |= Q(extra__households_shown__icontains=f'"{number}"')
+    return listed & shown
+
+
 def access_record(*, person: Person, households: list[Household]) -> list[AccessEntry]:
     """Who looked at or changed the person's data, when and why, oldest first.
 
     Household screens record the members they showed (`members_shown`); only those that
-    showed this person count. The access record's own production is included once it has
-    happened (the next disclosure shows this one)."""
+    showed this person count. List screens (連携の作業項目, 返還未済の証, 高額療養費の一覧 …)
+    count when they showed the person or one of their households. The access record's own
+    production is included once it has happened (the next disclosure shows this one)."""
     numbers = [h.household_no for h in households]
     events = list(
         AuditEvent.objects.filter(
             Q(subject_type=SubjectType.PERSON, subject_id=person.atena_no)
             | Q(subject_type=SubjectType.HOUSEHOLD, subject_id__in=numbers)
+            | _lists_that_showed(person.atena_no, numbers)
         ).order_by("seq")
     )
     events = [
