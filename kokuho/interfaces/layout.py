@@ -189,8 +189,9 @@ def my_numbers_screened(
         text = raw.get(column.name, "")
         if not (text and column.screened):
             continue
-        hidden = mask_my_numbers_in(unicodedata.normalize("NFKC", text))
-        if hidden != unicodedata.normalize("NFKC", text):
+        normalized = unicodedata.normalize("NFKC", text)  # full-width digits typed by hand
+        hidden = mask_my_numbers_in(normalized)
+        if hidden != normalized:
             masked[column.name] = hidden
             errors.append(
                 FieldError(

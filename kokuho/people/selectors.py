@@ -6,7 +6,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import connections
 from django.db.models import Case, F, Q, QuerySet, Value, When
 
 from kokuho.core.kana import kana_search_key
@@ -45,9 +45,10 @@ def _binary_order(alias: str) -> bool:
     """Whether the database orders text by code point (SQLite's binary collation; PostgreSQL
     under C or C.UTF-8, as ours are created): then a prefix is exactly a range. Asked once
     per process and database."""
-    if connection.vendor == "sqlite":
+    database = connections[alias]
+    if database.vendor == "sqlite":
         return True
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute("SELECT datcollate FROM pg_database WHERE datname = current_database()")
         return cursor.fetchone()[0] in _BINARY_COLLATIONS
 
@@ -58,7 +59,7 @@ def _kana_prefix(key: str) -> Q:
     ORDER BY … LIMIT the planner walks the whole kana index filtering (a common family name
     in a city of a million: ~360,000 rows, 0.5 s; the range: 15 ms). Under a linguistic
     collation a range is not a prefix, so the LIKE is kept there (correct, slower)."""
-    if _binary_order(connection.alias):
+    if _binary_order(Person.objects.db):
         return Q(kana_key__gte=key, kana_key__lt=key + "\U0010ffff")
     return Q(kana_key__startswith=key)
 

@@ -161,7 +161,7 @@ def queue_page_rows(queue: QueueList, rows: list[Any]) -> list[Any]:
     return rows
 
 
-def clerk_of(spec: QueueSpec, value: str) -> User | None:
-    if not value:
-        return None
-    return queue_clerks(spec).filter(pk=int(value)).first()
+def clerk_of(value: str) -> User | None:
+    """The clerk the form chose (one of `clerk_choices`); whether they work the queue is the
+    service's rule, checked there."""
+    return User.objects.filter(pk=int(value)).first() if value else None

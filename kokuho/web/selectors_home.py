@@ -70,17 +70,20 @@ class _Spec:
 # --- counts (one query each) ------------------------------------------------------------
 
 
+def _queue_total(queue: Queue) -> Callable[[dt.date], int]:
+    """A work queue's open items, counted as the queue itself defines them."""
+
+    def count(today: dt.date) -> int:
+        return QUEUES[queue].items().order_by().count()
+
+    return count
+
+
 def _start_of(day: dt.date) -> dt.datetime:
     """Local midnight of `day` (a range on an indexed column, not a `__date` cast)."""
     from django.utils import timezone
 
     return timezone.make_aware(dt.datetime.combine(day, dt.time()))
-
-
-def _quarantine_open(today: dt.date) -> int:
-    from kokuho.interfaces.selectors import quarantined_rows_open
-
-    return quarantined_rows_open().count()
 
 
 def _imports_unfinished(today: dt.date) -> int:
@@ -96,13 +99,6 @@ def _imports_unfinished(today: dt.date) -> int:
     ).count()
 
 
-def _national_items_open(today: dt.date) -> int:
-    from kokuho.national.continuity import CONTINUITY_KINDS
-    from kokuho.national.workitems import national_work_items_open
-
-    return national_work_items_open().exclude(kind__in=CONTINUITY_KINDS).order_by().count()
-
-
 def _continuity_open(today: dt.date) -> int:
     from kokuho.national.continuity import continuity_items
 
@@ -113,18 +109,6 @@ def _national_alerts(today: dt.date) -> int:
     from kokuho.national.selectors import national_alerts
 
     return len(national_alerts())
-
-
-def _returns_outstanding(today: dt.date) -> int:
-    from kokuho.certificates.selectors import returns_outstanding
-
-    return returns_outstanding().order_by().count()
-
-
-def _applications_in_review(today: dt.date) -> int:
-    from kokuho.benefits.lifecycle.models import ApplicationStatus, BenefitApplication
-
-    return BenefitApplication.objects.filter(status=ApplicationStatus.RECEIVED).count()
 
 
 def _applications_today(today: dt.date) -> int:
@@ -147,12 +131,6 @@ def _kogaku_applications_undecided(today: dt.date) -> int:
         household_id=OuterRef("household_id"), month=OuterRef("month")
     )
     return KogakuApplication.objects.filter(~Exists(decided)).count()
-
-
-def _claims_unmatched(today: dt.date) -> int:
-    from kokuho.benefits.claims_match import claims_unmatched_open
-
-    return claims_unmatched_open().order_by().count()
 
 
 def _carry_candidates(today: dt.date) -> int:
@@ -222,7 +200,7 @@ SECTIONS: tuple[_Spec, ...] = (
         Perm.ELIGIBILITY_VIEW,
         Perm.ELIGIBILITY_VIEW,
         "documents_returns",
-        _returns_outstanding,
+        _queue_total(Queue.DOCUMENT_RETURNS),
         queue=Queue.DOCUMENT_RETURNS,
     ),
     # 資格担当
@@ -240,7 +218,7 @@ SECTIONS: tuple[_Spec, ...] = (
         Perm.ELIGIBILITY_CHANGE,
         Perm.ELIGIBILITY_CHANGE,
         "quarantine_list",
-        _quarantine_open,
+        _queue_total(Queue.QUARANTINE),
         queue=Queue.QUARANTINE,
     ),
     _Spec(
@@ -249,7 +227,7 @@ SECTIONS: tuple[_Spec, ...] = (
         Perm.ELIGIBILITY_CHANGE,
         Perm.ELIGIBILITY_CHANGE,
         "national_work_items",
-        _national_items_open,
+        _queue_total(Queue.NATIONAL_ITEMS),
         queue=Queue.NATIONAL_ITEMS,
     ),
     _Spec(
@@ -276,7 +254,7 @@ SECTIONS: tuple[_Spec, ...] = (
         Perm.BENEFITS_DECIDE,
         Perm.BENEFITS_VIEW,
         "benefit_applications",
-        _applications_in_review,
+        _queue_total(Queue.APPLICATIONS),
         queue=Queue.APPLICATIONS,
     ),
     _Spec(
@@ -301,7 +279,7 @@ SECTIONS: tuple[_Spec, ...] = (
         Perm.BENEFITS_DECIDE,
         Perm.BENEFITS_VIEW,
         "claims_unmatched",
-        _claims_unmatched,
+        _queue_total(Queue.CLAIMS_UNMATCHED),
         queue=Queue.CLAIMS_UNMATCHED,
     ),
     _Spec(
@@ -383,11 +361,11 @@ SECTIONS: tuple[_Spec, ...] = (
 
 # 課の状況 for the 所属長: the queues by count, no links (the lists name residents).
 SUMMARY: tuple[tuple[str, str, Callable[[dt.date], int]], ...] = (
-    ("quarantine", "取込の保留行", _quarantine_open),
-    ("national_items", "連携の作業項目", _national_items_open),
-    ("applications", "審査中の給付の申請", _applications_in_review),
+    ("quarantine", "取込の保留行", _queue_total(Queue.QUARANTINE)),
+    ("national_items", "連携の作業項目", _queue_total(Queue.NATIONAL_ITEMS)),
+    ("applications", "審査中の給付の申請", _queue_total(Queue.APPLICATIONS)),
     ("reductions", "審査中の一部負担金の減免", _reductions_in_review),
-    ("claims_unmatched", "未照合レセプト", _claims_unmatched),
+    ("claims_unmatched", "未照合レセプト", _queue_total(Queue.CLAIMS_UNMATCHED)),
     ("payments_held", "保留・振込不能の支払", _payments(_HELD, _RETURNED)),
 )
 

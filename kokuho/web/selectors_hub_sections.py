@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -20,10 +21,10 @@ ACCESS_LIMIT = 20
 
 
 @dataclass(frozen=True)
-class Section[Row]:
+class Section:
     """Rows of one section, newest first: the newest `LIMIT` and how many there are."""
 
-    rows: list[Row] = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)
     count: int = 0
 
     @property
@@ -31,7 +32,7 @@ class Section[Row]:
         return self.count > len(self.rows)
 
 
-def _section[Row](query: QuerySet, limit: int = LIMIT) -> Section:
+def _section(query: QuerySet, limit: int = LIMIT) -> Section:
     return Section(rows=list(query[:limit]), count=query.order_by().count())
 
 

@@ -52,7 +52,7 @@ def _change(request: HttpRequest, spec: QueueSpec) -> HttpResponse:
         return redirect(back)
     ids = tuple(int(v) for v in request.POST.getlist(spec.select) if v.isdigit())
     change = Change(form.cleaned_data["change"])
-    assignee = clerk_of(spec, form.cleaned_data["clerk"])
+    assignee = clerk_of(form.cleaned_data["clerk"])
     try:
         count = work_change(
             spec=spec,
