@@ -237,6 +237,10 @@ def row_hash(raw: Mapping[str, str], names: Sequence[str]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
 def _decode(data: bytes, file_name: str) -> tuple[str, str]:
     if data and data.count(b"\x00") * 3 >= len(data):
         # Every other byte NUL: Excel's "Unicode text" (UTF-16), with or without its BOM.
@@ -249,25 +253,57 @@ def _decode(data: bytes, file_name: str) -> tuple[str, str]:
         try:
             return data[len(_BOM) :].decode("utf-8"), UTF8_BOM
         except UnicodeDecodeError as error:
+            where = error.start + len(_BOM)
             raise ImportRejected(
-                file_name, f"BOM 付き UTF-8 として読めません（{error.start + 3} バイト目）"
+                file_name,
+                f"BOM 付き UTF-8 として読めません（{_line_of(data, where)} 行目、"
+                f"{where + 1} バイト目）",
             ) from None
     try:
         return data.decode("utf-8"), UTF8
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as error:
+        failed = error
+    if failed.end == len(data) and failed.reason == "unexpected end of data":
+        # The last character is cut in the middle of its bytes: the file was cut short.
+        raise ImportRejected(
+            file_name,
+            f"ファイルの末尾が途中で切れています（{_line_of(data, failed.start)} 行目の最後の"
+            "文字が欠けています）。途中で切れたファイルの可能性があるため、取り込みません。"
+            "送信元に確認してください",
+        )
+    non_ascii = next((i for i, byte in enumerate(data[: failed.start]) if byte >= 0x80), None)
+    if non_ascii is not None and data.rfind(b"\n", 0, failed.start) > non_ascii:
+        # Whole lines with Japanese before the failure read as UTF-8: one file in two
+        # encodings (e.g. CP932 lines pasted under UTF-8 ones). Decoding all of it as CP932
+        # would turn the UTF-8 lines into other characters without an error.
+        raise ImportRejected(
+            file_name,
+            f"文字コードが混在しています（{_line_of(data, non_ascii)} 行目は UTF-8、"
+            f"{_line_of(data, failed.start)} 行目は UTF-8 として読めません）。"
+            "1 つの文字コードで保存し直してください",
+        )
     try:
         text = data.decode("cp932")
     except UnicodeDecodeError as error:
+        if error.end == len(data) and "incomplete" in error.reason:
+            raise ImportRejected(
+                file_name,
+                f"ファイルの末尾が途中で切れています（{_line_of(data, error.start)} 行目の最後の"
+                "文字が欠けています）。途中で切れたファイルの可能性があるため、取り込みません。"
+                "送信元に確認してください",
+            ) from None
         raise ImportRejected(
             file_name,
             f"文字コードを判別できません（UTF-8 でも CP932 でもありません。"
-            f"{error.start + 1} バイト目）",
+            f"{_line_of(data, error.start)} 行目、{error.start + 1} バイト目）",
         ) from None
-    if any(ch in _NOT_CP932 for ch in text):
-        raise ImportRejected(
-            file_name, "文字コードを判別できません（UTF-8 でも CP932 でもありません）"
-        )
+    for index, ch in enumerate(text):
+        if ch in _NOT_CP932:
+            line = text.count("\n", 0, index) + 1
+            raise ImportRejected(
+                file_name,
+                f"文字コードを判別できません（UTF-8 でも CP932 でもありません。{line} 行目）",
+            )
     return text, CP932
 
 
@@ -320,7 +356,10 @@ def _csv_error(error: csv.Error, line: int) -> str:
 
 
 def _header(cells: list[str]) -> tuple[str, ...]:
-    return tuple(unicodedata.normalize("NFKC", c).strip().lower() for c in cells)
+    # U+FEFF is invisible: a second BOM (a file saved twice with one) would hide a name.
+    return tuple(
+        unicodedata.normalize("NFKC", c).replace("\ufeff", "").strip().lower() for c in cells
+    )
 
 
 def source_read(path: Path, layout: Layout) -> SourceFile:
@@ -474,13 +513,28 @@ def date_value(value: str) -> dt.date:
         raise FieldInvalid(str(error), ImportErrorCode.INVALID_DATE) from None
 
 
-def non_negative_int(value: str) -> int:
-    normalized = nfkc(value)
-    if not (normalized.isascii() and normalized.isdigit()):
-        raise FieldInvalid(
-            f"0 以上の整数で入力してください: '{value}'", ImportErrorCode.INVALID_NUMBER
-        )
-    return int(normalized)
+def integer_upto(max_digits: int) -> Parser:
+    """An integer ≥ 0 of at most `max_digits` digits (leading zeros do not count): a value
+    the database column cannot hold is the row's mistake, not a failure of the import."""
+
+    def parse(value: str) -> int:
+        normalized = nfkc(value)
+        if not (normalized.isascii() and normalized.isdigit()):
+            raise FieldInvalid(
+                f"0 以上の整数で入力してください: '{value}'", ImportErrorCode.INVALID_NUMBER
+            )
+        if len(normalized.lstrip("0")) > max_digits:
+            raise FieldInvalid(
+                f"{max_digits} 桁以内で入力してください（{len(normalized)} 桁）",
+                ImportErrorCode.TOO_LONG,
+            )
+        return int(normalized)
+
+    return parse
+
+
+# Amounts in yen and counts: 12 digits (under 1 兆) fit every BIGINT column they go to.
+non_negative_int = integer_upto(12)
 
 
 def year(value: str) -> int:

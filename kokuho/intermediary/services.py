@@ -29,6 +29,7 @@ from kokuho.identity.services import vault_integrated_numbers
 from kokuho.intermediary.allow_list import allow_list
 from kokuho.intermediary.models import InfoQuery, QueryFile, QueryStatus, ResultFile
 from kokuho.intermediary.wire import REQUEST, RESULT, wire_layout
+from kokuho.national.inbound import RecordTextError, my_numbers_refuse, record_text
 from kokuho.national.layouts import LayoutError, line_read, line_write
 from kokuho.payments.public_accounts import PublicAccountFileError, public_accounts_apply
 from kokuho.people.models import Person
@@ -238,12 +239,13 @@ def _items(text: str | None, line_no: int) -> dict[str, str]:
 
 def _read(path: Path) -> tuple[dict[str, Any], list[tuple[int, dict[str, Any]]]]:
     desc = wire_layout(RESULT)
+    assert (desc.encoding, desc.line_ending) == ("cp932", "\r\n"), "record_text reads these"
     try:
-        text = path.read_bytes().decode(desc.encoding)
-    except UnicodeDecodeError:
-        raise InfoQueryError("CP932 として読めません") from None
-    if not text.endswith(desc.line_ending):
-        raise InfoQueryError("ファイルが途中で切れています（最終行に改行がありません）")
+        # Empty, UTF-8/UTF-16, not CP932, a control character, a line end other than CRLF,
+        # a last line without one (cut short): each named with its line.
+        text = record_text(path.read_bytes())
+    except RecordTextError as error:
+        raise InfoQueryError(str(error)) from None
     lines = text[: -len(desc.line_ending)].split(desc.line_ending)
     if len(lines) < 2 or not lines[-1].startswith("9,"):
         raise InfoQueryError("ファイルが途中で切れています（エンドレコードがありません）")
@@ -251,6 +253,9 @@ def _read(path: Path) -> tuple[dict[str, Any], list[tuple[int, dict[str, Any]]]]
         control = line_read(desc, "control", lines[0], 1)
         end = line_read(desc, "end", lines[-1], len(lines))
         data = [(n, line_read(desc, "data", line, n)) for n, line in enumerate(lines[1:-1], 2)]
+        for n, values in data:
+            # The 結果の項目 are screened item by item in `_items`; the other free texts here.
+            my_numbers_refuse(desc, "data", {**values, "items": None}, n)
     except LayoutError as error:
         raise InfoQueryError(str(error)) from None
     if (control["layout"], control["version"]) != (desc.layout, desc.version):

@@ -10,13 +10,20 @@ A repeat (same SHA-256) is refused by the caller, which knows where its files ar
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
-from kokuho.national.layouts import LayoutError, descriptor, line_read
+from kokuho.core.mynumber import mask_my_numbers_in
+from kokuho.national.layouts import Descriptor, LayoutError, descriptor, line_read
+
+# Control characters no record holds (CR and LF are the line ends, checked on their own).
+_CONTROL = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
+_BARE_LINE_END = re.compile(r"\r(?!\n)|(?<!\r)\n")
 
 
 class NationalInboundRejected(ValueError):
@@ -42,19 +49,78 @@ def control_layout(data: bytes) -> str:
     return parts[1] if len(parts) > 1 and parts[0] == "1" else ""
 
 
+class RecordTextError(ValueError):
+    """Why the bytes of a record file (CP932, CRLF) are not its text: the reason only, the
+    caller adds the file's name."""
+
+
+def _line_of(data: bytes | str, offset: int) -> int:
+    return data.count(b"\n" if isinstance(data, bytes) else "\n", 0, offset) + 1
+
+
+def record_text(data: bytes) -> str:
+    """The text of a CP932, CRLF record file, or `RecordTextError` naming the line: empty,
+    UTF-16 or UTF-8 (which CP932 would read as other characters without an error), bytes
+    that are not CP932, a control character, a line not ended by CRLF."""
+    if not data:
+        raise RecordTextError("空のファイルです")
+    if data.count(b"\x00") * 3 >= len(data):
+        raise RecordTextError("UTF-16 で保存されたファイルです（CP932 で送ってください）")
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            raise RecordTextError("UTF-8 で保存されたファイルです（CP932 で送ってください）")
+    try:
+        text = data.decode("cp932")
+    except UnicodeDecodeError as error:
+        raise RecordTextError(
+            f"CP932 として読めません（{_line_of(data, error.start)}行目、"
+            f"{error.start + 1}バイト目）"
+        ) from None
+    found = _CONTROL.search(text)
+    if found is not None:
+        char = found.group(0)
+        label = "NUL" if char == "\x00" else f"U+{ord(char):04X}"
+        column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+        raise RecordTextError(
+            f"制御文字（{label}）が含まれています（{_line_of(text, found.start())}行目 "
+            f"{column}文字目）"
+        )
+    if not text.endswith(("\r\n", "\n")):
+        raise RecordTextError(
+            f"最後の行（{_line_of(text, len(text))}行目）が CRLF で終わっていません"
+            "（途中で切れています）"
+        )
+    bare = _BARE_LINE_END.search(text)
+    if bare is not None:
+        raise RecordTextError(
+            f"{_line_of(text, bare.start())}行目の改行が CRLF ではありません"
+            f"（{'CR' if bare.group(0) == chr(13) else 'LF'} だけです）"
+        )
+    return text
+
+
+def my_numbers_refuse(desc: Descriptor, kind: str, values: dict[str, Any], line_no: int) -> None:
+    """A My-Number-like value in a free-text item (attribute K): `LayoutError` — the file is
+    refused, never kept with it (the value is not repeated in the message)."""
+    for item in desc.records[kind]:
+        value = values.get(item.field)
+        if item.attribute == "K" and isinstance(value, str) and value:
+            normalized = unicodedata.normalize("NFKC", value)
+            if mask_my_numbers_in(normalized) != normalized:
+                raise LayoutError(f"{line_no}行目 {item.name}: 個人番号と思われる値があります")
+
+
 def inbound_read(*, data: bytes, name: str, layout: str) -> InboundFile:
     """The file's control record and data rows, checked whole against `layout`."""
     desc = descriptor(layout)
     try:
-        text = data.decode("cp932")
-    except UnicodeDecodeError as error:
-        raise NationalInboundRejected(
-            f"{name}: CP932 として読めません（{error.start}バイト目）"
-        ) from None
-    if not text.endswith("\r\n"):
-        raise NationalInboundRejected(
-            f"{name}: 最後の行が CRLF で終わっていません（途中で切れています）"
-        )
+        text = record_text(data)
+    except RecordTextError as error:
+        raise NationalInboundRejected(f"{name}: {error}") from None
     lines = text[:-2].split("\r\n")
     if len(lines) < 2 or not lines[-1].startswith("9,"):
         raise NationalInboundRejected(f"{name}: エンドレコードがありません（途中で切れています）")
@@ -76,6 +142,8 @@ def inbound_read(*, data: bytes, name: str, layout: str) -> InboundFile:
     try:
         end = line_read(desc, "end", lines[-1], len(lines))
         rows = [(n, line_read(desc, "data", line, n)) for n, line in enumerate(lines[1:-1], 2)]
+        for n, values in rows:
+            my_numbers_refuse(desc, "data", values, n)
     except LayoutError as error:
         raise NationalInboundRejected(f"{name}: {error}") from None
     if int(end["count"] or 0) != len(rows):

@@ -348,15 +348,22 @@ def _parse(item: Item, text: str, line_no: int) -> Any:
     text = text.strip() if item.length is not None else text
     if text == "":
         return None
+    shown = repr(text[:40]) + ("…" if len(text) > 40 else "")
+    if item.max_length is not None and len(text) > item.max_length:
+        # What a record may hold, as when writing: the columns it goes to are no wider.
+        raise LayoutError(
+            f"{line_no}行目 {item.name}: {item.max_length}桁を超えています（{len(text)}桁）"
+        )
     try:
         if item.attribute == "D":
             return dt.datetime.strptime(text, "%Y%m%d").date()
         if item.attribute == "M":
             return dt.datetime.strptime(text, "%Y%m").date()
     except ValueError:
-        raise LayoutError(f"{line_no}行目 {item.name}: 日付ではありません: {text!r}") from None
-    if item.attribute == "N" and not text.isdigit():
-        raise LayoutError(f"{line_no}行目 {item.name}: 数字ではありません: {text!r}")
+        raise LayoutError(f"{line_no}行目 {item.name}: 日付ではありません: {shown}") from None
+    # ASCII digits only: str.isdigit() also takes full-width ones, which no key matches.
+    if item.attribute == "N" and not (text.isascii() and text.isdigit()):
+        raise LayoutError(f"{line_no}行目 {item.name}: 数字ではありません: {shown}")
     return text
 
 

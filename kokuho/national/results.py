@@ -23,6 +23,7 @@ from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.core.purposes import Purpose
 from kokuho.national.inbound import NationalInboundRejected, control_layout, inbound_read
+from kokuho.national.layouts import code_list, descriptor
 from kokuho.national.models import (
     AckResult,
     OutboundFile,
@@ -59,6 +60,16 @@ def _parse(data: bytes, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]
         )
     except NationalInboundRejected as error:
         raise NationalResultRejected(str(error)) from None
+    # A 処理結果 code outside the layout's table is neither 受付 nor 不備: refused, not guessed.
+    desc = descriptor(read.control["layout"])
+    item = next(i for i in desc.records["data"] if i.field == "result")
+    codes = code_list(item.codes, timezone.localdate())
+    for line, values in read.rows:
+        if values["result"] not in codes:
+            raise NationalResultRejected(
+                f"{name}: {line}行目 {item.name}: コード表 {item.codes} にないコードです:"
+                f" {values['result']!r}（{', '.join(codes)} のいずれか）"
+            )
     return read.control, [values for _line, values in read.rows]
 
 

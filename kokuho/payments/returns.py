@@ -108,10 +108,23 @@ def _parse(path: Path) -> list[tuple[int, dt.date, str, ReturnReason]]:
         _, rows = layout_read(path, LAYOUT)
         read = list(rows)
     except ImportRejected as error:
-        raise ReturnFileError(str(path), [error.reason]) from None
+        raise ReturnFileError(path.name, [error.reason]) from None
     problems = [_problem(e) for row in read for e in row.errors]
+    # The same transfer twice with different reasons: which one the bank meant is not ours
+    # to guess.
+    reasons: dict[tuple[dt.date, str], tuple[int, ReturnReason]] = {}
+    for row in read:
+        if row.record is None:
+            continue
+        key = (row.record["支払日"], row.record["顧客コード"])
+        first = reasons.setdefault(key, (row.line, row.record["不能理由"]))
+        if first[1] != row.record["不能理由"]:
+            problems.append(
+                f"{row.line}行目 不能理由: {first[0]}行目と同じ振込（顧客コード {key[1]}）で"
+                "不能理由が違います"
+            )
     if problems:
-        raise ReturnFileError(str(path), problems)
+        raise ReturnFileError(path.name, problems)
     return [
         (row.line, row.record["支払日"], row.record["顧客コード"], row.record["不能理由"])
         for row in read
@@ -156,7 +169,7 @@ def payment_returns_import(*, path: Path, actor: Any | None) -> ReturnsSummary:
         elif (day, code) not in found:
             problems.append(f"{number}行目 顧客コード: {day} の振込に {code} はありません")
     if problems:
-        raise ReturnFileError(str(path), problems)
+        raise ReturnFileError(path.name, problems)
     fresh, reasons, already = [], {}, 0
     for _, day, code, reason in parsed:
         line = found[(day, code)]

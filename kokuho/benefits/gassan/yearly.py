@@ -55,9 +55,9 @@ from kokuho.interfaces.layout import (
     date_value,
     digits,
     identifier,
+    integer_upto,
     layout_read,
     nfkc,
-    non_negative_int,
     year,
 )
 from kokuho.people.models import Household, Person
@@ -97,7 +97,8 @@ LAYOUT = Layout(
         Column("生年月日", "生年月日", date_value, required=True),
         Column("計算期間開始年", "計算期間開始年", year, required=True),
         Column("介護保険者番号", "介護保険者番号", _six_digits, required=True),
-        Column("介護自己負担額", "介護自己負担額", non_negative_int, required=True),
+        # 9 digits: the column is an INTEGER (a larger amount is the line's mistake).
+        Column("介護自己負担額", "介護自己負担額", integer_upto(9), required=True),
     ),
 )
 
