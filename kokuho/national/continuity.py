@@ -25,7 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from kokuho.audit.models import EventType, SubjectType
@@ -206,7 +206,10 @@ def continuity_result_import(*, path: Path, actor: Any | None) -> ContinuityOutc
 def _close(item: NationalWorkItem, *, resolution: str, actor: Any, extra: dict) -> None:
     now = timezone.now()
     done = NationalWorkItem.objects.filter(pk=item.pk, resolved_at__isnull=True).update(
-        resolved_at=now, resolved_by=actor, resolution=resolution[:300]
+        resolved_at=now,
+        resolved_by=actor,
+        resolution=resolution[:300],
+        version=F("version") + 1,
     )
     if not done:
         raise ContinuityError("この作業項目は解決済みです")

@@ -27,6 +27,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -304,7 +305,7 @@ def _chunk(run: _Run, chunk: PreparedChunk) -> None:
         # A record that could leave again closes its 外字 work item.
         NationalWorkItem.objects.filter(
             feed=feed, kind=WorkItemKind.CHARSET, key__among=sent_keys, resolved_at__isnull=True
-        ).update(resolved_at=run.now)
+        ).update(resolved_at=run.now, version=F("version") + 1)
 
 
 def national_export(

@@ -184,6 +184,8 @@ class NationalWorkItem(models.Model):
         related_name="+",
     )
     resolution = models.CharField("解決の内容", max_length=300, blank=True)
+    # 版: +1 with each resolution at the counter (kokuho.core.concurrency)
+    version = models.PositiveIntegerField("版", default=1)
 
     class Meta:
         verbose_name = "連携の作業項目"

@@ -19,6 +19,7 @@ from kokuho.payments.models import Benefit
 from kokuho.payments.services import AccountError
 from kokuho.people.models import Person
 from kokuho.web.forms import DayField
+from kokuho.web.forms_concurrency import VersionedForm
 from kokuho.web.views_lifecycle import BenefitApplicationForm, NumberField
 
 MONTH_HELP = "例: R8.4 / 令和8年4月 / 2026-04（その月の1日から）"
@@ -156,12 +157,13 @@ class ReductionApplicationForm(RefusalMixin, forms.Form):
         return data
 
 
-class ReductionDecideForm(forms.Form):
+class ReductionDecideForm(VersionedForm):
     decided_on = DayField(label="決定日")
 
 
-class ReductionExtendForm(forms.Form):
-    """延長: the household's figures now (blank: as on the application) and the months."""
+class ReductionExtendForm(VersionedForm):
+    """延長: the household's figures now (blank: as on the application) and the months; the
+    application's version as the page showed it."""
 
     monthly_income = NumberField(
         label="世帯の実収月額（円）", required=False, help_text="空欄のときは申請時の額"

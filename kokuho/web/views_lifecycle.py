@@ -29,7 +29,10 @@ from kokuho.benefits.lifecycle.models import (
     BenefitDecision,
 )
 from kokuho.benefits.lifecycle.notice_data import benefit_notices_pdf
-from kokuho.benefits.lifecycle.selectors import benefit_applications_in_review
+from kokuho.benefits.lifecycle.selectors import (
+    benefit_application_shown,
+    benefit_applications_in_review,
+)
 from kokuho.benefits.lifecycle.services import (
     PAYMENT_SOURCE,
     BenefitError,
@@ -39,6 +42,7 @@ from kokuho.benefits.lifecycle.services import (
     benefit_attachments_receive,
     benefit_decide,
 )
+from kokuho.core.concurrency import StaleEdit
 from kokuho.core.purposes import Purpose
 from kokuho.core.wareki import format_both, format_wareki
 from kokuho.payments.models import AccountKind, Benefit, Payment
@@ -46,6 +50,7 @@ from kokuho.payments.services import AccountError, AccountInput, payee_account_p
 from kokuho.people.models import Person
 from kokuho.people.services import person_view
 from kokuho.web.forms import DayField
+from kokuho.web.forms_concurrency import VersionedForm, edit_initial
 from kokuho.web.lifecycle_facts import EVENT_LABELS, FACTS, SHOWN_FACTS, Fact
 from kokuho.web.queue import queue_list, queue_page_rows
 from kokuho.web.views_audit import DATE_HELP
@@ -431,8 +436,12 @@ def benefit_applications(request: HttpRequest) -> HttpResponse:
 # --- 申請の審査・決定 ----------------------------------------------------------------------
 
 
-class DecideForm(forms.Form):
+class DecideForm(VersionedForm):
     decided_on = DayField(label="決定日")
+
+
+class AttachmentReceiveForm(VersionedForm):
+    code = forms.CharField(max_length=40)
 
 
 def _parameter_value(value: Any) -> str:
@@ -480,6 +489,7 @@ def _detail_page(
         for d in decisions
     ]
     open_ = application.status == ApplicationStatus.RECEIVED
+    version = edit_initial(application, benefit_application_shown)
     context = {
         "application": application,
         "benefit_label": Benefit(application.benefit).label,
@@ -493,7 +503,9 @@ def _detail_page(
         "missing_labels": "、".join(a.label for a in missing),
         "decision_rows": decision_rows,
         "can_decide": open_,
-        "decide_form": decide_form or DecideForm(initial={"decided_on": timezone.localdate()}),
+        "version": version,
+        "decide_form": decide_form
+        or DecideForm(initial={"decided_on": timezone.localdate(), **version}),
         "purpose": Purpose.NHI_BENEFITS,
     }
     return render(request, "web/lifecycle/application_detail.html", context)
@@ -518,10 +530,22 @@ def benefit_application_detail(request: HttpRequest, application_id: int) -> Htt
 @requires(Perm.BENEFITS_DECIDE)
 def benefit_attachment_receive(request: HttpRequest, application_id: int) -> HttpResponse:
     """「受領」 of one 添付書類."""
-    application = get_object_or_404(BenefitApplication, pk=application_id)
+    application = get_object_or_404(
+        BenefitApplication.objects.select_related("subject"), pk=application_id
+    )
+    form = AttachmentReceiveForm(request.POST)
     code = request.POST.get("code", "")
     try:
-        benefit_attachments_receive(application=application, codes=[code], actor=request.user)
+        if not form.is_valid():
+            raise BenefitError(" ".join(e for errors in form.errors.values() for e in errors))
+        benefit_attachments_receive(
+            application=application,
+            codes=[code],
+            actor=request.user,
+            seen=form.edit_seen(application),
+        )
+    except StaleEdit as conflict:  # a button only: the clerk presses it again on the page now
+        messages.error(request, conflict.message)
     except BenefitError as error:
         messages.error(request, str(error))
     else:
@@ -555,7 +579,11 @@ def benefit_decision_new(request: HttpRequest, application_id: int) -> HttpRespo
                 application=application,
                 actor=request.user,
                 decided_on=form.cleaned_data["decided_on"],
+                seen=form.edit_seen(application),
             )
+        except StaleEdit as conflict:
+            current = BenefitApplication.objects.get(pk=application.pk)
+            form.rebase(current, benefit_application_shown, conflict)
         except BenefitError as error:
             form.add_error(None, _decide_refusal(application.benefit, error))
         else:

@@ -22,6 +22,7 @@ from kokuho.accounts.decorators import requires
 from kokuho.accounts.permissions import Perm
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
+from kokuho.core.concurrency import StaleEdit
 from kokuho.core.purposes import Purpose
 from kokuho.national.models import NationalWorkItem, WorkItemKind
 from kokuho.national.workitems import (
@@ -30,9 +31,11 @@ from kokuho.national.workitems import (
     jlis_mismatch_confirm,
     jlis_mismatch_resend,
     national_work_item_resolve,
+    national_work_item_shown,
     national_work_items_open,
 )
 from kokuho.people.services import persons_shown_record
+from kokuho.web.forms_concurrency import VersionedForm, edit_initial
 from kokuho.web.queue import queue_list, queue_page_rows
 from kokuho.workqueue.models import Queue
 from kokuho.workqueue.queues import QUEUES
@@ -47,7 +50,7 @@ LISTED_KINDS = [k for k in WorkItemKind if k not in CONTINUITY_KINDS]
 PAGE = 100
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(VersionedForm):
     reason = forms.CharField(
         label="理由・内容",
         max_length=300,
@@ -59,7 +62,7 @@ class ReasonForm(forms.Form):
     )
 
 
-class NoteForm(forms.Form):
+class NoteForm(VersionedForm):
     note = forms.CharField(
         label="修正した内容（任意）",
         max_length=200,
@@ -131,12 +134,14 @@ def _detail(request: HttpRequest, item: NationalWorkItem, **forms_: Any) -> Http
             purpose=Purpose.NHI_ELIGIBILITY,
             extra={"screen": "national_work_item", "work_item": item.pk},
         )
+    version = edit_initial(item, national_work_item_shown)
     context = {
         "item": item,
         "jlis": item.kind == WorkItemKind.JLIS_MISMATCH,
         "rows": _jlis_rows(item) if item.kind == WorkItemKind.JLIS_MISMATCH else [],
-        "note_form": forms_.get("note_form") or NoteForm(),
-        "reason_form": forms_.get("reason_form") or ReasonForm(),
+        "note_form": forms_.get("note_form") or NoteForm(initial=version),
+        "reason_form": forms_.get("reason_form") or ReasonForm(initial=version),
+        "unsaved": forms_.get("unsaved", ""),
     }
     return render(request, "web/national_work_item.html", context, status=forms_.get("status", 200))
 
@@ -160,7 +165,14 @@ def national_work_item_resend(request: HttpRequest, item_id: int) -> HttpRespons
     if not form.is_valid():
         return _detail(request, item, note_form=form, status=400)
     try:
-        jlis_mismatch_resend(item=item, actor=request.user, note=form.cleaned_data["note"])
+        jlis_mismatch_resend(
+            item=item,
+            actor=request.user,
+            note=form.cleaned_data["note"],
+            seen=form.edit_seen(item),
+        )
+    except StaleEdit as conflict:
+        return _conflict(request, item_id, form, conflict, "note_form")
     except (WorkItemError, WorkItemRefused) as error:
         form.add_error(None, str(error))
         return _detail(request, item, note_form=form, status=400)
@@ -176,14 +188,29 @@ def national_work_item_confirm(request: HttpRequest, item_id: int) -> HttpRespon
     if not form.is_valid():
         return _detail(request, item, reason_form=form, status=400)
     reason = form.cleaned_data["reason"]
+    seen = form.edit_seen(item)
     try:
         if item.kind == WorkItemKind.JLIS_MISMATCH:
-            jlis_mismatch_confirm(item=item, actor=request.user, reason=reason)
+            jlis_mismatch_confirm(item=item, actor=request.user, reason=reason, seen=seen)
             message = "理由を付して確認しました（次の差分から本人確認判定 2 で送信します）"
         else:
-            national_work_item_resolve(item=item, actor=request.user, resolution=reason)
+            national_work_item_resolve(item=item, actor=request.user, resolution=reason, seen=seen)
             message = "解決として記録しました"
+    except StaleEdit as conflict:
+        return _conflict(request, item_id, form, conflict, "reason_form")
     except (WorkItemError, WorkItemRefused) as error:
         form.add_error(None, str(error))
         return _detail(request, item, reason_form=form, status=400)
     return _done(request, item, message)
+
+
+def _conflict(
+    request: HttpRequest, item_id: int, form: VersionedForm, conflict: StaleEdit, name: str
+) -> HttpResponse:
+    """The item as it is now, the conflict said, the clerk's text kept in their form."""
+    current = _item(item_id)
+    form.rebase(current, national_work_item_shown, conflict)
+    typed = form.data.get("reason" if name == "reason_form" else "note", "")
+    # Resolved meanwhile, the page has no form left: what was typed is shown, not dropped.
+    unsaved = typed if current.resolved_at is not None else ""
+    return _detail(request, current, **{name: form, "status": 409, "unsaved": unsaved})

@@ -29,11 +29,16 @@ from kokuho.benefits.reduction.models import (
     APPROVED,
     CopayReductionApplication,
     CopayReductionDecision,
-    ReductionResult,
 )
 from kokuho.benefits.reduction.pdf import reduction_certificates_pdf, reduction_notices_pdf
 from kokuho.benefits.reduction.rules import ReductionFacts, ReductionOutcome
 from kokuho.benefits.reduction.rules import welfare_standard as standard_of
+from kokuho.benefits.reduction.selectors import (
+    copay_reduction_application_shown,
+    reduction_period,
+    reduction_result_label,
+    reduction_status,
+)
 from kokuho.benefits.reduction.services import (
     copay_reduction_decide,
     copay_reduction_extend,
@@ -42,9 +47,11 @@ from kokuho.benefits.reduction.services import (
     reduction_certificate_data,
     reduction_notice_data,
 )
+from kokuho.core.concurrency import StaleEdit
 from kokuho.core.purposes import Purpose
 from kokuho.core.wareki import format_both, format_wareki
 from kokuho.people.services import person_view
+from kokuho.web.forms_concurrency import edit_initial
 from kokuho.web.forms_reduction import (
     ReductionApplicationForm,
     ReductionDecideForm,
@@ -52,29 +59,6 @@ from kokuho.web.forms_reduction import (
 )
 
 APPLICATIONS_PER_PAGE = 50
-
-
-def _period(decision: CopayReductionDecision) -> str:
-    if decision.period_start is None or decision.period_end is None:
-        return ""
-    return f"{format_wareki(decision.period_start)}〜{format_wareki(decision.period_end)}"
-
-
-def _result_label(result: str, rate_percent: int) -> str:
-    label = ReductionResult(result).label
-    return f"{label}（{rate_percent}%）" if result == ReductionResult.REDUCTION else label
-
-
-def _status(decisions: list[CopayReductionDecision]) -> str:
-    """The list's 状態: 審査中, or the newest decision with its period."""
-    if not decisions:
-        return "審査中"
-    newest = decisions[-1]
-    text = _result_label(newest.result, newest.rate_percent)
-    if newest.extends_id:
-        text += "（延長）"
-    period = _period(newest)
-    return f"{text} {period}" if period else text
 
 
 # --- 申請の一覧・受付 -------------------------------------------------------------------------
@@ -97,7 +81,7 @@ def reduction_applications(request: HttpRequest) -> HttpResponse:
         actor=request.user,
         screen="reduction_applications",
     )
-    rows = [(a, _status(list(a.decisions.all()))) for a in page]
+    rows = [(a, reduction_status(list(a.decisions.all()))) for a in page]
     context = {"applications": page, "rows": rows, "purpose": Purpose.NHI_BENEFITS}
     return render(request, "web/reduction/applications.html", context)
 
@@ -161,7 +145,7 @@ def _computation(facts: ReductionFacts, outcome: ReductionOutcome) -> dict[str, 
         if "savings_months" in criteria:
             cap = int(criteria["savings_months"]) * standard
             rows.append(("預貯金の上限（基準額の月数分）", f"{cap:,}円"))
-    result = _result_label(outcome.result, outcome.rate_percent)
+    result = reduction_result_label(outcome.result, outcome.rate_percent)
     rows.append(("判定", "承認（" + result + "）" if outcome.result in APPROVED else "不承認"))
     if outcome.period_start and outcome.period_end:
         period = f"{format_both(outcome.period_start)} 〜 {format_both(outcome.period_end)}"
@@ -189,8 +173,8 @@ def _decision_rows(decisions: list[CopayReductionDecision]) -> list[dict[str, An
     return [
         {
             "decision": d,
-            "label": _result_label(d.result, d.rate_percent),
-            "period": _period(d),
+            "label": reduction_result_label(d.result, d.rate_percent),
+            "period": reduction_period(d),
             "approved": d.result in APPROVED,
             "extendable": d.result in APPROVED and d.pk not in extended,
             "parameters": d.parameters,
@@ -226,15 +210,16 @@ def _detail_page(
     rows = _decision_rows(decisions)
     latest = next((r["decision"] for r in reversed(rows) if r["extendable"]), None)
     today = timezone.localdate()
+    version = edit_initial(application, copay_reduction_application_shown)
     context = {
         "application": application,
         "proposal": proposal,
         "proposal_error": proposal_error,
         "decision_rows": rows,
         "can_decide": not decisions,
-        "decide_form": decide_form or ReductionDecideForm(initial={"decided_on": today}),
+        "decide_form": decide_form or ReductionDecideForm(initial={"decided_on": today, **version}),
         "extend_of": extend_of or latest,
-        "extend_form": extend_form or ReductionExtendForm(initial={"decided_on": today}),
+        "extend_form": extend_form or ReductionExtendForm(initial={"decided_on": today, **version}),
         "extension": extension,
         "extension_error": extension_error,
         "purpose": Purpose.NHI_BENEFITS,
@@ -264,11 +249,14 @@ def reduction_decision_new(request: HttpRequest, application_id: int) -> HttpRes
                 application=application,
                 actor=request.user,
                 decided_on=form.cleaned_data["decided_on"],
+                seen=form.edit_seen(application),
             )
+        except StaleEdit as conflict:
+            form.rebase(_current(application.pk), copay_reduction_application_shown, conflict)
         except BenefitError as error:
             form.add_error(None, str(error))
         else:
-            label = _result_label(decision.result, decision.rate_percent)
+            label = reduction_result_label(decision.result, decision.rate_percent)
             messages.success(request, f"{label}を決定しました。")
             return redirect("reduction_application_detail", application_id=application.pk)
     return _detail_page(request, application.pk, decide_form=form)
@@ -310,13 +298,23 @@ def reduction_decision_extend(request: HttpRequest, decision_id: int) -> HttpRes
             members=data["members"],
             months=data["months"],
             decided_on=data["decided_on"],
+            seen=form.edit_seen(application),
         )
+    except StaleEdit as conflict:
+        # The page as it is now: the decision to extend is the newest one (the other clerk
+        # may have extended this one); the clerk's figures stay in the form.
+        form.rebase(_current(application.pk), copay_reduction_application_shown, conflict)
+        return _detail_page(request, application.pk, extend_form=form)
     except BenefitError as error:
         form.add_error(error.field if error.field in form.fields else None, str(error))
         return _detail_page(request, application.pk, extend_form=form, extend_of=decision)
-    label = _result_label(extended.result, extended.rate_percent)
+    label = reduction_result_label(extended.result, extended.rate_percent)
     messages.success(request, f"期間の延長を決定しました（{label}）。")
     return redirect("reduction_application_detail", application_id=application.pk)
+
+
+def _current(application_id: int) -> CopayReductionApplication:
+    return CopayReductionApplication.objects.get(pk=application_id)
 
 
 # --- 証明書・決定通知書 ---------------------------------------------------------------------

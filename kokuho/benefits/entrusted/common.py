@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 
 from kokuho.audit.models import EventType, SubjectType
@@ -221,7 +222,8 @@ def decisions_keep(
     earlier = [item.application for item in items if item.existing]
     for application in earlier:
         application.status = ApplicationStatus.DECIDED
-    BenefitApplication.objects.bulk_update(earlier, ["status", "facts"], batch_size=1000)
+        application.version = F("version") + 1  # a clerk's page of it is out of date
+    BenefitApplication.objects.bulk_update(earlier, ["status", "facts", "version"], batch_size=1000)
     decisions = [
         BenefitDecision(
             application=item.application,

@@ -66,6 +66,8 @@ class BenefitApplication(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="受付者", on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField("記録日時")
+    # 版: +1 with each change at the counter (kokuho.core.concurrency)
+    version = models.PositiveIntegerField("版", default=1)
 
     class Meta:
         verbose_name = "給付の申請"

@@ -10,6 +10,10 @@
 - `benefit_decision_change` (変更決定) decides again on corrected facts: a new decision
   naming the one it changes; a positive difference is paid (追加支給), a negative one is a
   返納 to reclaim (recorded on the decision; the recovery work is issue 19).
+
+Each change of an application claims its version (`kokuho.core.concurrency`) with what the
+clerk saw (`seen`): of two clerks saving the same application one wins, the other gets
+`StaleEdit` saying what changed (`selectors.benefit_application_shown`).
 """
 
 import datetime as dt
@@ -31,6 +35,7 @@ from kokuho.benefits.lifecycle.models import (
     DecisionKind,
 )
 from kokuho.benefits.lifecycle.rules import RULES, Context, FactError, RuleOutcome
+from kokuho.core.concurrency import EditSeen, edit_check, edit_claim, edit_mark
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.selectors import insured_period_on, person_state_on
 from kokuho.payments.models import AccountSource, Benefit, PayeeAccount
@@ -150,13 +155,30 @@ def _json_facts(facts: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in facts.items()}
 
 
+def _edit(application: BenefitApplication) -> dict[str, Any]:
+    from kokuho.benefits.lifecycle.selectors import benefit_application_shown
+
+    return {
+        "instance": application,
+        "shown": benefit_application_shown,
+        "subject": (SubjectType.PERSON, application.subject.atena_no),
+    }
+
+
 def benefit_attachments_receive(
-    *, application: BenefitApplication, codes: list[str], actor: Any
+    *,
+    application: BenefitApplication,
+    codes: list[str],
+    actor: Any,
+    seen: EditSeen | None = None,
 ) -> BenefitApplication:
+    """「受領」 of 添付書類; `seen`: the version the clerk ticked them on."""
     known = {item.code for item in attachments_for(application.benefit)}
     if unknown := set(codes) - known:
         raise BenefitError(f"添付書類の種類が不明です: {', '.join(sorted(unknown))}", "codes")
+    edit_check(seen=seen, **_edit(application))
     with transaction.atomic():
+        edit_claim(seen=seen, **_edit(application))
         application.attachments = {**application.attachments, **dict.fromkeys(codes, True)}
         application.save(update_fields=["attachments"])
         audit_event_record(
@@ -165,7 +187,11 @@ def benefit_attachments_receive(
             purpose=Purpose.NHI_BENEFITS,
             subject_type=SubjectType.PERSON,
             subject_id=application.subject.atena_no,
-            extra={"application": application.pk, "attachments_received": sorted(codes)},
+            extra={
+                "application": application.pk,
+                "attachments_received": sorted(codes),
+                **edit_mark(application),
+            },
         )
     return application
 
@@ -274,6 +300,7 @@ def _record(
             "outcome": outcome.outcome,
             "amount": outcome.amount,
             "difference": difference,
+            **edit_mark(application),
         },
     )
     return decision
@@ -301,9 +328,15 @@ def _kogaku_month_note(
 
 
 def benefit_decide(
-    *, application: BenefitApplication, actor: Any, decided_on: dt.date | None = None
+    *,
+    application: BenefitApplication,
+    actor: Any,
+    decided_on: dt.date | None = None,
+    seen: EditSeen | None = None,
 ) -> BenefitDecision:
-    """The first decision of an application (see the module docstring)."""
+    """The first decision of an application (see the module docstring); `seen`: the version
+    the clerk decided on (`StaleEdit` when the application changed since)."""
+    edit_check(seen=seen, **_edit(application))
     if application.status != ApplicationStatus.RECEIVED:
         raise BenefitError("この申請は審査中ではありません（決定済み・取下げ）")
     if missing := attachments_missing(application):
@@ -313,6 +346,7 @@ def benefit_decide(
     decided_on = decided_on or timezone.localdate()
     outcome = _outcome(application, application.facts, decided_on)
     with transaction.atomic():
+        edit_claim(seen=seen, **_edit(application))
         return _record(
             application=application,
             outcome=outcome,
@@ -341,6 +375,7 @@ def benefit_decision_change(
     decided_on = decided_on or timezone.localdate()
     outcome = _outcome(decision.application, merged, decided_on)
     with transaction.atomic():
+        edit_claim(seen=None, **_edit(decision.application))
         return _record(
             application=decision.application,
             outcome=outcome,

@@ -68,6 +68,8 @@ class CopayReductionApplication(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="受付者", on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField("記録日時")
+    # 版: +1 with each decision or extension (kokuho.core.concurrency)
+    version = models.PositiveIntegerField("版", default=1)
 
     class Meta:
         verbose_name = "一部負担金減免の申請"

@@ -11,6 +11,10 @@
   covering it, the co-payment each claim shows against what the decision allows (免除 → 0;
   減額 → the usual co-payment × (1 − rate), 10 yen rounded as 法42条2項) — the mismatches a
   clerk returns to the provider (返戻). A fixed number of queries whatever the month's size.
+
+A decision and an extension claim the application's version (`kokuho.core.concurrency`)
+with what the clerk saw (`seen`): of two clerks deciding the same application one wins, the
+other gets `StaleEdit` saying what changed — never a second decision or an extension twice.
 """
 
 import datetime as dt
@@ -36,7 +40,9 @@ from kokuho.benefits.reduction.models import (
 )
 from kokuho.benefits.reduction.pdf import ReductionCertificate, ReductionNotice
 from kokuho.benefits.reduction.rules import ReductionFacts, ReductionOutcome, decide, month_add
+from kokuho.benefits.reduction.selectors import copay_reduction_application_shown
 from kokuho.certificates.glyphs import printable
+from kokuho.core.concurrency import EditSeen, edit_check, edit_claim, edit_mark
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.selectors import (
     burden_bases_load,
@@ -181,20 +187,36 @@ def _record(
             "rate_percent": outcome.rate_percent,
             "months": outcome.months,
             **({"extends": extends.pk} if extends else {}),
+            **edit_mark(application),
         },
     )
     return decision
 
 
+def _edit(application: CopayReductionApplication) -> dict[str, Any]:
+    return {
+        "instance": application,
+        "shown": copay_reduction_application_shown,
+        "subject": (SubjectType.PERSON, application.subject.atena_no),
+    }
+
+
 def copay_reduction_decide(
-    *, application: CopayReductionApplication, actor: Any, decided_on: dt.date | None = None
+    *,
+    application: CopayReductionApplication,
+    actor: Any,
+    decided_on: dt.date | None = None,
+    seen: EditSeen | None = None,
 ) -> CopayReductionDecision:
-    """The first decision of an application; a second is an extension (`…_extend`)."""
+    """The first decision of an application; a second is an extension (`…_extend`).
+    `seen`: the version the clerk decided on (`StaleEdit` when it is not the current one)."""
+    edit_check(seen=seen, **_edit(application))
     if application.decisions.exists():
         raise BenefitError("この申請は決定済みです（期間の延長は延長の決定で行います）")
     facts = _facts(application, application.period_start, {})
     outcome = _outcome(facts)
     with transaction.atomic():
+        edit_claim(seen=seen, **_edit(application))
         return _record(
             application=application,
             facts=facts,
@@ -251,9 +273,12 @@ def copay_reduction_extend(
     members: int | None = None,
     months: int | None = None,
     decided_on: dt.date | None = None,
+    seen: EditSeen | None = None,
 ) -> CopayReductionDecision:
     """延長: decide the months after `decision` on the household's figures now (unchanged
-    when not given), as the same kind of application."""
+    when not given), as the same kind of application. `seen`: the application's version the
+    clerk extended on."""
+    edit_check(seen=seen, **_edit(decision.application))
     facts, outcome = copay_reduction_preview(
         application=decision.application,
         extends=decision,
@@ -265,6 +290,7 @@ def copay_reduction_extend(
         },
     )
     with transaction.atomic():
+        edit_claim(seen=seen, **_edit(decision.application))
         return _record(
             application=decision.application,
             facts=facts,

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 
 from kokuho.certificates.models import DocumentType, IssuedDocument
@@ -187,7 +188,9 @@ def work_items_sync(ids: range, pids: list[int], missing: dict[int, str], as_of:
     stale = [pk for pk, pid, key in rows if missing.get(pid) != key]
     if stale:
         NationalWorkItem.objects.filter(pk__in=stale).update(
-            resolved_at=now, resolution="個人番号の登録又は資格の異動により解消（自動）"
+            resolved_at=now,
+            resolution="個人番号の登録又は資格の異動により解消（自動）",
+            version=F("version") + 1,  # a clerk's page of the item is out of date
         )
     NationalWorkItem.objects.bulk_create(
         [

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from kokuho.audit.models import EventType, SubjectType
@@ -170,6 +171,9 @@ def _work_items_open(mismatches: dict[str, tuple[int, dict[str, Any]]], now: Any
             )  # fmt: skip
         else:
             item.message, item.detail = message[:300], detail
+            item.version = F("version") + 1  # a clerk's page of the item is out of date
             refreshed.append(item)
     NationalWorkItem.objects.bulk_create(fresh, batch_size=2000)
-    NationalWorkItem.objects.bulk_update(refreshed, ["message", "detail"], batch_size=2000)
+    NationalWorkItem.objects.bulk_update(
+        refreshed, ["message", "detail", "version"], batch_size=2000
+    )

@@ -105,7 +105,8 @@ def test_apply_shows_the_zengin_name_first_then_decides_on_the_application_page(
 
     # Decided through the existing life cycle screen.
     decided = client.post(
-        reverse("benefit_decision_new", args=[application.pk]), {"decided_on": "R8.12.5"}
+        reverse("benefit_decision_new", args=[application.pk]),
+        {"decided_on": "R8.12.5", "version": str(application.version)},
     )
     assert decided.status_code == 302
     decision = BenefitDecision.objects.get()

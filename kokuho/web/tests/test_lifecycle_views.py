@@ -182,6 +182,11 @@ def test_a_funeral_of_the_head_needs_the_chief_mourner_as_applicant(client, cler
     assert application.account.proxy_name == "給付 花子"
 
 
+def _v(application) -> dict[str, str]:
+    """The version the detail page carries now (the forms' hidden field)."""
+    return {"version": str(BenefitApplication.objects.get(pk=application.pk).version)}
+
+
 def test_receive_the_attachments_then_decide_shows_the_amount(client, clerk, insured):
     application = _funeral_application(insured, clerk)
     url = reverse("benefit_application_detail", args=[application.pk])
@@ -190,14 +195,16 @@ def test_receive_the_attachments_then_decide_shows_the_amount(client, clerk, ins
     assert 'disabled id="decide"' in page
     assert "必須の添付書類が揃っていないため決定できません" in page
     refused = client.post(
-        reverse("benefit_decision_new", args=[application.pk]), {"decided_on": "R8.7.1"}
+        reverse("benefit_decision_new", args=[application.pk]),
+        {"decided_on": "R8.7.1"} | _v(application),
     )
     assert "添付書類が揃っていません" in refused.content.decode()
     assert not BenefitDecision.objects.exists()
 
     for code in ("funeral_proof", "applicant_id"):
         response = client.post(
-            reverse("benefit_attachment_receive", args=[application.pk]), {"code": code}
+            reverse("benefit_attachment_receive", args=[application.pk]),
+            {"code": code} | _v(application),
         )
         assert response.status_code == 302
     page = client.get(url).content.decode()
@@ -205,7 +212,8 @@ def test_receive_the_attachments_then_decide_shows_the_amount(client, clerk, ins
     assert 'id="receive-account_proof"' in page  # the optional one may still come
 
     decided = client.post(
-        reverse("benefit_decision_new", args=[application.pk]), {"decided_on": "R8.7.1"}
+        reverse("benefit_decision_new", args=[application.pk]),
+        {"decided_on": "R8.7.1"} | _v(application),
     )
     assert decided.status_code == 302
     decision = BenefitDecision.objects.get()
@@ -230,7 +238,10 @@ def test_the_decision_notice_is_a_pdf_built_from_the_decision(client, clerk, ins
     application = _funeral_application(
         insured, clerk, attachments={"funeral_proof": True, "applicant_id": True}
     )
-    client.post(reverse("benefit_decision_new", args=[application.pk]), {"decided_on": "R8.7.1"})
+    client.post(
+        reverse("benefit_decision_new", args=[application.pk]),
+        {"decided_on": "R8.7.1"} | _v(application),
+    )
     decision = BenefitDecision.objects.get()
     url = reverse("benefit_decision_notice", args=[decision.pk])
     assert (
@@ -250,7 +261,7 @@ def test_an_unknown_attachment_is_refused(client, clerk, insured):
     application = _funeral_application(insured, clerk)
     response = client.post(
         reverse("benefit_attachment_receive", args=[application.pk]),
-        {"code": "nothing"},
+        {"code": "nothing"} | _v(application),
         follow=True,
     )
     assert "添付書類の種類が不明です" in response.content.decode()

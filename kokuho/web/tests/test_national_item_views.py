@@ -68,25 +68,25 @@ def test_the_mismatch_shows_what_was_sent_against_what_came_back(client, clerk, 
 
 def test_fixed_and_resent_marks_the_record_for_a_correction(client, clerk, mismatch):
     url = reverse("national_work_item_resend", args=[mismatch.pk])
-    response = client.post(url, {"note": "氏名の表記を修正"})
+    response = client.post(url, {"note": "氏名の表記を修正", "version": str(mismatch.version)})
 
     assert response.status_code == 302
     mismatch.refresh_from_db()
     assert mismatch.resolved_by == clerk and "氏名の表記を修正" in mismatch.resolution
     state = SentState.objects.get(feed=mismatch.feed, key=mismatch.key)
     assert state.content_sha256 == RESEND_CORRECTED
-    again = client.post(url, {"note": ""})
+    again = client.post(url, {"note": "", "version": str(mismatch.version)})  # the page now
     assert again.status_code == 400 and "解決済み" in again.content.decode()
 
 
 def test_a_confirmation_needs_a_reason(client, clerk, mismatch):
     url = reverse("national_work_item_confirm", args=[mismatch.pk])
-    refused = client.post(url, {"reason": ""})
+    refused = client.post(url, {"reason": "", "version": str(mismatch.version)})
     assert refused.status_code == 400 and "理由・内容を入力してください" in refused.content.decode()
     mismatch.refresh_from_db()
     assert mismatch.resolved_at is None
 
-    client.post(url, {"reason": "住基側の旧字体。本人に確認済み"})
+    client.post(url, {"reason": "住基側の旧字体。本人に確認済み", "version": str(mismatch.version)})
     mismatch.refresh_from_db()
     assert mismatch.resolution == "住基側の旧字体。本人に確認済み"
     assert mismatch.detail["resolution_kind"] == "confirmed"

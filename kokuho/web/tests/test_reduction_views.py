@@ -65,6 +65,11 @@ def _application(person, income=100_000, kind="exemption"):
     )
 
 
+def _v(application) -> dict[str, str]:
+    """The version the detail page carries now (the forms' hidden field)."""
+    return {"version": str(CopayReductionApplication.objects.get(pk=application.pk).version)}
+
+
 def _pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
@@ -137,7 +142,8 @@ def test_only_the_head_of_the_subjects_household_may_apply(client, clerk, head):
 def test_decide_approves_as_computed_and_prints_the_certificate_and_notice(client, clerk, head):
     application = _application(head)
     response = client.post(
-        reverse("reduction_decision_new", args=[application.pk]), {"decided_on": "R8.3.30"}
+        reverse("reduction_decision_new", args=[application.pk]),
+        {"decided_on": "R8.3.30"} | _v(application),
     )
     assert response.status_code == 302
     decision = CopayReductionDecision.objects.get()
@@ -170,7 +176,10 @@ def test_a_refusal_states_the_reason_and_has_a_notice_but_no_certificate(client,
     application = _application(head, income=200_000)
     page = client.get(reverse("reduction_application_detail", args=[application.pk])).content
     assert "不承認" in page.decode() and "1.15倍 127,650円 を超えています" in page.decode()
-    client.post(reverse("reduction_decision_new", args=[application.pk]), {"decided_on": "R8.3.30"})
+    client.post(
+        reverse("reduction_decision_new", args=[application.pk]),
+        {"decided_on": "R8.3.30"} | _v(application),
+    )
     decision = CopayReductionDecision.objects.get()
     assert decision.result == "refused"
     body = client.get(reverse("reduction_application_detail", args=[application.pk])).content
@@ -182,7 +191,7 @@ def test_a_refusal_states_the_reason_and_has_a_notice_but_no_certificate(client,
     assert "不承認決定通知書" in _pdf_text(notice.content)
     extend = client.post(
         reverse("reduction_decision_extend", args=[decision.pk]),
-        {"decided_on": "R8.6.20", "action": "confirm"},
+        {"decided_on": "R8.6.20", "action": "confirm"} | _v(application),
     )
     assert "不承認の決定は延長できません" in extend.content.decode()
     assert CopayReductionDecision.objects.count() == 1
@@ -191,11 +200,11 @@ def test_a_refusal_states_the_reason_and_has_a_notice_but_no_certificate(client,
 def test_a_second_decision_and_a_bad_date_are_refused(client, clerk, head):
     application = _application(head)
     url = reverse("reduction_decision_new", args=[application.pk])
-    bad = client.post(url, {"decided_on": "そのうち"})
+    bad = client.post(url, {"decided_on": "そのうち"} | _v(application))
     assert 'id="decided_on-error"' in bad.content.decode()
     assert not CopayReductionDecision.objects.exists()
-    client.post(url, {"decided_on": "R8.3.30"})
-    again = client.post(url, {"decided_on": "R8.3.31"})
+    client.post(url, {"decided_on": "R8.3.30"} | _v(application))
+    again = client.post(url, {"decided_on": "R8.3.31"} | _v(application))  # the page now
     assert "この申請は決定済みです" in again.content.decode()
     assert CopayReductionDecision.objects.count() == 1
 
@@ -203,7 +212,7 @@ def test_a_second_decision_and_a_bad_date_are_refused(client, clerk, head):
 def test_an_extension_is_shown_first_then_decided_for_the_next_months(client, clerk, head):
     first = copay_reduction_decide(application=_application(head), actor=clerk)
     url = reverse("reduction_decision_extend", args=[first.pk])
-    typed = {"monthly_income": "120,000", "decided_on": "R8.6.20"}
+    typed = {"monthly_income": "120,000", "decided_on": "R8.6.20"} | _v(first.application)
     confirm = client.post(url, typed | {"action": "confirm"}).content.decode()
     assert 'id="extension-figures"' in confirm and "承認（減額（50%））" in confirm
     assert "令和8年7月1日（2026-07-01） 〜 令和8年9月30日（2026-09-30）" in confirm
@@ -215,6 +224,7 @@ def test_an_extension_is_shown_first_then_decided_for_the_next_months(client, cl
     assert (extension.extends, extension.result, extension.rate_percent) == (first, "reduction", 50)
     assert extension.period_start == dt.date(2026, 7, 1)
     assert AuditEvent.objects.filter(event_type=EventType.COPAY_REDUCTION_EXTENDED).exists()
+    typed |= _v(first.application)  # the page now
     for action in ("confirm", "extend"):
         again = client.post(url, typed | {"action": action}).content.decode()
         assert "すでに延長されています" in again
