@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Debian packages the product needs: a Japanese font (PDFs, screenshots), Chromium (UI tests)
-# and poppler-utils (pdftoppm: the document tests render pages to PNG).
+# Debian packages the product needs: a Japanese font (PDFs, screenshots), Chromium (UI tests),
+# poppler-utils (pdftoppm: the document tests render pages to PNG) and the PostgreSQL client
+# programs (pg_dump, pg_restore, createdb: scripts/backup.sh and the restore drill; any
+# installed postgresql-client-NN will do, so it is looked for by its programs).
 # Installs only what is missing; 'apt-get update' once, before the install.
 set -euo pipefail
 packages=(fonts-ipaexfont chromium poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+for program in pg_dump pg_restore createdb dropdb psql; do
+  if ! command -v "$program" >/dev/null 2>&1; then
+    missing+=(postgresql-client)
+    break
+  fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -42,6 +42,7 @@ __all__ = [
     "my_numbers_erase",
     "my_numbers_for_linkage",
     "my_numbers_register_bulk",
+    "vault_check",
     "vault_keys_rotate",
 ]
 
@@ -524,6 +525,63 @@ def vault_status() -> dict[str, Any]:
         "keks": sorted(ring.keks),
         "active": ring.active,
     }
+
+
+@dataclass(frozen=True)
+class VaultCheck:
+    """What `vault_check` found: counts and key ids only."""
+
+    links: int  # rows in the vault
+    checked: int  # rows tried
+    opened: int  # opened by the key file, a valid number, and its blind index the stored one
+    keks_in_use: list[str]
+    keks_missing: list[str]  # used by rows, absent from the key file
+
+    @property
+    def ok(self) -> bool:
+        return self.opened == self.checked and not self.keks_missing
+
+
+def vault_check(*, sample: int | None = 1000) -> VaultCheck:
+    """Does this key file open this vault (after a restore, a move of the key file, a
+    rotation)? Tries the first row of every key in use and `sample` rows at random (every row
+    with None): each must unwrap, decrypt, carry a valid check digit and have the blind index
+    the row stores (which proves the index key too). Read-only: each number is dropped as
+    soon as it is checked, nothing is written and no event recorded — nothing is shown or
+    used (docs/operations.md: 復元訓練)."""
+    ring = vault_key_ring()
+    vault = IdentityLink.objects.using(VAULT_ALIAS)
+    links = vault.count()
+    in_use = sorted(vault.values_list("kek_id", flat=True).distinct())
+    if sample is None:
+        rows = vault.all()
+    else:
+        firsts = {
+            vault.filter(kek_id=kek_id).order_by("pk").values_list("pk", flat=True).first()
+            for kek_id in in_use
+        }
+        picked = set(vault.order_by("?").values_list("pk", flat=True)[:sample]) | firsts
+        rows = vault.filter(pk__in=picked)
+    checked = opened = 0
+    columns = ("atena_no", "kek_id", "wrapped_dek", "ciphertext", "blind_index")
+    for atena_no, kek_id, wrapped, ciphertext, index in rows.values_list(*columns).iterator(
+        chunk_size=LOOKUP_CHUNK
+    ):
+        checked += 1
+        try:
+            number = ring.open(Sealed(kek_id, bytes(wrapped), bytes(ciphertext)), binding=atena_no)
+        except VaultKeyError:
+            continue
+        if is_valid_my_number(number) and ring.blind_index(number) == index:
+            opened += 1
+        del number
+    return VaultCheck(
+        links=links,
+        checked=checked,
+        opened=opened,
+        keks_in_use=in_use,
+        keks_missing=[k for k in in_use if k not in ring.keks],
+    )
 
 
 # --- retention ----------------------------------------------------------------------------------
