@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.http import HttpRequest
+from django_otp import login as otp_login
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -132,7 +134,7 @@ def _totp_check(*, device: TOTPDevice, token: str) -> MfaResult:
 
 def mfa_enrollment_confirm(*, user: User, token: str) -> MfaResult:
     """二要素認証の登録: the first code from the app confirms the pending key (audited).
-    The caller then marks the session verified (`django_otp.login`)."""
+    The caller then marks the session verified (`mfa_session_verify`)."""
     device = mfa_device_pending(user=user)
     if device is None:
         return MfaResult(None, "登録手続きの有効期限が切れました。もう一度やり直してください。")
@@ -161,7 +163,7 @@ def mfa_enrollment_confirm(*, user: User, token: str) -> MfaResult:
 
 def mfa_verify(*, user: User, token: str) -> MfaResult:
     """二要素認証の確認: check a 6-digit code against the account's confirmed device (audited
-    either way). The caller marks the session verified (`django_otp.login`)."""
+    either way). The caller marks the session verified (`mfa_session_verify`)."""
     device = mfa_device_confirmed(user=user)
     if device is None:
         return MfaResult(None, "二要素認証が登録されていません。")
@@ -175,6 +177,18 @@ def mfa_verify(*, user: User, token: str) -> MfaResult:
             extra={"step": "login"} if result.device else {"step": "login", "why": result.message},
         )
     return result
+
+
+def mfa_session_verify(*, request: HttpRequest, device: TOTPDevice) -> None:
+    """二要素認証済みにする: the session passes the second factor under a new session key.
+
+    The password step already gave the session a new key (`django.contrib.auth.login`);
+    this one gives it another, so a key seen before the code was typed — on the screen of
+    a shared counter PC, in a proxy's log — never opens the personal data it now opens.
+    django-otp's `login` only records the device in the session.
+    """
+    request.session.cycle_key()
+    otp_login(request, device)
 
 
 def mfa_device_create_confirmed(*, user: User) -> TOTPDevice:

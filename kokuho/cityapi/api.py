@@ -44,6 +44,7 @@ from kokuho.cityapi.services import (
     api_client_authenticate,
     api_refusal_record,
 )
+from kokuho.core.client_ip import client_address
 
 SCOPE_KEY = "x-kokuho-scope"
 # Largest sequence number accepted: a 64-bit id, what both databases hold.
@@ -146,7 +147,7 @@ def _refuse(request: HttpRequest, error: ApiError, *, errors: list | None = None
         reason=error.reason,
         field=error.field,
         path=request.path,
-        remote_addr=request.META.get("REMOTE_ADDR", ""),
+        remote_addr=client_address(request),
     )
     body = error.body() | {"errors": errors or []}
     response = api.create_response(request, body, status=error.status)

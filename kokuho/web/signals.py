@@ -7,12 +7,13 @@ from django.dispatch import receiver
 
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
+from kokuho.core.client_ip import client_address
 
 
 def _client(request: Any) -> dict[str, str]:
     if request is None:
         return {}
-    return {"remote_addr": request.META.get("REMOTE_ADDR", "")}
+    return {"remote_addr": client_address(request)}
 
 
 @receiver(user_logged_in)

@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
-from django_otp import login as otp_login
 
 from kokuho.accounts.decorators import declared_permission, mfa_step, public, requires
 from kokuho.accounts.models import TrainingCourse
@@ -38,6 +37,7 @@ from kokuho.accounts.services import (
     mfa_enrollment_confirm,
     mfa_enrollment_start,
     mfa_required,
+    mfa_session_verify,
     mfa_verified,
     mfa_verify,
     training_record,
@@ -114,7 +114,7 @@ def account_mfa_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         result = mfa_verify(user=request.user, token=request.POST.get("token", ""))
         if result.device is not None:
-            otp_login(request, result.device)
+            mfa_session_verify(request=request, device=result.device)
             return redirect(target)
         error = result.message
     return render(request, "web/account_mfa_verify.html", {"next": target, "error": error})
@@ -134,7 +134,7 @@ def account_mfa_enroll(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         result = mfa_enrollment_confirm(user=request.user, token=request.POST.get("token", ""))
         if result.device is not None:
-            otp_login(request, result.device)
+            mfa_session_verify(request=request, device=result.device)
             messages.success(
                 request, "二要素認証を登録しました。次回からは確認コードを入力します。"
             )

@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csp import get_nonce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -191,16 +192,17 @@ def inspection_review_detail(request: HttpRequest, inspection_id: int) -> HttpRe
     return redirect("inspection_review_detail", inspection_id=inspection.pk)
 
 
-def _download(inspection: SelfInspection, fmt: str) -> HttpResponse:
+def _download(request: HttpRequest, inspection: SelfInspection, fmt: str) -> HttpResponse:
     """The report as a file: PDF (kokuho.core.pdf) or a stand-alone HTML page."""
     name = f"self-inspection-{inspection.month:%Y-%m}-{inspection.pk}.{fmt}"
     if fmt == "pdf":
         body = report_pdf(inspection_report(inspection=inspection))
         response = HttpResponse(body, content_type="application/pdf")
     elif fmt == "html":
-        page = render_to_string(
-            "web/inspection_report.html", inspection_page(inspection=inspection)
-        )
+        # The page's <style> travels inside the file (it is opened from disk later); the
+        # CSP nonce lets it apply should the browser show the response itself.
+        context = inspection_page(inspection=inspection) | {"csp_nonce": get_nonce(request)}
+        page = render_to_string("web/inspection_report.html", context)
         response = HttpResponse(page, content_type="text/html; charset=utf-8")
     else:
         raise Http404
@@ -212,7 +214,7 @@ def _download(inspection: SelfInspection, fmt: str) -> HttpResponse:
 @require_GET
 @requires(Perm.SELF_INSPECTION)
 def inspection_report_download(request: HttpRequest, inspection_id: int, fmt: str) -> HttpResponse:
-    return _download(get_object_or_404(SelfInspection, pk=inspection_id), fmt)
+    return _download(request, get_object_or_404(SelfInspection, pk=inspection_id), fmt)
 
 
 @require_GET
@@ -220,4 +222,4 @@ def inspection_report_download(request: HttpRequest, inspection_id: int, fmt: st
 def inspection_review_report_download(
     request: HttpRequest, inspection_id: int, fmt: str
 ) -> HttpResponse:
-    return _download(get_object_or_404(SelfInspection, pk=inspection_id), fmt)
+    return _download(request, get_object_or_404(SelfInspection, pk=inspection_id), fmt)

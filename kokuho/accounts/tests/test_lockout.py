@@ -95,3 +95,33 @@ def test_the_lock_ends_after_the_cool_off(client):
         attempt.attempt_time -= timedelta(minutes=31)
         attempt.save(update_fields=["attempt_time"])
     assert _log_in(client, staff.username, TEST_PASSWORD).status_code == 302
+
+
+def test_behind_the_proxy_the_lock_is_on_the_clerks_terminal_not_the_proxy(client, settings):
+    """Every request comes from the proxy's address; the terminal is the one the proxy saw.
+    Five failures at one counter must not lock the other counters."""
+    settings.KOKUHO_TRUSTED_PROXIES = ["127.0.0.1"]
+    other = make_staff(role=Role.COUNTER)
+    for n in range(5):
+        client.post(
+            reverse("login"),
+            {"username": f"nobody-{n}", "password": WRONG},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR="10.0.0.1",
+        )
+    locked = client.post(
+        reverse("login"),
+        {"username": other.username, "password": TEST_PASSWORD},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="10.0.0.1",
+    )
+    assert locked.status_code == 429  # that terminal is locked …
+    elsewhere = client.post(
+        reverse("login"),
+        {"username": other.username, "password": TEST_PASSWORD},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="10.0.0.2",
+    )
+    assert elsewhere.status_code == 302  # … the next counter is not
+    # The failures are recorded against the terminal, never the proxy.
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"10.0.0.1"}
