@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KOKUHO_VAR_DIR", BASE_DIR / "var"))
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,6 +99,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kokuho.web.context_processors.national_alerts",
@@ -167,6 +170,8 @@ LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = int(os.environ.get("KOKUHO_LOGIN_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("KOKUHO_LOGIN_LOCK_MINUTES", 30)))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The terminal is the client's address, not the proxy's (KOKUHO_TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "kokuho.core.client_ip.client_address"
 AXES_RESET_ON_SUCCESS = True  # a clerk who mistyped and then got in starts again from 0
 # Tries while locked do not extend the lock (it ends when announced); they are still
 # refused and each one is in the audit trail as a failed login.
@@ -190,15 +195,66 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
-SESSION_COOKIE_SECURE = os.environ.get("KOKUHO_SECURE_COOKIES", "0") == "1"
+# Production (KOKUHO_PRODUCTION=1): one switch for everything that only makes sense over
+# HTTPS, so an installation cannot end up with half of it; off, the demo keeps working on
+# http://127.0.0.1. `kokuho check --deploy` is clean with it (kokuho/core/tests).
+KOKUHO_PRODUCTION = os.environ.get("KOKUHO_PRODUCTION", "0") == "1"
+
+
+def _switch(name: str, default: bool) -> bool:
+    return os.environ.get(name, "1" if default else "0") == "1"
+
+
+SESSION_COOKIE_SECURE = _switch("KOKUHO_SECURE_COOKIES", KOKUHO_PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# No script reads the CSRF cookie (htmx sends the token from the page, base.html).
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Behind the city's TLS-terminating proxy, trust its X-Forwarded-Proto (only then): the API
-# refuses plain HTTP, and without this every proxied request would look like plain HTTP.
-if os.environ.get("KOKUHO_BEHIND_TLS_PROXY", "0") == "1":
+# refuses plain HTTP, and without this every proxied request would look like plain HTTP —
+# and the redirect to HTTPS below would never end. Production is behind that proxy unless
+# said otherwise (a WSGI server terminating TLS itself sets KOKUHO_BEHIND_TLS_PROXY=0).
+if _switch("KOKUHO_BEHIND_TLS_PROXY", KOKUHO_PRODUCTION):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxies whose X-Forwarded-For is believed (`core.client_ip`): behind one, every
+# request's REMOTE_ADDR is the proxy's, and the login lock on the terminal would lock every
+# counter at once. Empty (the default off the proxy) means REMOTE_ADDR is the client.
+KOKUHO_TRUSTED_PROXIES = [
+    a.strip()
+    for a in os.environ.get(
+        "KOKUHO_TRUSTED_PROXIES",
+        "127.0.0.1,::1" if _switch("KOKUHO_BEHIND_TLS_PROXY", KOKUHO_PRODUCTION) else "",
+    ).split(",")
+    if a.strip()
+]
+SECURE_SSL_REDIRECT = KOKUHO_PRODUCTION
+# Not redirected: the load balancer's probe may speak plain HTTP, and an API client that
+# sent its token over HTTP gets the API's own refusal (HTTPS_REQUIRED, audited) instead of
+# a redirect it would silently follow next time.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^api/"]
+# HSTS: a year once in production, this host and its subdomains. `preload` is only read by
+# the preload list from a registrable domain's own header, so on the system's host name it
+# is inert; it is sent so that `check --deploy` stays clean without a silenced warning.
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("KOKUHO_HSTS_SECONDS", 365 * 24 * 3600)) if KOKUHO_PRODUCTION else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = KOKUHO_PRODUCTION
+SECURE_HSTS_PRELOAD = KOKUHO_PRODUCTION
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (Django's own middleware): no inline script or style anywhere —
+# the screens load kokuho.css, htmx and confirm.js from /static/. The one nonce is for the
+# self-contained 自己点検 report download, whose <style> must travel inside the file.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 LANGUAGE_CODE = "ja"
 TIME_ZONE = "Asia/Tokyo"
@@ -263,6 +319,9 @@ KOKUHO_UPLOAD_DIR = Path(os.environ.get("KOKUHO_UPLOAD_DIR", VAR_DIR / "uploads"
 # The largest file accepted on screen (the whole body is received before it is refused);
 # anything larger goes through `kokuho import` on the server.
 KOKUHO_UPLOAD_MAX_BYTES = int(os.environ.get("KOKUHO_UPLOAD_MAX_BYTES", 50 * 1024 * 1024))
+# A run (import, 月次計算, 一斉更新) silent for this long, whose process cannot be looked up on
+# this host, is taken as dead (中断): each reports progress every few seconds at most.
+KOKUHO_RUN_STALE_MINUTES = int(os.environ.get("KOKUHO_RUN_STALE_MINUTES", 15))
 
 # Access and audit events are kept this many years (privacy.md §3), then erased by the
 # retention job; `audit.selectors.audit_retention_until` reads it.
@@ -278,12 +337,26 @@ KOKUHO_RETENTION_CLAIMS_YEARS = int(os.environ.get("KOKUHO_RETENTION_CLAIMS_YEAR
 # Raw registry data: quarantined rows after they were resolved, uploads after their import.
 KOKUHO_RETENTION_INTERFACE_YEARS = int(os.environ.get("KOKUHO_RETENTION_INTERFACE_YEARS", 1))
 
+# Logs go to stderr (journald under systemd): plain text, or one JSON object per line in
+# production (KOKUHO_LOG_FORMAT=json). Either way My Numbers are masked, and the JSON lines
+# carry no request object (its repr holds the query string); kokuho/core/logging.py.
+KOKUHO_LOG_FORMAT = os.environ.get("KOKUHO_LOG_FORMAT", "text")
+if KOKUHO_LOG_FORMAT not in ("text", "json"):
+    raise ValueError(f"KOKUHO_LOG_FORMAT は text か json です: {KOKUHO_LOG_FORMAT}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"mask_my_number": {"()": "kokuho.core.logging.MyNumberMaskFilter"}},
+    "formatters": {
+        "text": {"format": "%(message)s"},
+        "json": {"()": "kokuho.core.logging.JsonFormatter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["mask_my_number"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["mask_my_number"],
+            "formatter": KOKUHO_LOG_FORMAT,
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("KOKUHO_LOG_LEVEL", "WARNING")},
 }

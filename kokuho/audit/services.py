@@ -24,7 +24,7 @@ from kokuho.audit.models import (
     SubjectType,
 )
 from kokuho.core.bulkwrite import row_writer
-from kokuho.core.mynumber import mask_my_numbers_in
+from kokuho.core.mynumber import mask_my_numbers_deep, mask_my_numbers_in
 from kokuho.core.purposes import Purpose
 from kokuho.rules.params import ParameterError, parameters
 
@@ -61,7 +61,7 @@ class AuditEntry:
 
 
 def _event(entry: AuditEntry, user: Any | None) -> AuditEvent:
-    safe_extra = json.loads(mask_my_numbers_in(json.dumps(entry.extra or {}, ensure_ascii=False)))
+    safe_extra = mask_my_numbers_deep(json.loads(json.dumps(entry.extra or {}, ensure_ascii=False)))
     return AuditEvent(
         event_type=entry.event_type,
         occurred_at=timezone.now(),

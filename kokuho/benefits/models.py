@@ -170,6 +170,10 @@ class KogakuRun(models.Model):
     started_at = models.DateTimeField("開始日時", null=True, blank=True)
     finished_at = models.DateTimeField("終了日時", null=True, blank=True)
     task_id = models.CharField("タスクID", max_length=64, blank=True)
+    # The process computing it and its last sign of life (`kokuho.core.liveness`): a run
+    # whose process died is closed as failed by the next run or screen of the month.
+    worker = models.CharField("実行プロセス", max_length=80, blank=True)
+    heartbeat_at = models.DateTimeField("最終進捗日時", null=True, blank=True)
 
     class Meta:
         verbose_name = "高額療養費 月次計算"

@@ -115,6 +115,9 @@ class RenewalRun(models.Model):
     counts = models.JSONField("件数", default=dict)
     error = models.TextField("エラー", blank=True)
     task_id = models.CharField("タスクID", max_length=64, blank=True)
+    # The process running it and its last sign of life (`kokuho.core.liveness`).
+    worker = models.CharField("実行プロセス", max_length=80, blank=True)
+    heartbeat_at = models.DateTimeField("最終進捗日時", null=True, blank=True)
 
     class Meta:
         verbose_name = "一斉更新"

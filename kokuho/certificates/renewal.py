@@ -51,6 +51,7 @@ from kokuho.certificates.services import (
     documents_issue,
     person_documents_many,
 )
+from kokuho.core.liveness import dead_runs, worker_id
 from kokuho.core.mynumber import mask_my_numbers_in
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.models import CurrentEligibility, EligibilityPeriod
@@ -74,7 +75,30 @@ def insured_on(day: dt.date) -> list[int]:
     )
 
 
+INTERRUPTED_MESSAGE = (
+    "更新処理をしていたプロセスが途中で停止しました（中断）。交付済みの分はそのまま有効です。"
+    "同じ更新日でもう一度実行すると、残りの交付と未印刷分の印刷を続けます。"
+)
+
+
+def renewal_runs_interrupted_mark(*, now: dt.datetime | None = None) -> int:
+    """Close as 失敗 every 処理中 renewal whose process is gone (`kokuho.core.liveness`).
+    What it issued stays issued; the next run of the date issues the rest and prints every
+    document of the date not yet in a batch."""
+    now = now or timezone.now()
+    running = RenewalRun.objects.filter(status=RenewalStatus.RUNNING).values_list(
+        "pk", "worker", "heartbeat_at", "started_at"
+    )
+    dead = dead_runs(running, now=now)
+    if not dead:
+        return 0
+    return RenewalRun.objects.filter(pk__in=dead, status=RenewalStatus.RUNNING).update(
+        status=RenewalStatus.FAILED, finished_at=now, error=INTERRUPTED_MESSAGE
+    )
+
+
 def renewal_run_create(*, renewal_date: dt.date, actor: Any | None) -> RenewalRun:
+    renewal_runs_interrupted_mark()
     return RenewalRun.objects.create(renewal_date=renewal_date, requested_by=actor)
 
 
@@ -95,7 +119,9 @@ def renewal_run_task(*, run_id: int) -> str:
 
 def _progress(run_id: int, on_progress: Progress | None) -> Progress:
     def report(stage: str, done: int, total: int) -> None:
-        RenewalRun.objects.filter(pk=run_id).update(stage=stage, done=done, total=total)
+        RenewalRun.objects.filter(pk=run_id).update(
+            stage=stage, done=done, total=total, heartbeat_at=timezone.now()
+        )
         if on_progress:
             on_progress(stage, done, total)
 
@@ -104,8 +130,9 @@ def _progress(run_id: int, on_progress: Progress | None) -> Progress:
 
 def renewal_run_execute(*, run_id: int, on_progress: Progress | None = None) -> RenewalRun:
     """Run a queued renewal; the run as it ended. A run no longer queued is left alone."""
+    now = timezone.now()
     claimed = RenewalRun.objects.filter(pk=run_id, status=RenewalStatus.QUEUED).update(
-        status=RenewalStatus.RUNNING, started_at=timezone.now()
+        status=RenewalStatus.RUNNING, started_at=now, worker=worker_id(), heartbeat_at=now
     )
     run = RenewalRun.objects.get(pk=run_id)
     if not claimed:
@@ -193,9 +220,10 @@ def _renew(run: RenewalRun, progress: Progress) -> dict[str, Any]:
 
 
 def _print(run: RenewalRun, progress: Progress, unprintable: dict[str, str]) -> int:
-    """Print the run's documents not in a batch yet; the number of batches written."""
+    """Print the renewal date's documents not in a batch yet — this run's, and those a run
+    cut off before its printing had issued; the number of batches written."""
     pending = IssuedDocument.objects.filter(
-        renewal=run, batch__isnull=True, status=DocumentStatus.VALID
+        renewal__renewal_date=run.renewal_date, batch__isnull=True, status=DocumentStatus.VALID
     )
     directory = settings.KOKUHO_DOCUMENT_DIR / f"renewal-{run.renewal_date.isoformat()}"
     seq = MailingBatch.objects.filter(renewal__renewal_date=run.renewal_date).count() + 1

@@ -5,6 +5,7 @@ anywhere (logs, exceptions, output). Storing one is the identity vault's busines
 """
 
 import re
+from typing import Any
 
 _WEIGHTS = tuple(n + 1 if n <= 6 else n - 5 for n in range(1, 12))
 _TWELVE_DIGITS = re.compile(r"(?<!\d)(\d{4})[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
@@ -42,3 +43,22 @@ def mask_my_numbers_in(text: str) -> str:
         return mask_my_number(digits) if is_valid_my_number(digits) else match.group(0)
 
     return _TWELVE_DIGITS.sub(replace, text)
+
+
+def mask_my_numbers_deep(value: Any) -> Any:
+    """`mask_my_numbers_in` through a JSON-like structure: every string and key, and every
+    integer whose digits are a My Number (then the masked string takes its place).
+
+    Masking the serialised text instead would turn a bare number into `**** **** 1234`
+    outside quotes — no longer JSON."""
+    if isinstance(value, dict):
+        return {mask_my_numbers_in(str(k)): mask_my_numbers_deep(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_my_numbers_deep(v) for v in value]
+    if isinstance(value, str):
+        return mask_my_numbers_in(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+        masked = mask_my_numbers_in(text)
+        return value if masked == text else masked
+    return value

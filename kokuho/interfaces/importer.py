@@ -40,8 +40,14 @@ from tqdm import tqdm
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.core.bulkwrite import row_writer
+from kokuho.core.liveness import worker_id
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.services import EligibilityError
+from kokuho.interfaces.interruptions import (
+    import_files_interrupted_mark,
+    interrupted_run_for,
+    running_run_for,
+)
 from kokuho.interfaces.layout import (
     FieldError,
     ImportRejected,
@@ -55,6 +61,7 @@ from kokuho.interfaces.models import (
     ImportedRecord,
     ImportErrorCode,
     ImportFile,
+    ImportFileStatus,
     ImportKind,
     QuarantinedRow,
 )
@@ -71,6 +78,8 @@ LEDGER_WINDOW = 1000
 # append to it too — they must not wait long behind a batch. Time rather than a row count,
 # so the bound holds whether a row costs 50 µs or 50 ms.
 COMMIT_SECONDS = 0.5
+# The run's heartbeat (what tells a live run from a dead one) is written at most this often.
+HEARTBEAT_SECONDS = 5.0
 
 
 # Called with the file's ledger row, rows done so far and rows in the file.
@@ -155,6 +164,9 @@ class ImportSummary:
     # Applied rows the format reports (Importer.report), by reason; only when it reports.
     report_title: str = ""
     reported: Counter[str] = field(default_factory=Counter)
+    # The 中断 run this one continued, and the rows that run (and any before it) applied.
+    resumed_from: int | None = None
+    applied_before: int = 0
 
     @property
     def quarantined_total(self) -> int:
@@ -173,6 +185,8 @@ class ImportSummary:
             "quarantined_by_reason": dict(self.quarantined),
             "batches_redone": self.batches_redone,
         }
+        if self.resumed_from:
+            counts |= {"resumed_from": self.resumed_from, "applied_before": self.applied_before}
         if self.report_title:
             counts |= {
                 "report_title": self.report_title,
@@ -185,6 +199,13 @@ class ImportSummary:
         lines = [
             f"{self.kind.label}の取込結果: {self.file_name}"
             f"（文字コード {self.encoding}、取込番号 {self.import_file_id}）",
+        ]
+        if self.resumed_from:
+            lines.append(
+                f"  中断した取込（取込番号 {self.resumed_from}）の続きです。"
+                f"中断までに {self.applied_before:,} 件を反映済み（既取込に数えています）"
+            )
+        lines += [
             f"  読込 {self.read:>10,} 件",
             f"  反映 {self.applied:>10,} 件",
             f"  既取込 {self.skipped:>8,} 件（取込済み・保留済みの行。何もしていません）",
@@ -288,11 +309,20 @@ def file_import(
     `batch=False` imports row by row even when the format can batch (tests, benchmarks)."""
     started_at = timezone.now()
     user = _actor_user(actor)
+    import_files_interrupted_mark(now=started_at)
     try:
         source = source_read(Path(path), importer.layout)
+        if live := running_run_for(kind=importer.kind, sha256=source.sha256):
+            raise ImportRejected(
+                source.name,
+                f"同じファイルを取込中です（取込番号 {live.pk}、"
+                f"{timezone.localtime(live.started_at):%Y-%m-%d %H:%M} 開始）。"
+                "終わるのを待ってください。",
+            )
     except ImportRejected as rejected:
         _rejection_record(importer, path=Path(path), rejected=rejected, user=user, at=started_at)
         raise
+    resumed = interrupted_run_for(kind=importer.kind, sha256=source.sha256)
     file = ImportFile.objects.create(
         kind=importer.kind,
         file_name=source.name,
@@ -300,6 +330,9 @@ def file_import(
         encoding=source.encoding,
         started_at=started_at,
         actor=user,
+        worker=worker_id(),
+        heartbeat_at=started_at,
+        resumed_from=resumed,
     )
     summary = ImportSummary(
         kind=importer.kind,
@@ -307,9 +340,11 @@ def file_import(
         encoding=source.encoding,
         import_file_id=file.pk,
         report_title=importer.report_title if importer.report else "",
+        resumed_from=resumed.pk if resumed else None,
+        applied_before=resumed_applied(resumed),
         same_content_as=list(
             ImportFile.objects.filter(
-                kind=importer.kind, sha256=source.sha256, finished_at__isnull=False
+                kind=importer.kind, sha256=source.sha256, status=ImportFileStatus.DONE
             )
             .exclude(pk=file.pk)
             .order_by("pk")
@@ -333,6 +368,14 @@ def file_import(
         disable=not progress,
     )
     total = len(source.lines)
+    beat = _Heartbeat(file)
+
+    def progressed(done: int) -> None:
+        bar.update(done)
+        beat()
+        if on_progress:
+            on_progress(file, summary.read, total)
+
     if on_progress:
         on_progress(file, 0, total)
     try:
@@ -341,21 +384,20 @@ def file_import(
             if batch and importer.apply_batch is not None:
                 for part in _distinct_ids(window, importer.layout):
                     _batch_import(importer, file, part, ledger, summary, ctx)
-                    bar.update(len(part))
-                    if on_progress:
-                        on_progress(file, summary.read, total)
+                    progressed(len(part))
                 continue
             pending = iter(window)
             while done := _chunk_import(importer, file, pending, ledger, summary, ctx):
-                bar.update(done)
-                if on_progress:
-                    on_progress(file, summary.read, total)
+                progressed(done)
     except BaseException as error:
         # The chunks already committed stay, with their ledger; say where the run stopped.
         file.counts = {**summary.counts(), "aborted": f"{type(error).__name__}: {error}"}
-        # If the database itself failed this may fail too; the original error is the news.
+        file.status = ImportFileStatus.INTERRUPTED
+        file.interrupted_at = timezone.now()
+        # If the database itself failed this may fail too; the original error is the news
+        # (and the interruption check closes the run later from its stale heartbeat).
         with contextlib.suppress(DatabaseError):
-            file.save(update_fields=["counts"])
+            file.save(update_fields=["counts", "status", "interrupted_at"])
         raise
     finally:
         bar.close()
@@ -363,10 +405,37 @@ def file_import(
         summary.reported.update({k: n for k, n in importer.report(file).items() if n})
     with transaction.atomic():
         file.finished_at = timezone.now()
+        file.status = ImportFileStatus.DONE
         file.counts = summary.counts()
-        file.save(update_fields=["finished_at", "counts"])
+        file.save(update_fields=["finished_at", "status", "counts"])
         _audit(file, user, importer.purpose)
     return summary
+
+
+class _Heartbeat:
+    """Writes the run's heartbeat after a committed chunk, at most every HEARTBEAT_SECONDS."""
+
+    def __init__(self, file: ImportFile) -> None:
+        self.file_id = file.pk
+        self.last = time.monotonic()
+
+    def __call__(self) -> None:
+        if time.monotonic() - self.last < HEARTBEAT_SECONDS:
+            return
+        ImportFile.objects.filter(pk=self.file_id).update(heartbeat_at=timezone.now())
+        self.last = time.monotonic()
+
+
+def resumed_applied(resumed: ImportFile | None) -> int:
+    """Rows the interrupted runs of this file (the whole chain) had applied."""
+    if resumed is None:
+        return 0
+    chain: list[int] = []
+    run: ImportFile | None = resumed
+    while run is not None:
+        chain.append(run.pk)
+        run = run.resumed_from
+    return ImportedRecord.objects.filter(file_id__in=chain).count()
 
 
 def _chunk_import(
@@ -583,6 +652,7 @@ def _rejection_record(
             sha256=digest,
             started_at=at,
             finished_at=timezone.now(),
+            status=ImportFileStatus.REFUSED,
             rejected_reason=rejected.reason,
             actor=user,
         )

@@ -9,6 +9,7 @@ importer's progress callback writes after every committed chunk.
 """
 
 import contextlib
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -31,7 +32,13 @@ from kokuho.core.mynumber import mask_my_numbers_in
 from kokuho.core.purposes import Purpose
 from kokuho.interfaces.importer import ImportSummary, ProgressCallback
 from kokuho.interfaces.layout import ImportRejected
-from kokuho.interfaces.models import ImportFile, ImportJob, ImportJobStatus, ImportKind
+from kokuho.interfaces.models import (
+    IMPORT_JOB_RESUMABLE,
+    ImportFile,
+    ImportJob,
+    ImportJobStatus,
+    ImportKind,
+)
 from kokuho.interfaces.services import (
     import_claims,
     import_income,
@@ -119,8 +126,8 @@ def import_job_submit(*, kind: ImportKind, upload: UploadedFile, actor: Any) -> 
         )
     kind = ImportKind(kind)
     sha256, size = _upload_store(upload)
-    with transaction.atomic():
-        job = ImportJob.objects.create(
+    return _job_queue(
+        ImportJob(
             kind=kind,
             file_name=_display_name(upload.name),
             stored_name=sha256,
@@ -128,7 +135,47 @@ def import_job_submit(*, kind: ImportKind, upload: UploadedFile, actor: Any) -> 
             size=size,
             submitted_by=actor,
             created_at=timezone.now(),
+        ),
+        actor=actor,
+    )
+
+
+def import_job_resume(*, job_id: int, actor: Any) -> ImportJob:
+    """続きから再開: queue the stored file of a 中断 or 失敗 job again, as a new job.
+
+    The importer's ledger skips every row the stopped run applied or set aside, so only the
+    rest is applied; the new run is linked to the stopped one (`ImportFile.resumed_from`).
+    Raises `ImportJobError` if the job did not stop part-way, was already continued, or its
+    stored file is gone (the retention job removes uploads after their period)."""
+    with transaction.atomic():
+        job = get_object_or_404(ImportJob.objects.select_for_update(), pk=job_id)
+        if job.status not in IMPORT_JOB_RESUMABLE:
+            raise ImportJobError(f"この取込依頼は{job.get_status_display()}のため再開できません。")
+        if ImportJob.objects.filter(resumes=job).exists():
+            raise ImportJobError("この取込依頼はすでに再開しています。")
+        if not (Path(settings.KOKUHO_UPLOAD_DIR) / job.stored_name).is_file():
+            raise ImportJobError(
+                "保存していたファイルが保存期間を過ぎて削除されています。"
+                "もう一度ファイルを選んで取り込んでください。"
+            )
+        return _job_queue(
+            ImportJob(
+                kind=job.kind,
+                file_name=job.file_name,
+                stored_name=job.stored_name,
+                sha256=job.sha256,
+                size=job.size,
+                submitted_by=actor,
+                created_at=timezone.now(),
+                resumes=job,
+            ),
+            actor=actor,
         )
+
+
+def _job_queue(job: ImportJob, *, actor: Any) -> ImportJob:
+    with transaction.atomic():
+        job.save(force_insert=True)
         result = import_job_run.enqueue(job_id=job.pk)
         job.task_id = str(result.id)
         job.save(update_fields=["task_id"])
@@ -146,6 +193,7 @@ def import_job_submit(*, kind: ImportKind, upload: UploadedFile, actor: Any) -> 
                     "sha256": job.sha256,
                     "size": job.size,
                     "task_id": job.task_id,
+                    "resumes": job.resumes_id,
                 }
             },
         )
@@ -171,13 +219,22 @@ def _as_sent(job: ImportJob) -> Iterator[Path]:
         yield link
 
 
+def _received_on(job: ImportJob) -> dt.date:
+    """受付日: the day the file was first uploaded, through every 再開 of it."""
+    first = job
+    while first.resumes_id is not None:
+        first = ImportJob.objects.only("created_at", "resumes_id").get(pk=first.resumes_id)
+    return timezone.localdate(first.created_at)
+
+
 def _import(job: ImportJob, path: Path, on_progress: ProgressCallback) -> ImportSummary:
+    received_on = _received_on(job)
     if job.kind == ImportKind.INCOME:
         # 届出日 of a 更正 is the day the file was handed in, however long it waited.
         return import_income(
             path=path,
             actor=job.submitted_by,
-            reported_on=timezone.localdate(job.created_at),
+            reported_on=received_on,
             on_progress=on_progress,
         )
     if job.kind == ImportKind.CLAIMS:
@@ -185,7 +242,7 @@ def _import(job: ImportJob, path: Path, on_progress: ProgressCallback) -> Import
         return import_claims(
             path=path,
             actor=job.submitted_by,
-            reported_on=timezone.localdate(job.created_at),
+            reported_on=received_on,
             on_progress=on_progress,
         )
     if job.kind == ImportKind.MYNA_STATUS:
@@ -193,7 +250,7 @@ def _import(job: ImportJob, path: Path, on_progress: ProgressCallback) -> Import
         return import_myna_status(
             path=path,
             actor=job.submitted_by,
-            reported_on=timezone.localdate(job.created_at),
+            reported_on=received_on,
             on_progress=on_progress,
         )
     return import_residents_changes(path=path, actor=job.submitted_by, on_progress=on_progress)

@@ -40,8 +40,25 @@ class ImportErrorCode(models.TextChoices):
     MY_NUMBER_LIKE = "my_number_like", "個人番号と思われる値"
 
 
+class ImportFileStatus(models.TextChoices):
+    """取込の状態. A run killed outright cannot say so itself: it stays `running` until
+    `import_files_interrupted_mark` finds its process gone or its heartbeat stale."""
+
+    RUNNING = "running", "取込中"
+    DONE = "done", "完了"
+    REFUSED = "refused", "取込拒否"
+    INTERRUPTED = "interrupted", "中断"
+
+
+IMPORT_FILE_FINISHED = (ImportFileStatus.DONE, ImportFileStatus.REFUSED)
+
+
 class ImportFile(models.Model):
-    """取込ファイル: one run of an importer over one file (also the runs that were refused)."""
+    """取込ファイル: one run of an importer over one file (also the runs that were refused).
+
+    `worker` (host:pid) and `heartbeat_at` (each committed chunk) let a later run tell a
+    live import from one whose process died (中断); `resumed_from` links the run that
+    continued an interrupted one — the ledger makes the continuation skip what was applied."""
 
     kind = models.CharField("種類", max_length=20, choices=ImportKind.choices)
     file_name = models.CharField("ファイル名", max_length=255)
@@ -59,10 +76,49 @@ class ImportFile(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    status = models.CharField(
+        "状態", max_length=12, choices=ImportFileStatus.choices, default=ImportFileStatus.RUNNING
+    )
+    worker = models.CharField("実行プロセス", max_length=80, blank=True)
+    heartbeat_at = models.DateTimeField("最終進捗日時", null=True, blank=True)
+    interrupted_at = models.DateTimeField("中断検知日時", null=True, blank=True)
+    resumed_from = models.OneToOneField(
+        "self",
+        verbose_name="再開元の取込",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resumed_by",
+    )
 
     class Meta:
         verbose_name = "取込ファイル"
-        indexes = [models.Index(fields=["kind", "started_at"])]
+        indexes = [
+            models.Index(fields=["kind", "started_at"]),
+            # The few runs not yet finished: what the interruption check reads.
+            models.Index(
+                fields=["status"],
+                name="import_file_unfinished",
+                condition=models.Q(status__in=["running", "interrupted"]),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status__in=IMPORT_FILE_FINISHED, finished_at__isnull=False)
+                    | (
+                        ~models.Q(status__in=IMPORT_FILE_FINISHED)
+                        & models.Q(finished_at__isnull=True)
+                    )
+                ),
+                name="import_file_finished_when_done",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=ImportFileStatus.INTERRUPTED)
+                | models.Q(interrupted_at__isnull=False),
+                name="import_file_interrupted_when",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.file_name} ({self.started_at:%Y-%m-%d %H:%M})"
@@ -160,9 +216,11 @@ class ImportJobStatus(models.TextChoices):
     DONE = "done", "完了"
     FAILED = "failed", "失敗"
     REJECTED = "rejected", "取込拒否"
+    INTERRUPTED = "interrupted", "中断"
 
 
 IMPORT_JOB_OPEN = (ImportJobStatus.QUEUED, ImportJobStatus.RUNNING)
+IMPORT_JOB_RESUMABLE = (ImportJobStatus.INTERRUPTED, ImportJobStatus.FAILED)
 
 
 class ImportJob(models.Model):
@@ -179,7 +237,7 @@ class ImportJob(models.Model):
     sha256 = models.CharField("SHA-256", max_length=64)
     size = models.PositiveBigIntegerField("サイズ（バイト）")
     status = models.CharField(
-        "状態", max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
+        "状態", max_length=12, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
     )
     done_rows = models.PositiveIntegerField("処理済み件数", default=0)
     total_rows = models.PositiveIntegerField("全件数", default=0)
@@ -203,6 +261,16 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField("開始日時", null=True, blank=True)
     finished_at = models.DateTimeField("終了日時", null=True, blank=True)
     task_id = models.CharField("タスクID", max_length=64, blank=True)
+    # 「続きから再開」: the 中断 or 失敗 job this one continues (same stored file). Its
+    # 受付日 stays the first upload's: a file's date of receipt does not move on a retry.
+    resumes = models.OneToOneField(
+        "self",
+        verbose_name="再開元の取込依頼",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resumed_by",
+    )
 
     class Meta:
         verbose_name = "取込依頼"
@@ -230,6 +298,11 @@ class ImportJob(models.Model):
     def is_open(self) -> bool:
         """Still waiting for or in the worker: the screen keeps polling."""
         return self.status in IMPORT_JOB_OPEN
+
+    @property
+    def can_resume(self) -> bool:
+        """Stopped part-way (中断 or 失敗) and not yet continued: 「続きから再開」 is offered."""
+        return self.status in IMPORT_JOB_RESUMABLE and not hasattr(self, "resumed_by")
 
 
 class ExportKind(models.TextChoices):

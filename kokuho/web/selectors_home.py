@@ -93,7 +93,7 @@ def _imports_unfinished(today: dt.date) -> int:
     from kokuho.interfaces.models import IMPORT_JOB_OPEN, ImportJob, ImportJobStatus
 
     since = _start_of(today - dt.timedelta(days=7))
-    failed = (ImportJobStatus.FAILED, ImportJobStatus.REJECTED)
+    failed = (ImportJobStatus.FAILED, ImportJobStatus.REJECTED, ImportJobStatus.INTERRUPTED)
     return ImportJob.objects.filter(
         Q(status__in=IMPORT_JOB_OPEN) | Q(status__in=failed, created_at__gte=since)
     ).count()

@@ -37,6 +37,7 @@ urlpatterns = [
     path("households/<str:household_no>/", views.household_detail, name="household_detail"),
     path("imports/", views.imports, name="imports"),
     path("imports/<int:job_id>/", views.import_job_detail, name="import_job_detail"),
+    path("imports/<int:job_id>/resume/", views.import_job_resume_view, name="import_job_resume"),
     path("imports/quarantine/", views.quarantine_list, name="quarantine_list"),
     path("imports/quarantine/<int:row_id>/", views.quarantine_detail, name="quarantine_detail"),
     path("incidents/", views_audit.incident_list, name="incident_list"),

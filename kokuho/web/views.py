@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from kokuho.accounts.decorators import public, requires
 from kokuho.accounts.permissions import Perm
@@ -17,9 +18,11 @@ from kokuho.core.purposes import Purpose, PurposeError, parse_purpose
 from kokuho.eligibility.events import ChangeEvent, ChangeType, event_apply, event_preview
 from kokuho.eligibility.selectors import eligibility_summary, household_eligibility
 from kokuho.eligibility.services import EligibilityError
+from kokuho.interfaces.interruptions import import_files_interrupted_mark
 from kokuho.interfaces.jobs import (
     ImportJobError,
     import_job_get,
+    import_job_resume,
     import_job_submit,
     import_jobs_recent,
 )
@@ -225,6 +228,7 @@ def quarantine_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(queue.rows, QUARANTINE_PAGE).get_page(request.GET.get("page"))
     rows = queue_page_rows(queue, list(page.object_list))
     _quarantine_viewed(request, rows, "quarantine_list")
+    import_files_interrupted_mark()
     context = {
         "rows": rows,
         "page": page,
@@ -276,6 +280,7 @@ def imports(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{job.file_name} の取込を受け付けました。")
             return redirect("import_job_detail", job_id=job.pk)
+    import_files_interrupted_mark()
     context = {"form": form, "jobs": import_jobs_recent(limit=20)}
     return render(request, "web/imports.html", context)
 
@@ -283,6 +288,20 @@ def imports(request: HttpRequest) -> HttpResponse:
 @requires(Perm.IMPORT_FILES)
 def import_job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     """取込依頼: progress while the worker runs (htmx polls the fragment), then the result."""
+    import_files_interrupted_mark()
     job = import_job_get(job_id=job_id)
     template = "web/_import_job.html" if request.htmx else "web/import_job.html"
     return render(request, template, {"job": job})
+
+
+@requires(Perm.IMPORT_FILES)
+@require_POST
+def import_job_resume_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    """続きから再開: the stored file of a stopped 取込依頼 queued again."""
+    try:
+        job = import_job_resume(job_id=job_id, actor=request.user)
+    except ImportJobError as error:
+        messages.error(request, str(error))
+        return redirect("import_job_detail", job_id=job_id)
+    messages.success(request, f"{job.file_name} の取込を続きから再開します。")
+    return redirect("import_job_detail", job_id=job.pk)

@@ -107,3 +107,19 @@ def test_my_numbers_in_extra_are_masked():
     event.refresh_from_db()
     assert SYNTHETIC not in str(event.extra)
     assert f"**** **** {SYNTHETIC[-4:]}" in event.extra["note"]
+
+
+def test_a_my_number_as_a_bare_integer_in_extra_is_masked_not_a_crash():
+    """Found by the API fuzz test: a 12-digit `since` that passes the check digit was masked
+    in the JSON text, outside quotes, and the event could not be written (a 500)."""
+    event = audit_event_record(
+        event_type=EventType.PERSON_VIEWED,
+        actor=None,
+        subject_type=SubjectType.PERSON,
+        extra={"since": int(SYNTHETIC), "list": [int(SYNTHETIC), 42], "flag": True},
+    )
+    event.refresh_from_db()
+    assert event.extra["since"] == f"**** **** {SYNTHETIC[-4:]}"
+    assert event.extra["list"] == [f"**** **** {SYNTHETIC[-4:]}", 42]
+    assert event.extra["flag"] is True
+    assert audit_chain_verify().ok

@@ -49,6 +49,7 @@ from kokuho.benefits.models import (
     KogakuRun,
     KogakuRunStatus,
 )
+from kokuho.core.liveness import dead_runs, worker_id
 from kokuho.core.mynumber import mask_my_numbers_in
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.selectors import current_periods_by_person, person_state_on
@@ -69,7 +70,29 @@ STEP_REASONS = {
 _CHUNK = 5000
 
 
+INTERRUPTED_MESSAGE = (
+    "計算していたプロセスが途中で停止しました（中断）。この計算の結果は保存されていません。"
+    "もう一度実行してください。"
+)
+
+
+def kogaku_runs_interrupted_mark(*, now: dt.datetime | None = None) -> int:
+    """Close as 失敗 every 計算中 run whose process is gone (`kokuho.core.liveness`); the
+    number closed. Its results were never saved: they are written with the run's end."""
+    now = now or timezone.now()
+    running = KogakuRun.objects.filter(status=KogakuRunStatus.RUNNING).values_list(
+        "pk", "worker", "heartbeat_at", "started_at"
+    )
+    dead = dead_runs(running, now=now)
+    if not dead:
+        return 0
+    return KogakuRun.objects.filter(pk__in=dead, status=KogakuRunStatus.RUNNING).update(
+        status=KogakuRunStatus.FAILED, finished_at=now, error_message=INTERRUPTED_MESSAGE
+    )
+
+
 def kogaku_run_create(*, month: dt.date, actor: Any | None) -> KogakuRun:
+    kogaku_runs_interrupted_mark()
     return KogakuRun.objects.create(
         month=month.replace(day=1),
         requested_by=actor,
@@ -94,7 +117,9 @@ def kogaku_run_task(*, run_id: int) -> str:
 
 def _progress(run_id: int, on_progress: Progress | None) -> Progress:
     def report(stage: str, done: int, total: int) -> None:
-        KogakuRun.objects.filter(pk=run_id).update(stage=stage, done=done, total=total)
+        KogakuRun.objects.filter(pk=run_id).update(
+            stage=stage, done=done, total=total, heartbeat_at=timezone.now()
+        )
         if on_progress:
             on_progress(stage, done, total)
 
@@ -108,8 +133,9 @@ def _finish(run_id: int, status: KogakuRunStatus, **fields: Any) -> KogakuRun:
 
 def kogaku_run_execute(*, run_id: int, on_progress: Progress | None = None) -> KogakuRun:
     """Compute a queued run; the run as it ended. A run no longer queued is left alone."""
+    now = timezone.now()
     claimed = KogakuRun.objects.filter(pk=run_id, status=KogakuRunStatus.QUEUED).update(
-        status=KogakuRunStatus.RUNNING, started_at=timezone.now()
+        status=KogakuRunStatus.RUNNING, started_at=now, worker=worker_id(), heartbeat_at=now
     )
     run = KogakuRun.objects.get(pk=run_id)
     if not claimed:
@@ -119,7 +145,7 @@ def kogaku_run_execute(*, run_id: int, on_progress: Progress | None = None) -> K
     except MonthUnconfirmed as refused:
         return _finish(run_id, KogakuRunStatus.REFUSED, error_message=str(refused))
     try:
-        counts = _compute(run, rules, _progress(run_id, on_progress))
+        _compute(run, rules, _progress(run_id, on_progress))
     except BaseException as error:
         logger.exception("kogaku run %s failed", run_id)
         failed = _finish(
@@ -130,14 +156,7 @@ def kogaku_run_execute(*, run_id: int, on_progress: Progress | None = None) -> K
         if not isinstance(error, Exception):
             raise
         return failed
-    return _finish(
-        run_id,
-        KogakuRunStatus.DONE,
-        counts=counts,
-        parameters=[
-            {"name": u.name, "from": u.start.isoformat(), "status": u.status} for u in rules.used
-        ],
-    )
+    return KogakuRun.objects.get(pk=run_id)
 
 
 def _claims_read(month: dt.date) -> pa.Table:
@@ -286,7 +305,7 @@ def _paid_months(
     )
 
 
-def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> dict[str, Any]:
+def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> None:
     month = run.month
     progress("レセプトの読み込み", 0, 1)
     rows = _claims_read(month)
@@ -324,39 +343,51 @@ def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> dict[str,
         ).fetchall()
         explanations = explanations_read(con, prior, carried)
         progress("計算", 1, 1)
-    _store(run, results, persons, explanations, progress)
-    followups = kogaku_followups(run=run)
-    # A month computed again decides its decided households again (変更決定).
-    changes = kogaku_redetermine(run=run)
-    paid = [r for r in results if r[1] > 0]
-    reasons = Counter(STEP_REASONS[r[5]] for r in paid)
-    counts = {
-        "claims": rows.num_rows,
-        "claims_unmatched": unmatched.count(),
-        "households_with_claims": households,
-        "candidates": len(candidates),
-        "category_unknown": len(unknown),
-        "computed": len(results),
-        "paid": len(paid),
-        "total_benefit": sum(r[1] for r in paid),
-        "many_times": sum(1 for r in paid if r[3]),
-        "reasons": dict(reasons.most_common()),
-        "invitations": followups["invited"],
-        "automatic_decisions": followups["decided"],
-        "already_decided": followups["already_decided"],
-        "changed_decisions": changes.changed,
-        "additional_total": changes.additional,
-        "refund_total": changes.refund,
-    }
-    audit_event_record(
-        actor=run.requested_by,
-        event_type=EventType.KOGAKU_RUN,
-        purpose=Purpose.NHI_BENEFITS,
-        subject_type=SubjectType.SYSTEM,
-        subject_id=f"kogaku:{month:%Y-%m}",
-        extra={k: v for k, v in counts.items() if k != "reasons"},
-    )
-    return counts
+    # Everything the run writes, and its end, in one transaction: a run cut off part-way
+    # (a killed process included) leaves no results, invitations or decisions behind, and
+    # the next run of the month starts from the same state as if it had never begun.
+    with transaction.atomic():
+        _store(run, results, persons, explanations, progress)
+        followups = kogaku_followups(run=run)
+        # A month computed again decides its decided households again (変更決定).
+        changes = kogaku_redetermine(run=run)
+        paid = [r for r in results if r[1] > 0]
+        reasons = Counter(STEP_REASONS[r[5]] for r in paid)
+        counts = {
+            "claims": rows.num_rows,
+            "claims_unmatched": unmatched.count(),
+            "households_with_claims": households,
+            "candidates": len(candidates),
+            "category_unknown": len(unknown),
+            "computed": len(results),
+            "paid": len(paid),
+            "total_benefit": sum(r[1] for r in paid),
+            "many_times": sum(1 for r in paid if r[3]),
+            "reasons": dict(reasons.most_common()),
+            "invitations": followups["invited"],
+            "automatic_decisions": followups["decided"],
+            "already_decided": followups["already_decided"],
+            "changed_decisions": changes.changed,
+            "additional_total": changes.additional,
+            "refund_total": changes.refund,
+        }
+        audit_event_record(
+            actor=run.requested_by,
+            event_type=EventType.KOGAKU_RUN,
+            purpose=Purpose.NHI_BENEFITS,
+            subject_type=SubjectType.SYSTEM,
+            subject_id=f"kogaku:{month:%Y-%m}",
+            extra={k: v for k, v in counts.items() if k != "reasons"},
+        )
+        _finish(
+            run.pk,
+            KogakuRunStatus.DONE,
+            counts=counts,
+            parameters=[
+                {"name": u.name, "from": u.start.isoformat(), "status": u.status}
+                for u in rules.used
+            ],
+        )
 
 
 def _store(

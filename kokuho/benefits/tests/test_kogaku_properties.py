@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import duckdb
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,6 +22,10 @@ from kokuho.eligibility.burden import is_elderly_on
 
 PROVIDERS = ["3810000001", "3810000002", "3810000011", "3830000001"]
 PHARMACY = "3840000001"
+
+
+# The engine on DuckDB alone: no database of the suite's is opened.
+pytestmark = pytest.mark.database_independent
 
 
 def _month_index(i: int) -> dt.date:

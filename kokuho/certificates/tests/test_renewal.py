@@ -205,3 +205,30 @@ def test_daily_writes_the_return_letters_of_the_day(city, settings):
     card.refresh_from_db()
     assert card.return_letter_on == day
     assert documents_daily(on=day).counts["return_letters"] == 0  # never twice
+
+
+def test_a_renewal_cut_off_before_printing_is_printed_by_the_next_run(city, monkeypatch):
+    from kokuho.certificates import renewal
+
+    def cut_off(run, progress, unprintable):
+        raise RuntimeError("プロセスが停止しました")
+
+    monkeypatch.setattr(renewal, "_print", cut_off)
+    first = _renew()
+    assert first.status == RenewalStatus.FAILED
+    issued = IssuedDocument.objects.filter(renewal=first)
+    assert issued.exists() and not issued.filter(batch__isnull=False).exists()
+    monkeypatch.undo()
+
+    second = _renew()
+
+    assert second.status == RenewalStatus.DONE
+    assert second.counts["issued"] == {}  # everyone was issued by the first run
+    # The first run's documents are printed by the second, each once.
+    assert not IssuedDocument.objects.filter(
+        renewal__renewal_date=AUG1, status=DocumentStatus.VALID, batch__isnull=True
+    ).exists()
+    printed = sum(
+        MailingBatch.objects.filter(renewal=second).values_list("document_count", flat=True)
+    )
+    assert printed == issued.filter(status=DocumentStatus.VALID).count()

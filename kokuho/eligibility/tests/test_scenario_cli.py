@@ -10,6 +10,8 @@ import pytest
 from kokuho.eligibility.tests.matching import case_differences
 
 KOKUHO = Path(sys.executable).with_name("kokuho")
+# The runner always works on its own in-memory database (kokuho/cli.py), whatever the pass.
+pytestmark = pytest.mark.database_independent
 SPEC_CASE = Path(__file__).parent / "scenarios" / "spec" / "eligibility-001.yaml"
 
 

@@ -26,6 +26,7 @@ from kokuho.identity.services import my_numbers_register_bulk
 from kokuho.interfaces.models import (
     ImportedRecord,
     ImportFile,
+    ImportFileStatus,
     ImportJob,
     ImportJobStatus,
     ImportKind,
@@ -124,6 +125,7 @@ def import_file(*, started: dt.datetime, records: int = 0) -> ImportFile:
         encoding="utf-8",
         started_at=started,
         finished_at=started + dt.timedelta(minutes=5),
+        status=ImportFileStatus.DONE,
         counts={"applied": records},
     )
     ImportedRecord.objects.bulk_create(

@@ -1,0 +1,20 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("certificates", "0003_return_letters"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="renewalrun",
+            name="heartbeat_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="最終進捗日時"),
+        ),
+        migrations.AddField(
+            model_name="renewalrun",
+            name="worker",
+            field=models.CharField(blank=True, max_length=80, verbose_name="実行プロセス"),
+        ),
+    ]
