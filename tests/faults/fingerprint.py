@@ -17,6 +17,14 @@ VOLATILE_APPS = {"audit", "sessions", "axes", "django_tasks_database", "contentt
 # Fields that differ between two correct runs: a batch file's name carries its run's id and
 # the PDF's bytes its creation time (the documents in it are compared through their rows).
 VOLATILE_FIELDS = {"certificates.mailingbatch": {"path", "sha256"}}
+# A month computed again is a new run with results of its own, the newest finished one being
+# the month's current (decision 352): a job killed after its commit and run again computes
+# the month twice, as designed. What must be equal is the current run's results; results of
+# a run that did not finish must not exist at all (`inspect_state` reports them).
+CURRENT_RUN_ONLY = {
+    "benefits.kogakuresult": "run_id__in",
+    "benefits.kogakupersonresult": "result__run_id__in",
+}
 VOLATILE_MODELS = {
     "interfaces.importfile",
     "interfaces.importjob",
@@ -30,6 +38,7 @@ def fingerprint() -> dict[str, list]:
     from django.apps import apps
     from django.db import models, router
 
+    current = current_kogaku_runs()
     out: dict[str, list] = {}
     for model in apps.get_models():
         label = model._meta.label_lower
@@ -46,6 +55,8 @@ def fingerprint() -> dict[str, list]:
             and not isinstance(f, models.DateTimeField | models.JSONField)
         ]
         manager = model._base_manager.using(router.db_for_read(model))
+        if label in CURRENT_RUN_ONLY:
+            manager = manager.filter(**{CURRENT_RUN_ONLY[label]: current})
         if not plain:
             out[label] = [manager.count(), ""]
             continue
@@ -56,3 +67,17 @@ def fingerprint() -> dict[str, list]:
         digest = hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
         out[label] = [len(rows), digest]
     return out
+
+
+def current_kogaku_runs() -> list[int]:
+    """The current (newest finished) 月次計算 of each month."""
+    from kokuho.benefits.models import KogakuRun, KogakuRunStatus
+
+    current: dict = {}
+    for month, pk in (
+        KogakuRun.objects.filter(status=KogakuRunStatus.DONE)
+        .order_by("month", "-finished_at", "-pk")
+        .values_list("month", "pk")
+    ):
+        current.setdefault(month, pk)
+    return sorted(current.values())

@@ -18,7 +18,7 @@ def main() -> None:
     tables = fingerprint()
     audit = audit_chain_verify()
     files, broken = _files()
-    from kokuho.benefits.models import KOGAKU_RUN_OPEN, KogakuRun
+    from kokuho.benefits.models import KOGAKU_RUN_OPEN, KogakuResult, KogakuRun, KogakuRunStatus
     from kokuho.certificates.models import RenewalRun, RenewalStatus
     from kokuho.interfaces.interruptions import import_files_interrupted_mark
     from kokuho.interfaces.models import ImportFile, ImportFileStatus
@@ -42,6 +42,9 @@ def main() -> None:
             "pk", "status"
         )
     ]
+    unfinished = KogakuResult.objects.exclude(run__status=KogakuRunStatus.DONE).count()
+    if unfinished:
+        open_runs.append(f"完了していない月次計算の結果が {unfinished} 件残っています")
     open_runs += [
         f"一斉更新 {pk}: {status}のまま"
         for pk, status in RenewalRun.objects.filter(
