@@ -235,3 +235,17 @@ def make_claim(*, person: Person | None = None, service_month: date, **fields: A
         "recorded_at": timezone.now(),
     }
     return Claim.objects.create(**(values | fields))
+
+
+def dead_pid() -> int:
+    """The pid of a process that has just ended: a run's worker that is gone."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(done.stdout)

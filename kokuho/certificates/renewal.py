@@ -51,7 +51,7 @@ from kokuho.certificates.services import (
     documents_issue,
     person_documents_many,
 )
-from kokuho.core.liveness import dead_runs, worker_id
+from kokuho.core.liveness import dead_runs_close, worker_id
 from kokuho.core.mynumber import mask_my_numbers_in
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.models import CurrentEligibility, EligibilityPeriod
@@ -86,14 +86,12 @@ def renewal_runs_interrupted_mark(*, now: dt.datetime | None = None) -> int:
     What it issued stays issued; the next run of the date issues the rest and prints every
     document of the date not yet in a batch."""
     now = now or timezone.now()
-    running = RenewalRun.objects.filter(status=RenewalStatus.RUNNING).values_list(
-        "pk", "worker", "heartbeat_at", "started_at"
-    )
-    dead = dead_runs(running, now=now)
-    if not dead:
-        return 0
-    return RenewalRun.objects.filter(pk__in=dead, status=RenewalStatus.RUNNING).update(
-        status=RenewalStatus.FAILED, finished_at=now, error=INTERRUPTED_MESSAGE
+    return dead_runs_close(
+        RenewalRun.objects.filter(status=RenewalStatus.RUNNING),
+        now=now,
+        status=RenewalStatus.FAILED,
+        finished_at=now,
+        error=INTERRUPTED_MESSAGE,
     )
 
 

@@ -14,6 +14,7 @@ import socket
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 
 def worker_id() -> str:
@@ -52,3 +53,12 @@ def dead_runs(
         if alive is False or (alive is None and last_sign is not None and last_sign < stale):
             dead.append(pk)
     return dead
+
+
+def dead_runs_close(running: QuerySet, *, now: dt.datetime, **closed: object) -> int:
+    """Update (with `closed`) the runs of `running` — a queryset of running runs with
+    `worker`, `heartbeat_at` and `started_at` — whose process is gone; the number closed."""
+    dead = dead_runs(running.values_list("pk", "worker", "heartbeat_at", "started_at"), now=now)
+    if not dead:
+        return 0
+    return running.filter(pk__in=dead).update(**closed)

@@ -17,7 +17,7 @@ import datetime as dt
 from django.db.models import Q
 from django.utils import timezone
 
-from kokuho.core.liveness import dead_runs, stale_before
+from kokuho.core.liveness import dead_runs_close, stale_before
 from kokuho.interfaces.models import (
     ImportFile,
     ImportFileStatus,
@@ -39,14 +39,11 @@ def import_files_interrupted_mark(*, now: dt.datetime | None = None) -> int:
     Reads only the unfinished runs (a partial index): cheap enough to call before every
     import and on every view of the import screen."""
     now = now or timezone.now()
-    running = ImportFile.objects.filter(status=ImportFileStatus.RUNNING).values_list(
-        "pk", "worker", "heartbeat_at", "started_at"
-    )
-    dead = dead_runs(running, now=now)
-    if not dead:
-        return _jobs_interrupted_mark(now)
-    marked = ImportFile.objects.filter(pk__in=dead, status=ImportFileStatus.RUNNING).update(
-        status=ImportFileStatus.INTERRUPTED, interrupted_at=now
+    marked = dead_runs_close(
+        ImportFile.objects.filter(status=ImportFileStatus.RUNNING),
+        now=now,
+        status=ImportFileStatus.INTERRUPTED,
+        interrupted_at=now,
     )
     _jobs_interrupted_mark(now)
     return marked

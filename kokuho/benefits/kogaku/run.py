@@ -49,7 +49,7 @@ from kokuho.benefits.models import (
     KogakuRun,
     KogakuRunStatus,
 )
-from kokuho.core.liveness import dead_runs, worker_id
+from kokuho.core.liveness import dead_runs_close, worker_id
 from kokuho.core.mynumber import mask_my_numbers_in
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.selectors import current_periods_by_person, person_state_on
@@ -80,14 +80,12 @@ def kogaku_runs_interrupted_mark(*, now: dt.datetime | None = None) -> int:
     """Close as 失敗 every 計算中 run whose process is gone (`kokuho.core.liveness`); the
     number closed. Its results were never saved: they are written with the run's end."""
     now = now or timezone.now()
-    running = KogakuRun.objects.filter(status=KogakuRunStatus.RUNNING).values_list(
-        "pk", "worker", "heartbeat_at", "started_at"
-    )
-    dead = dead_runs(running, now=now)
-    if not dead:
-        return 0
-    return KogakuRun.objects.filter(pk__in=dead, status=KogakuRunStatus.RUNNING).update(
-        status=KogakuRunStatus.FAILED, finished_at=now, error_message=INTERRUPTED_MESSAGE
+    return dead_runs_close(
+        KogakuRun.objects.filter(status=KogakuRunStatus.RUNNING),
+        now=now,
+        status=KogakuRunStatus.FAILED,
+        finished_at=now,
+        error_message=INTERRUPTED_MESSAGE,
     )
 
 

@@ -5,8 +5,6 @@ closed as 失敗 (中断) by the next run of the month."""
 import datetime as dt
 import os
 import socket
-import subprocess
-import sys
 
 import pytest
 from django.utils import timezone
@@ -18,7 +16,7 @@ from kokuho.benefits.kogaku.run import (
     kogaku_runs_interrupted_mark,
 )
 from kokuho.benefits.models import KogakuResult, KogakuRun, KogakuRunStatus
-from kokuho.testing import make_claim, make_insured
+from kokuho.testing import dead_pid, make_claim, make_insured
 
 pytestmark = pytest.mark.django_db
 
@@ -51,12 +49,6 @@ def test_a_failure_after_the_results_were_stored_leaves_no_results(
     assert KogakuResult.objects.count() == 1
 
 
-def _dead_pid() -> int:
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
-                          capture_output=True, text=True)  # fmt: skip
-    return int(done.stdout)
-
-
 def test_a_run_whose_process_died_is_closed_by_the_next_run(month_with_a_benefit):
     now = timezone.now()
     killed = KogakuRun.objects.create(
@@ -64,7 +56,7 @@ def test_a_run_whose_process_died_is_closed_by_the_next_run(month_with_a_benefit
         created_at=now,
         started_at=now,
         status=KogakuRunStatus.RUNNING,
-        worker=f"{socket.gethostname()}:{_dead_pid()}",
+        worker=f"{socket.gethostname()}:{dead_pid()}",
         heartbeat_at=now,
     )
     live = KogakuRun.objects.create(

@@ -6,8 +6,6 @@ import datetime as dt
 import hashlib
 import os
 import socket
-import subprocess
-import sys
 
 import pytest
 from django.utils import timezone
@@ -24,15 +22,9 @@ from kokuho.interfaces.models import (
 )
 from kokuho.interfaces.tests.support import change, write_csv
 from kokuho.people.models import Person
+from kokuho.testing import dead_pid
 
 pytestmark = pytest.mark.django_db
-
-
-def _dead_pid() -> int:
-    """The pid of a process that has just ended (and so is not running)."""
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
-                          capture_output=True, text=True)  # fmt: skip
-    return int(done.stdout)
 
 
 def _running(worker: str, *, heartbeat_ago: dt.timedelta, sha256: str = "a" * 64) -> ImportFile:
@@ -49,7 +41,7 @@ def _running(worker: str, *, heartbeat_ago: dt.timedelta, sha256: str = "a" * 64
 
 def test_a_run_whose_process_is_gone_is_marked_interrupted_and_a_live_one_is_not():
     host = socket.gethostname()
-    dead = _running(f"{host}:{_dead_pid()}", heartbeat_ago=dt.timedelta(seconds=5))
+    dead = _running(f"{host}:{dead_pid()}", heartbeat_ago=dt.timedelta(seconds=5))
     alive = _running(f"{host}:{os.getpid()}", heartbeat_ago=dt.timedelta(hours=2))
     elsewhere_silent = _running("other-host:123", heartbeat_ago=dt.timedelta(minutes=20))
     elsewhere_recent = _running("other-host:124", heartbeat_ago=dt.timedelta(minutes=2))

@@ -3,8 +3,6 @@
 
 import datetime as dt
 import socket
-import subprocess
-import sys
 
 import pytest
 from django.urls import reverse
@@ -25,7 +23,7 @@ from kokuho.interfaces.models import (
 from kokuho.interfaces.tests.support import change
 from kokuho.interfaces.tests.worker import upload, worker_batch_run
 from kokuho.people.models import Person
-from kokuho.testing import login_verified, make_staff
+from kokuho.testing import dead_pid, login_verified, make_staff
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -81,12 +79,6 @@ def test_a_failed_job_resumed_applies_only_the_rest(clerk, monkeypatch):
         import_job_resume(job_id=resumed.pk, actor=clerk)
 
 
-def _dead_pid() -> int:
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
-                          capture_output=True, text=True)  # fmt: skip
-    return int(done.stdout)
-
-
 def test_a_job_whose_worker_was_killed_shows_as_interrupted_and_resumes(clerk, client):
     job = import_job_submit(kind=ImportKind.RESIDENTS_CHANGES, upload=upload(ROWS), actor=clerk)
     # What a worker killed after its first chunk leaves: the job 取込中, its run 取込中 with
@@ -98,7 +90,7 @@ def test_a_job_whose_worker_was_killed_shows_as_interrupted_and_resumes(clerk, c
         sha256=job.sha256,
         started_at=now,
         heartbeat_at=now,
-        worker=f"{socket.gethostname()}:{_dead_pid()}",
+        worker=f"{socket.gethostname()}:{dead_pid()}",
     )
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJobStatus.RUNNING, started_at=now, import_file=run
