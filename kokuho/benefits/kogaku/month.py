@@ -10,7 +10,7 @@ The order of work:
    under-70 unit of 21,000 or more. Others cannot be owed anything (the smallest limits
    already exceed what they paid), so their category is never looked up.
 3. The 所得区分 of each candidate household is decided by the eligibility rules
-   (`person_state_on`), once per age group present.
+   (`burden_bases_load`, in bulk), once per age group present.
 4. 多数回 from the household's stored results of M−11 … M−1.
 """
 
