@@ -9,8 +9,15 @@ import pytest
 
 from kokuho.benefits.models import Claim, ClaimKind, ClaimMatch, ClaimSetting
 from kokuho.demo.city import city_generate, city_load
-from kokuho.demo.claims import claims_csv_write, copay_of, persons_of_month
+from kokuho.demo.claims import (
+    claims_csv_write,
+    copay_of,
+    insured_rate,
+    insured_rates,
+    persons_of_month,
+)
 from kokuho.eligibility.batch import eligibility_derive_initial
+from kokuho.eligibility.burden import is_elderly_on
 from kokuho.eligibility.selectors import person_state_on
 from kokuho.interfaces.services import import_claims
 
@@ -103,6 +110,11 @@ def test_the_copayment_follows_the_persons_copay_rate(tmp_path, demo_city):
         assert c.copay == copay_of(c.points, rate), (c.claim_id, rate)
     assert set(seen_rates) == {20, 30}  # 未就学 or 70〜74 at 20%, the rest at 30%
     assert sum(seen_rates.values()) > 300
+    # The bulk rates are the one-person path's, 70〜74 (decided by household) included.
+    insured, _ = persons_of_month(OCTOBER)
+    sample = [i for i in insured if is_elderly_on(i.birth, OCTOBER)][:60] + insured[:20]
+    assert insured_rates(sample, OCTOBER) == {i.person_id: insured_rate(i, OCTOBER) for i in sample}
+    assert len(sample) == 80
 
 
 def test_copay_is_rounded_to_ten_yen_half_up():
