@@ -57,11 +57,13 @@ test: lint test-sqlite test-postgres
 bench: setup pg-up
 	$(VENV)/bin/python bench/demo_city.py
 	$(VENV)/bin/python bench/import_changes.py
+	$(VENV)/bin/python bench/city_month.py
 	$(VENV)/bin/python bench/kogaku_month.py
 	$(VENV)/bin/python bench/notices_pdf.py
 	$(VENV)/bin/python bench/certificates.py
 	$(VENV)/bin/python bench/payments.py
 	$(VENV)/bin/python bench/national_feeds.py --insured 200000
+	$(VENV)/bin/python bench/counter_load.py
 
 clean:
 	rm -rf var

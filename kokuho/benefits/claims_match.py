@@ -110,13 +110,14 @@ def claims_match_bulk(keys: Sequence[ClaimKey]) -> list[ClaimFound]:
     numbers: dict[tuple[str, str], tuple[int, int]] = {}
     if pairs:
         rows = HouseholdNumber.objects.filter(
-            symbol__in=sorted({s for s, _n in pairs}), number__in=sorted({n for _s, n in pairs})
+            symbol__among=sorted({s for s, _n in pairs}),
+            number__among=sorted({n for _s, n in pairs}),
         ).values_list("symbol", "number", "pk", "household_id")
         numbers = {(s, n): (pk, hh) for s, n, pk, hh in rows if (s, n) in pairs}
     branches: dict[tuple[int, str], int] = {}
     if numbers:
         rows = BranchNumber.objects.filter(
-            household_number_id__in=sorted(pk for pk, _hh in numbers.values())
+            household_number_id__among=sorted(pk for pk, _hh in numbers.values())
         ).values_list("household_number_id", "branch", "person_id")
         branches = {(number, branch): person for number, branch, person in rows}
     found: list[tuple[int | None, int | None, int | None]] = []

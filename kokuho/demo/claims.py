@@ -232,9 +232,11 @@ def _age_factor(age: int) -> float:
     return next(factor for below, factor in AGE_FACTORS if age < below)
 
 
-def claims_csv_write(path: Path, *, month: dt.date, seed: int) -> int:
+def claims_csv_write(path: Path, *, month: dt.date, seed: int, volume: float = 1.0) -> int:
     """Write a month of claims for the insured persons in the database to `path` (UTF-8
-    CSV with a header); the number of claims written."""
+    CSV with a header); the number of claims written. `volume` multiplies how much care
+    each person gets (a benchmark's heavier month); rows are written as they are drawn, so
+    a month of millions of claims is not held in memory."""
     month = month.replace(day=1)
     rnd = random.Random(seed * 1_000_003 + month.year * 12 + month.month)
     providers = _providers(random.Random(seed))  # the same providers every month
@@ -248,83 +250,92 @@ def claims_csv_write(path: Path, *, month: dt.date, seed: int) -> int:
     specific_cap = parameters().at(month).kogaku.specific_disease["standard"]
     factors = [_age_factor(_age(i.birth, month)) for i in insured]
     scale = len(factors) / sum(factors) if factors else 1.0
-    rows: list[dict[str, str]] = []
-
-    def add(
-        who: Insured,
-        provider: str,
-        *,
-        setting: int = 2,
-        kind: int = 1,
-        points: int,
-        copay: int | None = None,
-        prescribed_by: str = "",
-        specific_disease: bool = False,
-        limit_applied: bool = False,
-    ) -> None:
-        rows.append(
-            {
-                "claim_id": f"{month:%Y%m}{len(rows) + 1:07d}",
-                "service_month": f"{month:%Y%m}",
-                "insurer_no": insurer,
-                "symbol": who.symbol,
-                "number": who.number,
-                "branch": who.branch,
-                "provider": provider,
-                "setting": str(setting),
-                "kind": str(kind),
-                "prescribed_by": prescribed_by,
-                "points": str(points),
-                "copay": str(copay_of(points, who.rate) if copay is None else copay),
-                "public_payer": "",
-                "specific_disease": "1" if specific_disease else "0",
-                "limit_applied": "1" if limit_applied else "0",
-            }
-        )
-
-    adults = [i for i in insured if _age(i.birth, month) >= 40]
-    dialysis_count = min(len(adults), max(1, round(len(insured) * DIALYSIS_PER_INSURED)))
-    on_dialysis = {i.person_id for i in rnd.sample(adults, dialysis_count)} if adults else set()
-    for who, factor in zip(insured, factors, strict=True):
-        factor *= scale
-        home = rnd.choice(providers.clinics)  # the person's usual clinic
-        if who.person_id in on_dialysis:
-            points = rnd.randint(35_000, 45_000)
-            copay = min(copay_of(points, who.rate), specific_cap)
-            dialysis = rnd.choice(providers.dialysis)
-            add(who, dialysis, points=points, copay=copay, specific_disease=True)
-        for visit in range(_poisson(rnd, OUTPATIENT_MEAN * factor)):
-            clinic = home if visit == 0 else rnd.choice(providers.clinics)
-            add(who, clinic, points=_points(rnd, 700, low=80, high=30_000))
-            if rnd.random() < PHARMACY_SHARE:
-                pharmacy = rnd.choice(providers.pharmacies)
-                points = _points(rnd, 650, low=50, high=20_000)
-                add(who, pharmacy, kind=4, points=points, prescribed_by=clinic)
-        if rnd.random() < DENTAL_RATE * factor:
-            points = _points(rnd, 900, low=100, high=10_000)
-            add(who, rnd.choice(providers.dental), kind=3, points=points)
-        if rnd.random() < HOME_NURSING_RATE * factor:
-            add(who, rnd.choice(providers.nursing), kind=5, points=rnd.randint(8_000, 15_000))
-        if rnd.random() < INPATIENT_RATE * factor:
-            points = int(math.exp(rnd.uniform(math.log(20_000), math.log(150_000))))
-            limited = rnd.random() < LIMIT_APPLIED_SHARE
-            copay = min(copay_of(points, who.rate), _limit(month, points)) if limited else None
-            hospital = rnd.choice(providers.hospitals)
-            add(who, hospital, setting=1, points=points, copay=copay, limit_applied=limited)
-    if lapsed:
-        for _ in range(round(len(rows) * LAPSED_SHARE / (1 - LAPSED_SHARE))):
-            who = rnd.choice(lapsed)
-            add(who, rnd.choice(providers.clinics), points=_points(rnd, 700, low=80, high=30_000))
-    # 番号不明, drawn apart so that the rest of the month stays as it was.
-    unknown = random.Random(seed * 31 + month.month)
-    for n in range(max(1, round(len(rows) * UNKNOWN_SHARE)) if len(rows) >= 100 else 0):
-        who = unknown.choice(insured)
-        number = Insured(who.person_id, who.birth, UNKNOWN_SYMBOL, f"{999000 + n:06d}", "01")
-        add(number, rnd.choice(providers.clinics), points=_points(unknown, 700, low=80, high=3000))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(rows)
-    return len(rows)
+        written = 0
+
+        def add(
+            who: Insured,
+            provider: str,
+            *,
+            setting: int = 2,
+            kind: int = 1,
+            points: int,
+            copay: int | None = None,
+            prescribed_by: str = "",
+            specific_disease: bool = False,
+            limit_applied: bool = False,
+        ) -> None:
+            nonlocal written
+            written += 1
+            writer.writerow(
+                {
+                    "claim_id": f"{month:%Y%m}{written:07d}",
+                    "service_month": f"{month:%Y%m}",
+                    "insurer_no": insurer,
+                    "symbol": who.symbol,
+                    "number": who.number,
+                    "branch": who.branch,
+                    "provider": provider,
+                    "setting": str(setting),
+                    "kind": str(kind),
+                    "prescribed_by": prescribed_by,
+                    "points": str(points),
+                    "copay": str(copay_of(points, who.rate) if copay is None else copay),
+                    "public_payer": "",
+                    "specific_disease": "1" if specific_disease else "0",
+                    "limit_applied": "1" if limit_applied else "0",
+                }
+            )
+
+        adults = [i for i in insured if _age(i.birth, month) >= 40]
+        dialysis_count = min(len(adults), max(1, round(len(insured) * DIALYSIS_PER_INSURED)))
+        on_dialysis = {i.person_id for i in rnd.sample(adults, dialysis_count)} if adults else set()
+        for who, factor in zip(insured, factors, strict=True):
+            factor *= scale * volume
+            home = rnd.choice(providers.clinics)  # the person's usual clinic
+            if who.person_id in on_dialysis:
+                points = rnd.randint(35_000, 45_000)
+                copay = min(copay_of(points, who.rate), specific_cap)
+                dialysis = rnd.choice(providers.dialysis)
+                add(who, dialysis, points=points, copay=copay, specific_disease=True)
+            for visit in range(_poisson(rnd, OUTPATIENT_MEAN * factor)):
+                clinic = home if visit == 0 else rnd.choice(providers.clinics)
+                add(who, clinic, points=_points(rnd, 700, low=80, high=30_000))
+                if rnd.random() < PHARMACY_SHARE:
+                    pharmacy = rnd.choice(providers.pharmacies)
+                    points = _points(rnd, 650, low=50, high=20_000)
+                    add(who, pharmacy, kind=4, points=points, prescribed_by=clinic)
+            if rnd.random() < DENTAL_RATE * factor:
+                points = _points(rnd, 900, low=100, high=10_000)
+                add(who, rnd.choice(providers.dental), kind=3, points=points)
+            if rnd.random() < HOME_NURSING_RATE * factor:
+                add(who, rnd.choice(providers.nursing), kind=5, points=rnd.randint(8_000, 15_000))
+            if rnd.random() < INPATIENT_RATE * factor:
+                points = int(math.exp(rnd.uniform(math.log(20_000), math.log(150_000))))
+                limited = rnd.random() < LIMIT_APPLIED_SHARE
+                copay = min(copay_of(points, who.rate), _limit(month, points)) if limited else None
+                hospital = rnd.choice(providers.hospitals)
+                add(who, hospital, setting=1, points=points, copay=copay, limit_applied=limited)
+        if lapsed:
+            for _ in range(round(written * LAPSED_SHARE / (1 - LAPSED_SHARE))):
+                who = rnd.choice(lapsed)
+                add(
+                    who,
+                    rnd.choice(providers.clinics),
+                    points=_points(rnd, 700, low=80, high=30_000),
+                )
+        # 番号不明, drawn apart so that the rest of the month stays as it was.
+        unknown = random.Random(seed * 31 + month.month)
+        for n in range(max(1, round(written * UNKNOWN_SHARE)) if written >= 100 else 0):
+            who = unknown.choice(insured)
+            number = Insured(who.person_id, who.birth, UNKNOWN_SYMBOL, f"{999000 + n:06d}", "01")
+            add(
+                number,
+                rnd.choice(providers.clinics),
+                points=_points(unknown, 700, low=80, high=3000),
+            )
+    return written

@@ -254,13 +254,14 @@ class _Ledger:
         wanted = {r for r in record_ids if r not in self.applied}
         if not wanted:
             return
+        ids = sorted(wanted)
         self.applied.update(
-            ImportedRecord.objects.filter(kind=self.kind, record_id__in=wanted).values_list(
+            ImportedRecord.objects.filter(kind=self.kind, record_id__among=ids).values_list(
                 "record_id", "row_sha256"
             )
         )
         self.quarantined.update(
-            QuarantinedRow.objects.filter(kind=self.kind, record_id__in=wanted).values_list(
+            QuarantinedRow.objects.filter(kind=self.kind, record_id__among=ids).values_list(
                 "record_id", "row_sha256"
             )
         )

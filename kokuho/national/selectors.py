@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from kokuho.national.feeds import FEEDS
@@ -27,13 +28,25 @@ class NationalAlert:
     message: str
 
 
+def last_files() -> dict[str, OutboundFile]:
+    """Each feed's newest file (最終通番), in one query: one probe of the unique
+    (feed, sequence) index per feed, however many files the years have made. The alerts are
+    on every page of the staff who send the feeds, so one round trip instead of one a feed."""
+    newest = Q()
+    for feed in FEEDS:
+        last = OutboundFile.objects.filter(feed=feed).order_by("-sequence").values("pk")[:1]
+        newest |= Q(pk=Subquery(last))
+    return {file.feed: file for file in OutboundFile.objects.filter(newest)}
+
+
 def national_alerts(*, now: dt.datetime | None = None) -> list[NationalAlert]:
     """One alert per feed whose last file is unacknowledged past the configured days."""
     now = now or timezone.now()
     limit = dt.timedelta(days=settings.KOKUHO_NATIONAL_ACK_DAYS)
     alerts = []
+    lasts = last_files()
     for feed in FEEDS:
-        last = OutboundFile.objects.filter(feed=feed).order_by("-sequence").first()
+        last = lasts.get(feed)
         if last is None or last.acknowledged_at is not None or last.sent_at is None:
             continue
         waited = now - last.sent_at

@@ -26,6 +26,7 @@ from kokuho.benefits.lifecycle.models import BenefitApplication, BenefitDecision
 from kokuho.benefits.models import KogakuDecision, KogakuPersonResult
 from kokuho.payments.models import Benefit, Payment, PaymentStatus
 from kokuho.people.models import Household, Person
+from kokuho.web.selectors_hub_sections import shown_count
 
 LIMIT = 24
 
@@ -124,10 +125,11 @@ def household_benefits(*, household: Household) -> PersonBenefits:
 def _benefits(
     *, kogaku: Any, applications: Any, payments: Any, role: Callable[[Any], str]
 ) -> PersonBenefits:
+    decided = list(kogaku.select_related("household").order_by("-month", "-pk")[:LIMIT])
     kogaku_rows = [
         KogakuMonth(d.month, d.household.household_no, d.get_outcome_display(), d.amount,
                     d.decided_on, d.replaces_id is not None, d.result_id)
-        for d in kogaku.select_related("household").order_by("-month", "-pk")[:LIMIT]
+        for d in decided
     ]  # fmt: skip
     shown = list(applications.select_related("subject").order_by("-received_on", "-pk")[:LIMIT])
     decisions = {
@@ -148,18 +150,19 @@ def _benefits(
                 decision.amount if decision else None,
             )
         )
+    paid = list(payments.order_by("-decided_on", "-pk")[:LIMIT])
     payment_rows = [
         PaymentRow(p.pk, p.get_benefit_display(), p.amount, p.decided_on, p.get_status_display(),
                    p.status in (PaymentStatus.HELD, PaymentStatus.RETURNED))
-        for p in payments.order_by("-decided_on", "-pk")[:LIMIT]
+        for p in paid
     ]  # fmt: skip
     return PersonBenefits(
         kogaku_rows,
-        kogaku.count(),
+        shown_count(kogaku, decided, LIMIT),
         application_rows,
-        applications.count(),
+        shown_count(applications, shown, LIMIT),
         payment_rows,
-        payments.count(),
+        shown_count(payments, paid, LIMIT),
     )
 
 

@@ -33,7 +33,15 @@ class Section:
 
 
 def _section(query: QuerySet, limit: int = LIMIT) -> Section:
-    return Section(rows=list(query[:limit]), count=query.order_by().count())
+    rows = list(query[:limit])
+    return Section(rows=rows, count=shown_count(query, rows, limit))
+
+
+def shown_count(query: QuerySet, rows: list[Any], limit: int) -> int:
+    """How many rows `query` has, given its first `limit` rows already read: a shorter list
+    is the whole of it, so the COUNT is asked only of a full one (most residents' sections
+    are short; each query saved is a round trip of the person page)."""
+    return len(rows) if len(rows) < limit else query.order_by().count()
 
 
 # --- 証・通知 ----------------------------------------------------------------------------
