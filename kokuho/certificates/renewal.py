@@ -48,6 +48,7 @@ from kokuho.certificates.services import (
     BASIC_TYPES,
     DocumentError,
     basic_request,
+    category_shown_many,
     documents_issue,
     person_documents_many,
 )
@@ -169,6 +170,7 @@ def _renew(run: RenewalRun, progress: Progress) -> dict[str, Any]:
     for i, chunk in enumerate(batched(todo, CHUNK)):
         people = Person.objects.in_bulk(list(chunk))
         found_all = person_documents_many(persons=[people[pk] for pk in chunk], on=day)
+        shown = category_shown_many(person_ids=list(chunk))
         requests = []
         for pk in chunk:
             found = found_all[pk]
@@ -176,7 +178,7 @@ def _renew(run: RenewalRun, progress: Progress) -> dict[str, Any]:
                 skipped["記号・番号が未付番"] += 1
                 continue
             try:
-                requests.append(basic_request(found))
+                requests.append(basic_request(found, show_category=shown.get(pk, False)))
             except DocumentError as refused:
                 skipped[str(refused)] += 1
         documents = documents_issue(

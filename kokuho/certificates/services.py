@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from kokuho.audit.models import EventType, SubjectType
@@ -400,16 +400,34 @@ def documents_issue(
             doc_type: iter(serials_take(DocumentType(doc_type), on.year, len(items)))
             for doc_type, items in by_type.items()
         }
+        # Each person's valid documents of the families concerned, in one query; a batch
+        # that names one person's family twice goes one by one, so that the second sees
+        # the first (a renewal never does: one basic document a person).
+        keys = [(r.person.pk, _family(r.doc_type)) for r in requests]
+        current: dict[tuple[int, tuple[str, ...]], list[IssuedDocument]] = {k: [] for k in keys}
+        in_bulk = replace and len(set(keys)) == len(keys)
+        if in_bulk and requests:
+            for old in IssuedDocument.objects.filter(
+                person_id__among=sorted({pk for pk, _f in keys}),
+                status=DocumentStatus.VALID,
+            ).order_by("valid_from", "pk"):
+                for family in {f for _pk, f in keys}:
+                    if old.doc_type in family and (old.person_id, family) in current:
+                        current[(old.person_id, family)].append(old)
         created: list[IssuedDocument] = []
-        for request in requests:
+        for request, key in zip(requests, keys, strict=True):
             replaced = None
             if replace:
                 # A document that has already ended by the new one's first day (last year's
                 # 資格確認書 at a renewal) simply expired: nothing to replace.
-                current = valid_documents(person=request.person, types=_family(request.doc_type))
-                for old in current.filter(
-                    Q(valid_until__isnull=True) | Q(valid_until__gte=request.valid_from)
-                ):
+                olds = (
+                    current[key]
+                    if in_bulk
+                    else list(valid_documents(person=request.person, types=key[1]))
+                )
+                for old in olds:
+                    if old.valid_until is not None and old.valid_until < request.valid_from:
+                        continue
                     document_invalidate(
                         old,
                         audited=audit_each,
@@ -422,11 +440,11 @@ def documents_issue(
                         ),
                     )
                     replaced = old
-            document = IssuedDocument.objects.create(
+            document = IssuedDocument(
                 serial=next(serials[request.doc_type]),
                 doc_type=request.doc_type,
                 person=request.person,
-                household=request.person.household,
+                household_id=request.person.household_id,
                 valid_from=request.valid_from,
                 valid_until=request.valid_until,
                 issued_on=on,
@@ -438,8 +456,13 @@ def documents_issue(
                 renewal=renewal,
                 issued_by=actor if getattr(actor, "pk", None) else None,
             )
+            if not in_bulk:
+                document.save(force_insert=True)
             created.append(document)
-            if audit_each:
+        if in_bulk:
+            IssuedDocument.objects.bulk_create(created)
+        if audit_each:
+            for request, document in zip(requests, created, strict=True):
                 audit_event_record(
                     event_type=EventType.CERTIFICATE_ISSUED,
                     actor=actor,
@@ -481,6 +504,21 @@ def basic_request(found: PersonDocuments, *, show_category: bool | None = None) 
     if show_category and doc_type == DocumentType.KAKUNINSHO and printed.get("category"):
         printed["show_category"] = True
     return IssueRequest(found.person, doc_type, found.on, until, printed)
+
+
+def category_shown_many(*, person_ids: Sequence[int]) -> dict[int, bool]:
+    """For each person, whether their latest 資格確認書 printed the 限度額適用区分 — what
+    `basic_request` carries over when not told — in one query for many persons."""
+    shown: dict[int, bool] = {}
+    for person_id, printed in (
+        IssuedDocument.objects.filter(
+            person_id__among=sorted(person_ids), doc_type=DocumentType.KAKUNINSHO
+        )
+        .order_by("person_id", "valid_from", "pk")
+        .values_list("person_id", "printed")
+    ):
+        shown[person_id] = bool(printed and printed.get("show_category"))  # the latest wins
+    return shown
 
 
 def basic_document_issue(
