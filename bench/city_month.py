@@ -49,8 +49,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_databases import PG_SERVER, pg_create, pg_drop
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = os.environ.get("KOKUHO_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 PG_DB = os.environ.get("KOKUHO_BENCH_DB", "kokuho_bench_month")
 PG_VAULT_DB = f"{PG_DB}_vault"
 MARK = "BENCH_JSON "
@@ -314,18 +315,6 @@ def worker(households: int, claims: int, profile: str | None, workdir: Path) -> 
 # --- parent ---------------------------------------------------------------------------------------
 
 
-def _pg_admin(statements: list[str]) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
-
-
-def _pg_drop() -> None:
-    _pg_admin([f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in (PG_DB, PG_VAULT_DB)])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--households", type=int, default=476_000)
@@ -339,8 +328,7 @@ def main() -> None:
         return
 
     results: dict[str, dict] = {}
-    _pg_drop()
-    _pg_admin([f"CREATE DATABASE {PG_DB}", f"CREATE DATABASE {PG_VAULT_DB}"])
+    pg_create(PG_DB, PG_VAULT_DB)
     try:
         with tempfile.TemporaryDirectory(prefix="kokuho-month-") as tmp:
             env = dict(os.environ)
@@ -369,7 +357,7 @@ def main() -> None:
                 raise SystemExit(f"worker failed (exit {child.returncode}) after {list(results)}")
     finally:
         if not args.keep:
-            _pg_drop()
+            pg_drop(PG_DB, PG_VAULT_DB)
     _report(results, args)
 
 

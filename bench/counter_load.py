@@ -92,8 +92,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench_databases import PG_SERVER, pg_create, pg_drop
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = os.environ.get("KOKUHO_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 PG_DB = "kokuho_bench_counter"
 PG_VAULT_DB = "kokuho_bench_counter_vault"
 KOKUHO = Path(sys.executable).with_name("kokuho")
@@ -708,18 +709,6 @@ def clerk_main(
 # --- parent: databases, setup, server, clients, floors, report ---------------------------
 
 
-def _pg_admin(statements: list[str]) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
-
-
-def _pg_drop() -> None:
-    _pg_admin([f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in (PG_DB, PG_VAULT_DB)])
-
-
 def _run(command: list[str], env: dict[str, str], log: Path) -> str:
     """A setup step in a child process; its output kept in `log`, the step's stdout returned."""
     done = subprocess.run(  # noqa: S603 — our own interpreter and commands, fixed arguments
@@ -1031,8 +1020,7 @@ def main() -> None:
     server: subprocess.Popen | None = None
     me = [sys.executable, str(Path(__file__).resolve())]
     try:
-        _pg_drop()
-        _pg_admin([f"CREATE DATABASE {PG_DB}", f"CREATE DATABASE {PG_VAULT_DB}"])
+        pg_create(PG_DB, PG_VAULT_DB)
         started = time.perf_counter()
         _run([str(KOKUHO), "migrate", "--noinput", "-v0"], env, setup_log)
         _run([str(KOKUHO), "migrate", "--database", "vault", "--noinput", "-v0"], env, setup_log)
@@ -1108,7 +1096,7 @@ def main() -> None:
                 f"{workdir}"
             )
         else:
-            _pg_drop()
+            pg_drop(PG_DB, PG_VAULT_DB)
             shutil.rmtree(workdir, ignore_errors=True)
 
     _report(args, setup, run, floor, load_before)

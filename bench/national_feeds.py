@@ -39,9 +39,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_databases import PG_SERVER, pg_create, pg_drop
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PG_SERVER = os.environ.get("KOKUHO_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 PG_DB = os.environ.get("KOKUHO_BENCH_DB", "kokuho_bench_national")
 PG_VAULT_DB = f"{PG_DB}_vault"
 AS_OF = dt.date(2026, 4, 1)
@@ -72,18 +73,6 @@ def _peak_reset() -> None:
         Path("/proc/self/clear_refs").write_text("5")
 
 
-def _pg_admin(statements: list[str]) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
-
-
-def _pg_drop() -> None:
-    _pg_admin([f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in (PG_DB, PG_VAULT_DB)])
-
-
 def _ready(directory: Path) -> bool:
     """A city left by an earlier run with --keep --workdir: its databases and vault keys."""
     import psycopg
@@ -110,8 +99,7 @@ def _ledger_empty() -> None:
 
 def _django(directory: Path, *, fresh: bool = True) -> None:
     if fresh:
-        _pg_drop()
-        _pg_admin([f"CREATE DATABASE {PG_DB}", f"CREATE DATABASE {PG_VAULT_DB}"])
+        pg_create(PG_DB, PG_VAULT_DB)
     os.environ["KOKUHO_DATABASE_URL"] = f"{PG_SERVER}/{PG_DB}"
     os.environ["KOKUHO_VAULT_DATABASE_URL"] = f"{PG_SERVER}/{PG_VAULT_DB}"
     os.environ["KOKUHO_VAR_DIR"] = str(directory)
@@ -388,7 +376,7 @@ def main() -> None:
 
             connections.close_all()
             if not (args.keep or args.reuse):
-                _pg_drop()
+                pg_drop(PG_DB, PG_VAULT_DB)
 
 
 if __name__ == "__main__":

@@ -52,9 +52,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from bench_databases import PG_SERVER, pg_create, pg_drop
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PG_SERVER = os.environ.get("KOKUHO_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 PG_DB = "kokuho_bench_payments"
 PG_VAULT_DB = "kokuho_bench_payments_vault"
 
@@ -122,25 +123,12 @@ def _rss_mib() -> float:
 # --- databases --------------------------------------------------------------------------------
 
 
-def _pg_admin(statements: list[str]) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
-
-
-def _pg_drop() -> None:
-    _pg_admin([f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in (PG_DB, PG_VAULT_DB)])
-
-
 def _django(directory: Path, sqlite: bool) -> None:
     if sqlite:
         os.environ["KOKUHO_DATABASE_URL"] = f"sqlite:///{directory / 'bench.sqlite3'}"
         os.environ["KOKUHO_VAULT_DATABASE_URL"] = f"sqlite:///{directory / 'vault.sqlite3'}"
     else:
-        _pg_drop()
-        _pg_admin([f"CREATE DATABASE {PG_DB}", f"CREATE DATABASE {PG_VAULT_DB}"])
+        pg_create(PG_DB, PG_VAULT_DB)
         os.environ["KOKUHO_DATABASE_URL"] = f"{PG_SERVER}/{PG_DB}"
         os.environ["KOKUHO_VAULT_DATABASE_URL"] = f"{PG_SERVER}/{PG_VAULT_DB}"
     os.environ["KOKUHO_VAR_DIR"] = str(directory)
@@ -496,7 +484,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            _pg_drop()
+            pg_drop(PG_DB, PG_VAULT_DB)
         shutil.rmtree(directory, ignore_errors=True)
 
 
