@@ -892,7 +892,7 @@ def _text(c: Canvas, runs: Iterable[_Run]) -> PDFTextObject:
             text.setFont(font, size)
             current = (font, size)
         text.setTextOrigin(x, y)
-        text.textOut(line)
+        text._textOut(line)  # no cursor advance to measure: every run sets its origin
     return text
 
 

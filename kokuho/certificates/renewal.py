@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
@@ -40,6 +40,7 @@ from kokuho.certificates.models import (
     IssuedDocument,
     IssueReason,
     MailingBatch,
+    MynaRegistration,
     RenewalRun,
     RenewalStatus,
 )
@@ -52,11 +53,20 @@ from kokuho.certificates.services import (
     documents_issue,
     person_documents_many,
 )
+from kokuho.core.bulkwrite import StatisticsKeeper, stale_tables_analyze
 from kokuho.core.liveness import dead_runs_close, worker_id
 from kokuho.core.mynumber import mask_my_numbers_in
 from kokuho.core.purposes import Purpose
-from kokuho.eligibility.models import CurrentEligibility, EligibilityPeriod
-from kokuho.people.models import Person
+from kokuho.eligibility.models import (
+    BranchNumber,
+    CurrentEligibility,
+    EligibilityPeriod,
+    EligibilityVersion,
+    HouseholdNumber,
+    KeptInsured,
+    KijunApplication,
+)
+from kokuho.people.models import Household, HouseholdHistory, Income, Person, PersonHistory
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -74,6 +84,35 @@ def insured_on(day: dt.date) -> list[int]:
             .values_list("version__person_id", flat=True)
         )
     )
+
+
+# The tables deciding a chunk reads by lists of ids (`person_documents_many`,
+# `category_shown_many`, `documents_issue`). On PostgreSQL a table never analysed (a server
+# without autovacuum, rows just loaded) is planned from defaults that call 200 ids of a
+# non-unique column most of the table: the 枝番 and the periods were read by scanning every
+# row, once a chunk, so deciding slowed down with the size of the city.
+DECIDING_READS: tuple[type[models.Model], ...] = (
+    Person,
+    PersonHistory,
+    Household,
+    HouseholdHistory,
+    Income,
+    EligibilityVersion,
+    EligibilityPeriod,
+    CurrentEligibility,
+    HouseholdNumber,
+    BranchNumber,
+    KeptInsured,
+    KijunApplication,
+    MynaRegistration,
+    IssuedDocument,
+)
+
+
+def statistics_refresh(tables: Iterable[type[models.Model]] = DECIDING_READS) -> list[str]:
+    """ANALYZE those of `tables` never analysed or changed by half since (PostgreSQL); the
+    names of the tables analysed."""
+    return stale_tables_analyze(connection, list(tables))
 
 
 INTERRUPTED_MESSAGE = (
@@ -163,6 +202,8 @@ def _renew(run: RenewalRun, progress: Progress) -> dict[str, Any]:
         ).values_list("person_id", flat=True)
     )
     todo = [pk for pk in insured if pk not in done_before]
+    statistics_refresh()
+    issuing = StatisticsKeeper(connection, [IssuedDocument])
     issued: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
     replaced = 0  # documents still valid on the day, invalidated by their successor
@@ -191,6 +232,7 @@ def _renew(run: RenewalRun, progress: Progress) -> dict[str, Any]:
         )
         issued.update(d.doc_type for d in documents)
         replaced += sum(1 for d in documents if d.replaces_id)
+        issuing.wrote(len(documents))  # the documents table grows by the run's own output
         progress("交付の判定", min((i + 1) * CHUNK, len(todo)), len(todo))
     unprintable: dict[str, str] = {}
     batches = _print(run, progress, unprintable)

@@ -402,13 +402,17 @@ def documents_issue(
         }
         # Each person's valid documents of the families concerned, in one query; a batch
         # that names one person's family twice goes one by one, so that the second sees
-        # the first (a renewal never does: one basic document a person).
+        # the first (a renewal never does: one basic document a person). The types are
+        # named so that the read is bound by the (person, type, status) index: on status
+        # alone PostgreSQL without fresh statistics read every valid document of the city
+        # for each chunk, a renewal's cost growing with what it had already issued.
         keys = [(r.person.pk, _family(r.doc_type)) for r in requests]
         current: dict[tuple[int, tuple[str, ...]], list[IssuedDocument]] = {k: [] for k in keys}
         in_bulk = replace and len(set(keys)) == len(keys)
         if in_bulk and requests:
             for old in IssuedDocument.objects.filter(
                 person_id__among=sorted({pk for pk, _f in keys}),
+                doc_type__in=sorted({t for _pk, family in keys for t in family}),
                 status=DocumentStatus.VALID,
             ).order_by("valid_from", "pk"):
                 for family in {f for _pk, f in keys}:

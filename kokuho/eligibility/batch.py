@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from itertools import islice
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
+from kokuho.core.bulkwrite import tables_analyze
 from kokuho.eligibility.derivation import Period, derive_periods
 from kokuho.eligibility.facts import CoverageFact, KeptFact, RegistryFact, person_intervals
 from kokuho.eligibility.models import (
@@ -116,6 +117,12 @@ def eligibility_derive_initial(
         if progress:
             progress(len(chunk))
     households = _number_households(persons, derived, on)
+    # A first load fills these tables from nothing: the claims matched against them next
+    # must not be planned from the statistics of empty tables.
+    tables_analyze(
+        connection,
+        [EligibilityVersion, EligibilityPeriod, CurrentEligibility, HouseholdNumber, BranchNumber],
+    )
     audit_event_record(
         event_type=EventType.ELIGIBILITY_CHANGED,
         actor=actor,

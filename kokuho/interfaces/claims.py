@@ -304,4 +304,5 @@ IMPORTER = Importer(
     purpose=Purpose.NHI_BENEFITS,
     report=claims_report,
     report_title="照合できなかったレセプト",
+    tables=(Claim,),
 )

@@ -34,12 +34,13 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from tqdm import tqdm
 
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
-from kokuho.core.bulkwrite import row_writer
+from kokuho.core.bulkwrite import StatisticsKeeper, row_writer
 from kokuho.core.liveness import worker_id
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.services import EligibilityError
@@ -145,6 +146,9 @@ class Importer:
     # Applied but to be reported (e.g. claims that match no insured person), under a title.
     report: ImportReport | None = None
     report_title: str = ""
+    # The business tables a file of this kind grows row for row (besides the ledger), kept
+    # analysed while a long file fills them (`StatisticsKeeper`).
+    tables: tuple[type[Model], ...] = ()
 
 
 @dataclass
@@ -242,6 +246,13 @@ def _actor_user(actor: Any | None) -> Any | None:
     return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
+def ledger_applied(kind: ImportKind, record_ids: list[str]) -> QuerySet:
+    """(record id, row hash) of the records of `record_ids` already applied."""
+    return ImportedRecord.objects.filter(kind=kind, record_id__among=record_ids).values_list(
+        "record_id", "row_sha256"
+    )
+
+
 class _Ledger:
     """The ledger as far as this run needs it, loaded a chunk of record ids at a time."""
 
@@ -255,11 +266,7 @@ class _Ledger:
         if not wanted:
             return
         ids = sorted(wanted)
-        self.applied.update(
-            ImportedRecord.objects.filter(kind=self.kind, record_id__among=ids).values_list(
-                "record_id", "row_sha256"
-            )
-        )
+        self.applied.update(ledger_applied(self.kind, ids))
         self.quarantined.update(
             QuarantinedRow.objects.filter(kind=self.kind, record_id__among=ids).values_list(
                 "record_id", "row_sha256"
@@ -370,10 +377,12 @@ def file_import(
     )
     total = len(source.lines)
     beat = _Heartbeat(file)
+    statistics = StatisticsKeeper(connection, (ImportedRecord, *importer.tables))
 
     def progressed(done: int) -> None:
         bar.update(done)
         beat()
+        statistics.wrote(done)
         if on_progress:
             on_progress(file, summary.read, total)
 

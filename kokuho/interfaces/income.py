@@ -13,7 +13,7 @@ from kokuho.interfaces.importer import ApplyContext, Importer, RowRejected
 from kokuho.interfaces.layout import Column, Layout, digits, flag, non_negative_int, text, year
 from kokuho.interfaces.models import ImportErrorCode, ImportKind
 from kokuho.people.income import IncomeValues, income_record
-from kokuho.people.models import Person
+from kokuho.people.models import Income, Person
 
 LAYOUT = Layout(
     title="所得",
@@ -69,4 +69,5 @@ IMPORTER = Importer(
     apply=income_apply,
     explain=income_explain,
     source_prefix="所得",
+    tables=(Income,),
 )

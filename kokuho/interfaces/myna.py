@@ -261,4 +261,5 @@ IMPORTER = Importer(
     purpose=Purpose.NHI_ELIGIBILITY,
     report=myna_report,
     report_title="より新しい状況が登録済みの行",
+    tables=(MynaRegistration,),
 )

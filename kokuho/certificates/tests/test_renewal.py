@@ -232,3 +232,64 @@ def test_a_renewal_cut_off_before_printing_is_printed_by_the_next_run(city, monk
         MailingBatch.objects.filter(renewal=second).values_list("document_count", flat=True)
     )
     assert printed == issued.filter(status=DocumentStatus.VALID).count()
+
+
+def _deciding_queries(monkeypatch) -> list[str]:
+    """The statements of a renewal's deciding stage (printing left out)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kokuho.certificates import renewal
+
+    monkeypatch.setattr(renewal, "_print", lambda run, progress, unprintable: 0)
+    with CaptureQueriesContext(connection) as queries:
+        assert _renew().status == RenewalStatus.DONE
+    # Serials are taken per type, and the first run creates their rows: left out.
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if "certificates_documentserial" not in q["sql"]
+        and not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+
+
+def test_deciding_costs_the_same_queries_for_a_bigger_town(monkeypatch):
+    """A chunk is decided in a fixed number of queries, and the documents it replaces are read
+    by person and type (the (person, type, status) index): read by status alone, PostgreSQL
+    without statistics scanned every valid document of the city for each chunk, so deciding
+    slowed down as the renewal issued (557 documents/s at a million residents)."""
+    small_town = [make_insured() for _ in range(2)]
+    small = _deciding_queries(monkeypatch)
+    IssuedDocument.objects.all().delete()
+    MailingBatch.objects.all().delete()
+    town = small_town + [
+        make_insured(household_no=small_town[0].household.household_no, relation="子")
+        for _ in range(2)
+    ]
+    town += [make_insured() for _ in range(3)]
+    big = _deciding_queries(monkeypatch)
+    assert IssuedDocument.objects.count() == len(town)
+    # (a statement or two may differ: the table statistics refreshed on PostgreSQL)
+    assert abs(len(big) - len(small)) <= 2
+    reads = [
+        sql
+        for sql in big
+        if sql.lstrip().startswith("SELECT")
+        and 'FROM "certificates_issueddocument"' in sql
+        and "'valid'" in sql
+        and '"person_id"' in sql
+    ]
+    assert reads and all('"doc_type"' in sql.split(" WHERE ", 1)[1] for sql in reads)
+
+
+def test_statistics_refresh_analyses_only_what_needs_it():
+    from django.db import connection
+
+    from kokuho.certificates.renewal import statistics_refresh
+
+    make_insured()
+    first = statistics_refresh()
+    if connection.vendor != "postgresql":
+        assert first == []
+        return
+    assert statistics_refresh() == []  # analysed now: nothing to do again
