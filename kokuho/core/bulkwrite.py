@@ -307,23 +307,35 @@ def tables_analyze(connection: Any, tables: Sequence[type[models.Model]]) -> Non
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
+def _table_statistics(
+    connection: Any, tables: Sequence[type[models.Model]]
+) -> list[tuple[str, float, int]]:
+    """(table, rows at the last analysis (−1: never analysed), rows changed since) of the
+    models' tables in the current schema, by name (PostgreSQL)."""
+    names = sorted({model._meta.db_table for model in tables})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, c.reltuples, coalesce(s.n_mod_since_analyze, 0) "
+            "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+            "WHERE c.relname = ANY(%s) AND c.relkind = 'r' "
+            "AND c.relnamespace = to_regnamespace(current_schema())::oid ORDER BY c.relname",
+            [names],
+        )
+        return [(name, float(rows), int(changed)) for name, rows, changed in cursor.fetchall()]
+
+
 def stale_tables_analyze(connection: Any, tables: Sequence[type[models.Model]]) -> list[str]:
     """ANALYZE those of the tables PostgreSQL never analysed or that changed by half since
     (plus 1,000 rows); their names. What a job that reads by lists of ids runs at its start
     on a server that may have no autovacuum. A no-op elsewhere."""
     if connection.vendor != "postgresql":
         return []
-    names = sorted({model._meta.db_table for model in tables})
+    stale = [
+        name
+        for name, rows, changed in _table_statistics(connection, tables)
+        if rows < 0 or changed > max(rows, 0) / 2 + 1000
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
-            "WHERE c.relname = ANY(%s) AND c.relkind = 'r' "
-            "AND c.relnamespace = to_regnamespace(current_schema())::oid "
-            "AND (c.reltuples < 0 "
-            "OR coalesce(s.n_mod_since_analyze, 0) > greatest(c.reltuples, 0) / 2 + 1000)",
-            [names],
-        )
-        stale = sorted(name for (name,) in cursor.fetchall())
         for name in stale:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(name)}")
     return stale
@@ -358,14 +370,8 @@ class StatisticsKeeper:
 
     def _estimate(self) -> int:
         """The rows the largest table held at its last analysis (0 when never analysed)."""
-        names = [model._meta.db_table for model in self.tables]
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT coalesce(max(greatest(reltuples, 0)), 0)::bigint FROM pg_class "
-                "WHERE relname = ANY(%s) AND relkind = 'r'",
-                [names],
-            )
-            return int(cursor.fetchone()[0])
+        statistics = _table_statistics(self.connection, self.tables)
+        return int(max((max(rows, 0) for _, rows, _ in statistics), default=0))
 
     def wrote(self, rows: int) -> bool:
         """Count rows written (and committed); True when the tables were analysed now."""

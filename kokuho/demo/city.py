@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
-from kokuho.core.bulkwrite import PostgresRowWriter, RowWriter, SqliteRowWriter
+from kokuho.core.bulkwrite import PostgresRowWriter, RowWriter, SqliteRowWriter, tables_analyze
 from kokuho.core.kana import kana_search_key, normalize_kana_name
 from kokuho.people.income import first_use_of
 from kokuho.people.models import (
@@ -1358,9 +1358,8 @@ def city_load(data: CityData, *, source: str, progress: bool = False) -> LoadSta
             with connection.cursor() as cursor:
                 for sql in connection.ops.sequence_reset_sql(no_style(), list(_LOADED_MODELS)):
                     cursor.execute(sql)
-                # Fresh statistics, or the first queries on a million rows plan blindly.
-                for model in _LOADED_MODELS:
-                    cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+            # Fresh statistics, or the first queries on a million rows plan blindly.
+            tables_analyze(connection, list(_LOADED_MODELS))
         elif vendor == "sqlite":
             with _sqlite_page_cache(connection, 256 * 1024):
                 counts = _write_all(

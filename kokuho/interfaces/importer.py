@@ -378,11 +378,16 @@ def file_import(
     total = len(source.lines)
     beat = _Heartbeat(file)
     statistics = StatisticsKeeper(connection, (ImportedRecord, *importer.tables))
+    written = summary.applied + summary.quarantined_total
 
     def progressed(done: int) -> None:
+        nonlocal written
         bar.update(done)
         beat()
-        statistics.wrote(done)
+        # Rows written, not rows read: a re-run that skips what the ledger holds adds none.
+        now = summary.applied + summary.quarantined_total
+        statistics.wrote(now - written)
+        written = now
         if on_progress:
             on_progress(file, summary.read, total)
 
