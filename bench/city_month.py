@@ -70,8 +70,15 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _worker_rss_mib() -> float:
+    """The largest peak RSS of the worker processes the stages forked and reaped (validation,
+    printing): pages shared with the parent by fork are counted in both."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def _emit(stage: str, **figures: Any) -> None:
-    print(MARK + json.dumps({"stage": stage, "rss_mib": _rss_mib(), **figures}), flush=True)
+    record = {"stage": stage, "rss_mib": _rss_mib(), "worker_rss_mib": _worker_rss_mib()}
+    print(MARK + json.dumps({**record, **figures}), flush=True)
 
 
 def _copy_floor(table: str, columns: str, rows: list[tuple]) -> float:
@@ -366,17 +373,20 @@ def _stage_line(r: dict) -> str:
     line = f"[{r['stage']}] {r['seconds']:.1f}s, {r['rows']:,} rows ({rate:,.0f}/s)"
     if r.get("floor_s"):
         line += f"; floor {r['floor_s']:.1f}s (×{r['seconds'] / r['floor_s']:.1f})"
-    extra = {k: v for k, v in r.items() if k not in ("stage", "seconds", "rows", "floor_s")}
+    shown = ("stage", "seconds", "rows", "floor_s", "worker_rss_mib")
+    extra = {k: v for k, v in r.items() if k not in shown}
     return line + f"; {extra}"
 
 
 def _report(results: dict[str, dict], args: argparse.Namespace) -> None:
     month_s = sum(results[s]["seconds"] for s in MONTH_STAGES if s in results)
     rss_gib = max(r["rss_mib"] for r in results.values()) / 1024
+    worker_gib = max(r.get("worker_rss_mib", 0) for r in results.values()) / 1024
     slowest = max((s for s in MONTH_STAGES if s in results), key=lambda s: results[s]["seconds"])
     print(
         f"month (changes + eligibility + claims + kogaku + myna + renewal): {month_s:.0f}s "
         f"(target ≤ {TARGET_MONTH_S}s); slowest stage: {slowest}; peak RSS {rss_gib:.2f} GiB"
+        f" (largest worker process {worker_gib:.2f} GiB)"
     )
     fields = [f"households={args.households}", f"residents={results['city']['rows']}"]
     for stage, r in results.items():
@@ -390,6 +400,7 @@ def _report(results: dict[str, dict], args: argparse.Namespace) -> None:
         f"changes_eps={eps:.0f}",
         f"month_s={month_s:.0f}",
         f"peak_rss_gib={rss_gib:.2f}",
+        f"worker_rss_gib={worker_gib:.2f}",
         f"slowest={slowest}",
         f"target_month_s={TARGET_MONTH_S}",
         f"meets_month={'yes' if month_s <= TARGET_MONTH_S else 'no'}",

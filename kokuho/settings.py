@@ -281,6 +281,13 @@ KOKUHO_DOCUMENTS_KAKUNINSHO_TO_ALL = (
     os.environ.get("KOKUHO_DOCUMENTS_KAKUNINSHO_TO_ALL", "0") == "1"
 )
 KOKUHO_MAILING_BATCH_SIZE = int(os.environ.get("KOKUHO_MAILING_BATCH_SIZE", 1000))
+# Processes validating a long import file's rows while the importer applies them
+# (interfaces.parallel_read); 1, or a file shorter than the minimum, keeps it in one process.
+KOKUHO_IMPORT_WORKERS = int(os.environ.get("KOKUHO_IMPORT_WORKERS", "2"))
+KOKUHO_IMPORT_PARALLEL_MIN_LINES = int(os.environ.get("KOKUHO_IMPORT_PARALLEL_MIN_LINES", "20000"))
+# Processes rendering mailing batches' PDFs while the run records them (certificates.printing);
+# 1 keeps printing in the run's own process. Two suit the 2-core reference machine.
+KOKUHO_PRINT_WORKERS = int(os.environ.get("KOKUHO_PRINT_WORKERS", "2"))
 KOKUHO_DOCUMENT_DIR = Path(os.environ.get("KOKUHO_DOCUMENT_DIR", VAR_DIR / "documents"))
 KOKUHO_INSURER_CONTACT = os.environ.get(
     "KOKUHO_INSURER_CONTACT",

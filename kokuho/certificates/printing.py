@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
 from kokuho.certificates.models import IssuedDocument
 from kokuho.certificates.pdf import DocumentAddressee, DocumentPrint, InsurerInfo, documents_pdf
+from kokuho.core.forking import connections_detach
 
 
 def insurer_info() -> InsurerInfo:
@@ -95,6 +100,56 @@ def documents_render(documents: Sequence[IssuedDocument], *, mailed: bool) -> by
     return documents_pdf(
         [document_print(d, mailed=mailed) for d in documents], insurer=insurer_info()
     )
+
+
+# Groups in flight per worker: enough that a worker never waits for the next one, few
+# enough that memory holds a handful of batches' PDFs whatever the run's size.
+RENDER_AHEAD = 2
+
+
+def groups_render(
+    groups: Sequence[Sequence[IssuedDocument]], *, mailed: bool
+) -> Iterator[bytes | ValueError]:
+    """Each group's PDF, in the groups' order, or the ValueError the renderer refused it with.
+
+    Rendering is pure CPU over what the documents recorded, so with several groups it runs
+    in `KOKUHO_PRINT_WORKERS` forked processes while this one writes and records what is
+    done: the files are those of one process, byte for byte. Workers inherit the groups
+    (fork: nothing pickled on the way in) and never touch a database (`connections_detach`).
+    """
+    workers = min(settings.KOKUHO_PRINT_WORKERS, len(groups))
+    if workers <= 1:
+        for group in groups:
+            try:
+                yield documents_render(group, mailed=mailed)
+            except ValueError as refused:
+                yield refused
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_worker_start, initargs=(groups, mailed)) as pool:
+        todo = iter(range(len(groups)))
+        first = islice(todo, workers * RENDER_AHEAD)
+        pending = deque(pool.apply_async(_worker_render, (i,)) for i in first)
+        while pending:
+            result = pending.popleft()
+            for i in islice(todo, 1):
+                pending.append(pool.apply_async(_worker_render, (i,)))
+            try:
+                yield result.get()
+            except ValueError as refused:
+                yield refused
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_start(groups: Sequence[Sequence[IssuedDocument]], mailed: bool) -> None:
+    connections_detach()
+    _WORKER.update(groups=groups, mailed=mailed)
+
+
+def _worker_render(index: int) -> bytes:
+    return documents_render(_WORKER["groups"][index], mailed=_WORKER["mailed"])
 
 
 def batch_file_write(directory: Path, name: str, content: bytes) -> tuple[Path, str]:

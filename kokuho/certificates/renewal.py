@@ -44,7 +44,12 @@ from kokuho.certificates.models import (
     RenewalRun,
     RenewalStatus,
 )
-from kokuho.certificates.printing import batch_file_write, documents_render, mailing_order
+from kokuho.certificates.printing import (
+    batch_file_write,
+    documents_render,
+    groups_render,
+    mailing_order,
+)
 from kokuho.certificates.services import (
     BASIC_TYPES,
     DocumentError,
@@ -298,20 +303,20 @@ def mailing_batches_print(
         unprintable = {}
     pending = mailing_order(documents)
     size = settings.KOKUHO_MAILING_BATCH_SIZE
+    groups = [pending[offset : offset + size] for offset in range(0, len(pending), size)]
     written = 0
+    done = 0
     progress("印刷", 0, len(pending))
-    for offset in range(0, len(pending), size):
-        group = pending[offset : offset + size]
-        seq = first_seq + written
-        try:
-            content = documents_render(group, mailed=True)
-        except ValueError:
+    for group, content in zip(groups, groups_render(groups, mailed=True), strict=True):
+        done += len(group)
+        if isinstance(content, ValueError):
             # One document the renderer refuses must not hold back the others: it stays
             # unprinted (listed by the caller) and the rest of the group is printed.
             group = [d for d in group if _printable(d, unprintable)]
             if not group:
                 continue
             content = documents_render(group, mailed=True)
+        seq = first_seq + written
         path, digest = batch_file_write(directory, f"{name}-batch{seq:04d}.pdf", content)
         with transaction.atomic():
             batch = MailingBatch.objects.create(
@@ -326,7 +331,7 @@ def mailing_batches_print(
             )
             IssuedDocument.objects.filter(pk__in=[d.pk for d in group]).update(batch=batch)
         written += 1
-        progress("印刷", min(offset + size, len(pending)), len(pending))
+        progress("印刷", done, len(pending))
     return written
 
 

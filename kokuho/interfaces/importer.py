@@ -54,7 +54,6 @@ from kokuho.interfaces.layout import (
     ImportRejected,
     Layout,
     ReadRow,
-    layout_rows,
     row_hash,
     source_read,
 )
@@ -66,6 +65,7 @@ from kokuho.interfaces.models import (
     ImportKind,
     QuarantinedRow,
 )
+from kokuho.interfaces.parallel_read import rows_validated
 from kokuho.people.registry import RegistryError
 from kokuho.rules.params import ParameterError
 
@@ -394,7 +394,7 @@ def file_import(
     if on_progress:
         on_progress(file, 0, total)
     try:
-        for window in itertools.batched(layout_rows(source, importer.layout), LEDGER_WINDOW):
+        for window in itertools.batched(rows_validated(source, importer.layout), LEDGER_WINDOW):
             ledger.load(_record_id(row, importer.layout) for row in window)
             if batch and importer.apply_batch is not None:
                 for part in _distinct_ids(window, importer.layout):
@@ -514,7 +514,7 @@ def _batch_import(
     batch: list[tuple[Mapping[str, Any], ApplyContext]] = []
     for row in rows:
         record_id = _record_id(row, layout)
-        digest = row_hash(row.raw, layout.names)
+        digest = row.digest or row_hash(row.raw, layout.names)
         if ledger.seen(record_id, digest):
             decided.append((row, record_id, digest, None))
         elif ledger.conflicts(record_id):
@@ -609,7 +609,7 @@ def _row_import(
     summary.read += 1
     layout = importer.layout
     record_id = _record_id(row, layout)
-    digest = row_hash(row.raw, layout.names)
+    digest = row.digest or row_hash(row.raw, layout.names)
     if ledger.seen(record_id, digest):
         summary.skipped += 1
         return

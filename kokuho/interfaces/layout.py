@@ -214,6 +214,8 @@ class ReadRow:
     raw: dict[str, str]
     record: dict[str, Any] | None
     errors: list[FieldError] = field(default_factory=list)
+    # `row_hash` of `raw`, when the reader computed it already (`rows_validated`'s workers).
+    digest: str = ""
 
 
 @dataclass(frozen=True)

@@ -31,13 +31,12 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from itertools import islice
-from typing import Any
 
-from asgiref.local import Local
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 from django.utils.module_loading import import_string
 
+from kokuho.core.forking import connections_detach
 from kokuho.national.feeds import feed_spec
 from kokuho.national.layouts import Descriptor, descriptor
 from kokuho.national.models import Feed
@@ -45,9 +44,6 @@ from kokuho.national.prepare import PreparedChunk, chunk_prepare
 
 AHEAD = 2  # chunks in flight per worker
 _SNAPSHOT = re.compile(r"^[0-9A-F]+-[0-9A-F]+-[0-9]+$")
-# A worker's inherited connection handlers: kept referenced, never closed or collected
-# (closing one would end the parent's session on the shared socket).
-_INHERITED: list[Any] = []
 
 
 def worker_count() -> int:
@@ -99,8 +95,7 @@ def _worker_start(snapshot: str) -> None:
     """In a new worker: fresh connections, the default one on the ledger's snapshot."""
     if not _SNAPSHOT.match(snapshot):
         raise ValueError("スナップショット識別子の形式が不正です")
-    _INHERITED.append(connections._connections)
-    connections._connections = Local(connections.thread_critical)
+    connections_detach()
     connection.set_autocommit(False)
     with connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

@@ -293,3 +293,69 @@ def test_statistics_refresh_analyses_only_what_needs_it():
         assert first == []
         return
     assert statistics_refresh() == []  # analysed now: nothing to do again
+
+
+def _batches_print(directory, unprintable=None):
+    from kokuho.certificates.renewal import mailing_batches_print
+
+    documents = IssuedDocument.objects.filter(renewal__renewal_date=AUG1)
+    count = mailing_batches_print(
+        documents,
+        directory=directory,
+        name="t",
+        renewal=None,
+        first_seq=1,
+        progress=lambda *a: None,
+        unprintable=unprintable,
+    )
+    files = sorted(directory.glob("*.pdf"))
+    assert len(files) == count
+    return [(f.name, f.read_bytes()) for f in files]
+
+
+def test_batches_rendered_in_worker_processes_are_the_files_of_one_process(
+    city, settings, tmp_path, monkeypatch
+):
+    """The PDFs are rendered in forked workers (this process renders none of them) and are
+    the same bytes, in the same batches, as rendered here (reportlab's invariant mode: no
+    creation time in the file)."""
+    from reportlab import rl_config
+
+    from kokuho.certificates import printing
+
+    monkeypatch.setattr(rl_config, "invariant", 1)
+    assert _renew().status == RenewalStatus.DONE
+    rendered_here: list[int] = []
+    real = printing.documents_render
+
+    def counted(documents, *, mailed):
+        rendered_here.append(len(documents))
+        return real(documents, mailed=mailed)
+
+    monkeypatch.setattr(printing, "documents_render", counted)
+    settings.KOKUHO_PRINT_WORKERS = 1
+    alone = _batches_print(tmp_path / "one")
+    assert rendered_here == [2, 1]
+    rendered_here.clear()
+    settings.KOKUHO_PRINT_WORKERS = 2
+    forked = _batches_print(tmp_path / "two")
+    assert rendered_here == []  # the forked workers' calls are counted in their own copies
+    assert forked == alone
+    assert len(alone) == 2
+
+
+def test_a_document_a_worker_refuses_is_left_out_and_the_rest_is_printed(
+    city, settings, tmp_path
+):
+    a, _b, _c, _gone = city
+    assert _renew().status == RenewalStatus.DONE
+    broken = IssuedDocument.objects.get(renewal__renewal_date=AUG1, person=a)
+    broken.printed = {**broken.printed, "name": "資格 \U000e0100太郎"}  # not in the font
+    IssuedDocument.objects.filter(pk=broken.pk).update(printed=broken.printed)
+    settings.KOKUHO_PRINT_WORKERS = 2
+    unprintable: dict[str, str] = {}
+    files = _batches_print(tmp_path / "two", unprintable)
+    assert list(unprintable) == [broken.serial]
+    assert "フォントにない文字" in unprintable[broken.serial]
+    pages = sum(len(PdfReader(io.BytesIO(content)).pages) for _, content in files)
+    assert pages == 2  # the other two documents

@@ -305,3 +305,40 @@ def test_the_batch_writes_every_column_of_new_persons_and_versions():
 
     assert set(bulk.PERSON_FIELDS) == columns(Person)
     assert set(bulk.VERSION_FIELDS) == columns(EligibilityVersion)
+
+
+def test_rows_validated_in_worker_processes_import_what_one_process_imports(
+    tmp_path, monkeypatch, settings
+):
+    """A long file's rows are validated in forked workers (`parallel_read`): the import
+    writes exactly what validating in the importer's own process writes, and this process
+    validated none of the rows itself."""
+    from kokuho.interfaces import parallel_read
+
+    monkeypatch.setattr(importer, "LEDGER_WINDOW", 41)
+    monkeypatch.setattr(parallel_read, "SLICE", 37)  # slices that do not fall on windows
+    validated_here: list[int] = []
+    real = parallel_read.layout_rows
+
+    def counted(source, layout):
+        validated_here.append(len(source.lines))
+        return real(source, layout)
+
+    monkeypatch.setattr(parallel_read, "layout_rows", counted)
+    rows = generate(5, 400)
+    path = write_csv(tmp_path / "changes.csv", rows)
+    settings.KOKUHO_IMPORT_WORKERS = 1
+    with transaction.atomic():
+        alone, alone_counts, _queries = _import(path, batch=True)
+        transaction.set_rollback(True)
+    assert validated_here == [len(rows)]
+    validated_here.clear()
+    settings.KOKUHO_IMPORT_WORKERS = 2
+    settings.KOKUHO_IMPORT_PARALLEL_MIN_LINES = 100
+    forked, forked_counts, _queries = _import(path, batch=True)
+    assert validated_here == []  # the workers' calls are counted in their own copies
+    assert forked_counts == alone_counts
+    assert alone_counts["applied"] > 250 and alone_counts["quarantined"] > 10
+    for key in alone:
+        assert forked[key] == alone[key], key
+    assert audit_chain_verify().ok
