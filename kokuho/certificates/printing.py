@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import multiprocessing
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +17,7 @@ from django.conf import settings
 
 from kokuho.certificates.models import IssuedDocument
 from kokuho.certificates.pdf import DocumentAddressee, DocumentPrint, InsurerInfo, documents_pdf
-from kokuho.core.forking import connections_detach
+from kokuho.core.forking import forked_map
 
 
 def insurer_info() -> InsurerInfo:
@@ -125,31 +122,24 @@ def groups_render(
             except ValueError as refused:
                 yield refused
         return
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_worker_start, initargs=(groups, mailed)) as pool:
-        todo = iter(range(len(groups)))
-        first = islice(todo, workers * RENDER_AHEAD)
-        pending = deque(pool.apply_async(_worker_render, (i,)) for i in first)
-        while pending:
-            result = pending.popleft()
-            for i in islice(todo, 1):
-                pending.append(pool.apply_async(_worker_render, (i,)))
-            try:
-                yield result.get()
-            except ValueError as refused:
-                yield refused
+    yield from forked_map(
+        _worker_render,
+        range(len(groups)),
+        workers=workers,
+        ahead=RENDER_AHEAD,
+        initializer=_WORKER.update,
+        initargs=({"groups": groups, "mailed": mailed},),
+    )
 
 
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_start(groups: Sequence[Sequence[IssuedDocument]], mailed: bool) -> None:
-    connections_detach()
-    _WORKER.update(groups=groups, mailed=mailed)
-
-
-def _worker_render(index: int) -> bytes:
-    return documents_render(_WORKER["groups"][index], mailed=_WORKER["mailed"])
+def _worker_render(index: int) -> bytes | ValueError:
+    try:
+        return documents_render(_WORKER["groups"][index], mailed=_WORKER["mailed"])
+    except ValueError as refused:
+        return refused  # handed back as the group's result, as in one process
 
 
 def batch_file_write(directory: Path, name: str, content: bytes) -> tuple[Path, str]:

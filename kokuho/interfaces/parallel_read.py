@@ -16,15 +16,12 @@ what a counter uploads — is validated in the importer's own process: a fork is
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
-from collections import deque
 from collections.abc import Iterator
-from itertools import islice
 from typing import Any
 
 from django.conf import settings
 
-from kokuho.core.forking import connections_detach
+from kokuho.core.forking import forked_map
 from kokuho.interfaces.layout import Layout, ReadRow, SourceFile, layout_rows, row_hash
 
 SLICE = 5_000  # lines a worker validates at a time
@@ -38,25 +35,19 @@ def rows_validated(source: SourceFile, layout: Layout) -> Iterator[ReadRow]:
     if workers <= 1 or lines < settings.KOKUHO_IMPORT_PARALLEL_MIN_LINES:
         yield from layout_rows(source, layout)
         return
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_worker_start, initargs=(source, layout)) as pool:
-        starts = iter(range(0, lines, SLICE))
-        pending = deque(
-            pool.apply_async(_worker_slice, (start,)) for start in islice(starts, workers * AHEAD)
-        )
-        while pending:
-            result = pending.popleft()
-            for start in islice(starts, 1):
-                pending.append(pool.apply_async(_worker_slice, (start,)))
-            yield from result.get()
+    slices = forked_map(
+        _worker_slice,
+        range(0, lines, SLICE),
+        workers=workers,
+        ahead=AHEAD,
+        initializer=_WORKER.update,
+        initargs=({"source": source, "layout": layout},),
+    )
+    for rows in slices:
+        yield from rows
 
 
 _WORKER: dict[str, Any] = {}
-
-
-def _worker_start(source: SourceFile, layout: Layout) -> None:
-    connections_detach()
-    _WORKER.update(source=source, layout=layout)
 
 
 def _worker_slice(start: int) -> list[ReadRow]:

@@ -26,17 +26,15 @@ how its chunks are cut (`FeedSpec.ranges`), worker processes read and prepare th
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
+import functools
 import re
-from collections import deque
 from collections.abc import Iterator
-from itertools import islice
 
 from django.conf import settings
 from django.db import connection
 from django.utils.module_loading import import_string
 
-from kokuho.core.forking import connections_detach
+from kokuho.core.forking import forked_map
 from kokuho.national.feeds import feed_spec
 from kokuho.national.layouts import Descriptor, descriptor
 from kokuho.national.models import Feed
@@ -77,32 +75,27 @@ def prepared_chunks(
         cursor.execute("SELECT pg_export_snapshot()")
         snapshot = cursor.fetchone()[0]
     workers = min(worker_count(), len(ranges))
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_worker_start, initargs=(snapshot,)) as pool:
-        todo = iter(ranges)
-        pending = deque(
-            pool.apply_async(_worker_chunk, (feed.value, as_of, ids, keep))
-            for ids in islice(todo, workers * AHEAD)
-        )
-        while pending:
-            chunk = pending.popleft().get()
-            for ids in islice(todo, 1):
-                pending.append(pool.apply_async(_worker_chunk, (feed.value, as_of, ids, keep)))
-            yield chunk
+    yield from forked_map(
+        functools.partial(_worker_chunk, feed.value, as_of, keep=keep),
+        ranges,
+        workers=workers,
+        ahead=AHEAD,
+        initializer=_worker_start,
+        initargs=(snapshot,),
+    )
 
 
 def _worker_start(snapshot: str) -> None:
     """In a new worker: fresh connections, the default one on the ledger's snapshot."""
     if not _SNAPSHOT.match(snapshot):
         raise ValueError("スナップショット識別子の形式が不正です")
-    connections_detach()
     connection.set_autocommit(False)
     with connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
 
 
-def _worker_chunk(feed: str, as_of: dt.date, ids: range, keep: bool) -> PreparedChunk:
+def _worker_chunk(feed: str, as_of: dt.date, ids: range, *, keep: bool) -> PreparedChunk:
     spec, desc = feed_spec(feed), descriptor(feed)
     chunks = list(spec.chunks()(as_of=as_of, key_fields=desc.key_fields(), ranges=[ids]))
     if len(chunks) != 1:

@@ -344,9 +344,7 @@ def test_batches_rendered_in_worker_processes_are_the_files_of_one_process(
     assert len(alone) == 2
 
 
-def test_a_document_a_worker_refuses_is_left_out_and_the_rest_is_printed(
-    city, settings, tmp_path
-):
+def test_a_document_a_worker_refuses_is_left_out_and_the_rest_is_printed(city, settings, tmp_path):
     a, _b, _c, _gone = city
     assert _renew().status == RenewalStatus.DONE
     broken = IssuedDocument.objects.get(renewal__renewal_date=AUG1, person=a)
