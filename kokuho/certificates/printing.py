@@ -117,10 +117,7 @@ def groups_render(
     workers = min(settings.KOKUHO_PRINT_WORKERS, len(groups))
     if workers <= 1:
         for group in groups:
-            try:
-                yield documents_render(group, mailed=mailed)
-            except ValueError as refused:
-                yield refused
+            yield _rendered_or_refused(group, mailed)
         return
     yield from forked_map(
         _worker_render,
@@ -136,10 +133,14 @@ _WORKER: dict[str, Any] = {}
 
 
 def _worker_render(index: int) -> bytes | ValueError:
+    return _rendered_or_refused(_WORKER["groups"][index], _WORKER["mailed"])
+
+
+def _rendered_or_refused(group: Sequence[IssuedDocument], mailed: bool) -> bytes | ValueError:
     try:
-        return documents_render(_WORKER["groups"][index], mailed=_WORKER["mailed"])
+        return documents_render(group, mailed=mailed)
     except ValueError as refused:
-        return refused  # handed back as the group's result, as in one process
+        return refused  # the group's result: the caller sets the refused documents aside
 
 
 def batch_file_write(directory: Path, name: str, content: bytes) -> tuple[Path, str]:

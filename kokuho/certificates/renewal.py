@@ -62,16 +62,9 @@ from kokuho.core.bulkwrite import StatisticsKeeper, stale_tables_analyze
 from kokuho.core.liveness import dead_runs_close, worker_id
 from kokuho.core.mynumber import mask_my_numbers_in
 from kokuho.core.purposes import Purpose
-from kokuho.eligibility.models import (
-    BranchNumber,
-    CurrentEligibility,
-    EligibilityPeriod,
-    EligibilityVersion,
-    HouseholdNumber,
-    KeptInsured,
-    KijunApplication,
-)
-from kokuho.people.models import Household, HouseholdHistory, Income, Person, PersonHistory
+from kokuho.eligibility.models import CurrentEligibility, EligibilityPeriod, HouseholdNumber
+from kokuho.eligibility.selectors import PERSON_STATE_READS
+from kokuho.people.models import Person
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -91,24 +84,15 @@ def insured_on(day: dt.date) -> list[int]:
     )
 
 
-# The tables deciding a chunk reads by lists of ids (`person_documents_many`,
-# `category_shown_many`, `documents_issue`). On PostgreSQL a table never analysed (a server
-# without autovacuum, rows just loaded) is planned from defaults that call 200 ids of a
-# non-unique column most of the table: the 枝番 and the periods were read by scanning every
-# row, once a chunk, so deciding slowed down with the size of the city.
+# The tables deciding a chunk reads by lists of ids: the persons' states
+# (`PERSON_STATE_READS`), then the numbers, マイナ status and earlier documents
+# (`person_documents_many`, `category_shown_many`, `documents_issue`). On PostgreSQL a table
+# never analysed (a server without autovacuum, rows just loaded) is planned from defaults
+# that call 200 ids of a non-unique column most of the table: the 枝番 and the periods were
+# read by scanning every row, once a chunk, so deciding slowed down with the size of the city.
 DECIDING_READS: tuple[type[models.Model], ...] = (
-    Person,
-    PersonHistory,
-    Household,
-    HouseholdHistory,
-    Income,
-    EligibilityVersion,
-    EligibilityPeriod,
-    CurrentEligibility,
+    *PERSON_STATE_READS,
     HouseholdNumber,
-    BranchNumber,
-    KeptInsured,
-    KijunApplication,
     MynaRegistration,
     IssuedDocument,
 )

@@ -5,7 +5,8 @@ it in rendering the historical model states, not in SQL. `kokuho scenario run` w
 fresh in-memory databases every time (scenarios.md), so it paid that twice per call. Here the
 first call migrates as before and keeps a copy of the result (SQLite's online backup); later
 calls restore the copy into their new database. The copy is keyed by a fingerprint of every
-installed app's migration files and Django's version, so any schema change migrates afresh —
+installed app's migration files, the database router and Django's version, so any schema
+change migrates afresh —
 a stale template can never be used. Templates hold the schema and what the migrations
 themselves insert (content types, permissions, event types), never business data.
 """
@@ -64,10 +65,6 @@ def _template_path(alias: str) -> Path:
     return cache_dir() / f"schema-{alias}-{schema_fingerprint()}.sqlite3"
 
 
-def _copy(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
-    source.backup(target)
-
-
 def migrate_from_template(alias: str) -> bool:
     """Bring the empty SQLite database `alias` to the current schema.
 
@@ -83,7 +80,7 @@ def migrate_from_template(alias: str) -> bool:
     template = _template_path(alias)
     if template.exists():
         with contextlib.closing(sqlite3.connect(template)) as source:
-            _copy(source, connection.connection)
+            source.backup(connection.connection)
         return True
     call_command("migrate", database=alias, verbosity=0, interactive=False)
     _store(connection.connection, template)
@@ -97,7 +94,7 @@ def _store(database: sqlite3.Connection, template: Path) -> None:
     os.close(handle)
     try:
         with contextlib.closing(sqlite3.connect(partial)) as target:
-            _copy(database, target)
+            database.backup(target)
         os.replace(partial, template)
     finally:
         with contextlib.suppress(FileNotFoundError):

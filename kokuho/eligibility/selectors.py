@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Model, OuterRef, Q
 from django.db.models.fields.json import KT
 
 from kokuho.eligibility.burden import (
@@ -249,6 +249,24 @@ def burden_basis_load(*, person: Person, days: Sequence[dt.date]) -> BurdenBasis
         incomes=incomes,
         kijun=kijun,
     )
+
+
+# The tables `burden_bases_load` (and so `person_state_from`) reads by lists of ids: what a
+# bulk job deciding many persons' states should have analysed first on PostgreSQL
+# (`core.bulkwrite.stale_tables_analyze`), or a never-analysed table is read by a full scan.
+PERSON_STATE_READS: tuple[type[Model], ...] = (
+    Person,
+    PersonHistory,
+    Household,
+    HouseholdHistory,
+    Income,
+    EligibilityVersion,
+    EligibilityPeriod,
+    CurrentEligibility,
+    BranchNumber,
+    KeptInsured,
+    KijunApplication,
+)
 
 
 def burden_bases_load(*, persons: Sequence[Person], day: dt.date) -> dict[int, BurdenBasis]:
