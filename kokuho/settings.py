@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "kokuho.benefits",
     "kokuho.payments",
     "kokuho.certificates",
+    "kokuho.cases",
     "kokuho.retention",
     "kokuho.subject_requests",
     "kokuho.cityapi",
@@ -288,6 +289,9 @@ KOKUHO_IMPORT_PARALLEL_MIN_LINES = int(os.environ.get("KOKUHO_IMPORT_PARALLEL_MI
 # Processes rendering mailing batches' PDFs while the run records them (certificates.printing);
 # 1 keeps printing in the run's own process. Two suit the 2-core reference machine.
 KOKUHO_PRINT_WORKERS = int(os.environ.get("KOKUHO_PRINT_WORKERS", "2"))
+# Processes doing a batch's reads ahead of it in read-only sessions (PostgreSQL; core.forking.
+# reads_map): the renewal's deciding, the 高額療養費 month's 所得区分; 1 keeps them in the job.
+KOKUHO_READ_WORKERS = int(os.environ.get("KOKUHO_READ_WORKERS", "2"))
 KOKUHO_DOCUMENT_DIR = Path(os.environ.get("KOKUHO_DOCUMENT_DIR", VAR_DIR / "documents"))
 KOKUHO_INSURER_CONTACT = os.environ.get(
     "KOKUHO_INSURER_CONTACT",

@@ -123,6 +123,9 @@ class EventType(models.TextChoices):
     INFO_QUERY_ANSWERED = "info_query_answered", "情報照会の結果の受領"
     INFO_QUERY_RESULT_VIEWED = "info_query_result_viewed", "情報照会の結果の閲覧"
     KOGAKU_CARRY_DECIDED = "kogaku_carry_decided", "高額該当引継（世帯の継続性）の確認"
+    CASE_OPENED = "case_opened", "調査・求償の案件の開始（資格喪失後受診など）"
+    CASE_STEP = "case_step", "調査・求償の案件の経過（請求・収納・同意など）"
+    CASE_CLOSED = "case_closed", "調査・求償の案件の終結"
     WORK_ASSIGNED = "work_assigned", "作業キューの担当・期限の変更"
 
 

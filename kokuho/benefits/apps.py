@@ -33,8 +33,11 @@ class BenefitsConfig(AppConfig):
                 returned=lambda ids: None,
             ),
         )
-        from kokuho.benefits.kogaku.recompute import kogaku_eligibility_changed
+        from kokuho.benefits.kogaku.recompute import (
+            kogaku_eligibility_changed,
+            kogaku_eligibility_changed_many,
+        )
         from kokuho.eligibility.listeners import periods_change_listen
 
         # A change of a person's 資格 re-matches their claims and notes decided months.
-        periods_change_listen(kogaku_eligibility_changed)
+        periods_change_listen(kogaku_eligibility_changed, many=kogaku_eligibility_changed_many)

@@ -19,9 +19,10 @@ refuses) are counted with the reason and left for the counter.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import batched
 from pathlib import Path
 from typing import Any
@@ -53,12 +54,14 @@ from kokuho.certificates.printing import (
 from kokuho.certificates.services import (
     BASIC_TYPES,
     DocumentError,
+    IssueRequest,
     basic_request,
     category_shown_many,
     documents_issue,
     person_documents_many,
 )
 from kokuho.core.bulkwrite import StatisticsKeeper, stale_tables_analyze
+from kokuho.core.forking import reads_map
 from kokuho.core.liveness import dead_runs_close, worker_id
 from kokuho.core.mynumber import mask_my_numbers_in
 from kokuho.core.purposes import Purpose
@@ -182,6 +185,45 @@ def renewal_run_execute(*, run_id: int, on_progress: Progress | None = None) -> 
     return RenewalRun.objects.get(pk=run_id)
 
 
+Decided = tuple[list[IssueRequest], Counter[str]]
+
+
+def chunk_decide(chunk: Sequence[int], day: dt.date) -> Decided:
+    """What the rules give each person of `chunk` on the renewal date (a fixed number of
+    reads, no writes): the requests to issue, and the persons skipped counted by reason."""
+    people = Person.objects.in_bulk(list(chunk))
+    found_all = person_documents_many(persons=[people[pk] for pk in chunk], on=day)
+    shown = category_shown_many(person_ids=list(chunk))
+    requests: list[IssueRequest] = []
+    skipped: Counter[str] = Counter()
+    for pk in chunk:
+        found = found_all[pk]
+        if not found.printed.get("number"):
+            skipped["記号・番号が未付番"] += 1
+            continue
+        try:
+            requests.append(basic_request(found, show_category=shown.get(pk, False)))
+        except DocumentError as refused:
+            skipped[str(refused)] += 1
+    return requests, skipped
+
+
+def decided_chunks(chunks: Sequence[Sequence[int]], day: dt.date) -> Iterator[Decided]:
+    """Each chunk decided, in the chunks' order.
+
+    Deciding is reads and Python (the persons' states, 負担割合 and printed items), issuing
+    is writes: `KOKUHO_READ_WORKERS` forked processes decide the chunks ahead while this
+    one issues (`core.forking.reads_map`: PostgreSQL, outside a caller's transaction). The
+    chunks hold different persons, and what a chunk reads of a person (their periods,
+    income, numbers, earlier documents) no other chunk's issuing writes, so a worker seeing
+    committed data decides as this process would."""
+    return reads_map(
+        functools.partial(chunk_decide, day=day),
+        chunks,
+        workers=settings.KOKUHO_READ_WORKERS,
+    )
+
+
 def _renew(run: RenewalRun, progress: Progress) -> dict[str, Any]:
     day = run.renewal_date
     insured = insured_on(day)
@@ -197,20 +239,9 @@ def _renew(run: RenewalRun, progress: Progress) -> dict[str, Any]:
     skipped: Counter[str] = Counter()
     replaced = 0  # documents still valid on the day, invalidated by their successor
     progress("交付の判定", 0, len(todo))
-    for i, chunk in enumerate(batched(todo, CHUNK)):
-        people = Person.objects.in_bulk(list(chunk))
-        found_all = person_documents_many(persons=[people[pk] for pk in chunk], on=day)
-        shown = category_shown_many(person_ids=list(chunk))
-        requests = []
-        for pk in chunk:
-            found = found_all[pk]
-            if not found.printed.get("number"):
-                skipped["記号・番号が未付番"] += 1
-                continue
-            try:
-                requests.append(basic_request(found, show_category=shown.get(pk, False)))
-            except DocumentError as refused:
-                skipped[str(refused)] += 1
+    chunks = list(batched(todo, CHUNK))
+    for i, (requests, refused) in enumerate(decided_chunks(chunks, day)):
+        skipped.update(refused)
         documents = documents_issue(
             requests,
             reason=IssueReason.RENEWAL,

@@ -22,34 +22,31 @@ is asked back by letter once.
 from __future__ import annotations
 
 import datetime as dt
-import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from reportlab import rl_config
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.certificates.glyphs import printable
 from kokuho.certificates.models import DocumentStatus, DocumentType, InvalidReason, IssuedDocument
 from kokuho.certificates.services import DocumentError
-from kokuho.core.mynumber import mask_my_numbers_in
-from kokuho.core.pdf import (
-    ADDRESS_TOP,
-    GOTHIC,
-    MINCHO,
-    font_covers,
-    fonts_register,
-    japanese_canvas,
-    text_wrap,
-    window_header_draw,
+from kokuho.core.letters import (
+    WIDTH,
+    Block,
+    Centred,
+    Column,
+    Heading,
+    Letter,
+    LetterAddressee,
+    Paragraph,
+    Table,
+    letters_pdf,
 )
 from kokuho.core.purposes import Purpose
 from kokuho.core.wareki import format_wareki
@@ -61,13 +58,6 @@ RETURN_LETTER_BATCH = 1000
 
 
 # --- The letter's data ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LetterAddressee:
-    postal_code: str  # "799-0001"; may be empty
-    address: str
-    name: str  # 世帯主 氏名
 
 
 @dataclass(frozen=True)
@@ -200,19 +190,7 @@ def return_letters_print(
     return content, len(letters)
 
 
-# --- Text -----------------------------------------------------------------------------------
-
-
-# Characters that may not start a line (行頭禁則): pushed to the next line with the one before.
-def _check(letter: ReturnLetter, texts: Sequence[str]) -> None:
-    missing = sorted({c for t in texts for c in t if c != "\n" and not font_covers(c)})
-    if missing:
-        raise ValueError(
-            f"返還のお願い {letter.letter_no}: フォントにない文字があります"
-            "（代替字にしてください）: " + " ".join(f"{c}(U+{ord(c):04X})" for c in missing)
-        )
-    if any(mask_my_numbers_in(t) != t for t in texts):
-        raise ValueError(f"返還のお願い {letter.letter_no}: 個人番号と同じ形の数字は印字できません")
+# --- Drawing (core.letters) -----------------------------------------------------------------
 
 
 def _body(municipality: str) -> list[str]:
@@ -234,241 +212,52 @@ _HOW = [
 ]
 
 
-# --- Geometry -------------------------------------------------------------------------------
-
-PAGE_W, PAGE_H = A4
-LEFT = 20 * mm
-RIGHT = PAGE_W - 20 * mm
-WIDTH = RIGHT - LEFT
-FOOT = 12 * mm  # baseline of the last contact line
-ADDRESS_W = 85 * mm
-LATER_TOP = PAGE_H - 40 * mm
-
-BODY = (MINCHO, 10.5, 16.5)  # font, size, leading
-CELL = (MINCHO, 9.0, 12.0)
-HEAD = (GOTHIC, 9.0)
-CONTACT = (GOTHIC, 9.0, 12.0)
-COLUMNS = (  # header, width
-    ("交付番号", 32 * mm),
-    ("種類", 40 * mm),
-    ("氏名", 34 * mm),
-    ("無効となった日", 32 * mm),
-    ("無効事由", WIDTH - 138 * mm),
+COLUMNS = (
+    Column("交付番号", 32 * mm),
+    Column("種類", 40 * mm),
+    Column("氏名", 34 * mm),
+    Column("無効となった日", 32 * mm),
+    Column("無効事由", WIDTH - 138 * mm),
 )
-PAD = 2 * mm
-GREY = 0.9
-LINE = 0.6
-
-Draw = Callable[[Canvas, float], None]  # (canvas, top y of the item)
 
 
-@dataclass(slots=True)
-class _Item:
-    height: float
-    draw: Draw
-    row: bool = False  # a table row: a page that starts with one repeats the header
-    keep_with_next: bool = False
-
-
-def _paragraph(text: str, *, indent: float = 0.0, mark: str = "") -> list[_Item]:
-    font, size, leading = BODY
-    items = []
-    for i, line in enumerate(text_wrap(text, font, size, WIDTH - indent)):
-
-        def draw(c: Canvas, top: float, line: str = line, first: bool = i == 0) -> None:
-            c.setFont(font, size)
-            if mark and first:
-                c.drawString(LEFT, top - size, mark)
-            c.drawString(LEFT + indent, top - size, line)
-
-        items.append(_Item(leading, draw))
-    return items
-
-
-def _gap(height: float, text: str = "", *, heading: bool = False) -> _Item:
-    def draw(c: Canvas, top: float) -> None:
-        if heading:
-            c.setFont(GOTHIC, 10.5)
-            c.drawString(LEFT, top - height + 2 * mm, text)
-        elif text:
-            c.setFont(MINCHO, 10.5)
-            c.drawCentredString(PAGE_W / 2, top - height + 2 * mm, text)
-
-    return _Item(height, draw, keep_with_next=bool(text))
-
-
-def _row(cells: Sequence[str], *, header: bool = False) -> _Item:
-    font, size, leading = (HEAD[0], HEAD[1], 11.0) if header else CELL
-    wrapped = [
-        text_wrap(text, font, size, width - 2 * PAD)
-        for text, (_, width) in zip(cells, COLUMNS, strict=True)
-    ]
-    height = max(len(lines) for lines in wrapped) * leading + 2.6 * mm
-
-    def draw(c: Canvas, top: float) -> None:
-        c.setLineWidth(LINE)
-        if header:
-            c.setFillGray(GREY)
-            c.rect(LEFT, top - height, WIDTH, height, stroke=0, fill=1)
-            c.setFillGray(0)
-        c.rect(LEFT, top - height, WIDTH, height)
-        c.setFont(font, size)
-        x = LEFT
-        for lines, (_, width) in zip(wrapped, COLUMNS, strict=True):
-            if x > LEFT:
-                c.line(x, top, x, top - height)
-            y = top - 1.3 * mm - size
-            for line in lines:
-                if header:
-                    c.drawCentredString(x + width / 2, y, line)
-                else:
-                    c.drawString(x + PAD, y, line)
-                y -= leading
-            x += width
-
-    return _Item(height, draw, row=not header, keep_with_next=header)
-
-
-def _table_header() -> _Item:
-    return _row([header for header, _ in COLUMNS], header=True)
-
-
-def _items(letter: ReturnLetter, municipality: str) -> list[_Item]:
-    items = [item for text in _body(municipality) for item in _paragraph(text)]
-    items.append(_gap(9 * mm, "記"))
-    items.append(_table_header())
-    for d in letter.documents:
-        cells = [d.serial, d.title, d.holder_name, format_wareki(d.invalid_from), d.invalid_reason]
-        items.append(_row(cells))
-    items.append(_gap(11 * mm, "■ 返還の方法など", heading=True))
-    for number, text in enumerate(_HOW, start=1):
-        items += _paragraph(text, indent=6 * mm, mark=f"{number}.")
-    return items
-
-
-@dataclass(slots=True)
-class _Layout:
-    letter: ReturnLetter
-    address_lines: tuple[str, ...]
-    name_lines: tuple[str, ...]
-    title_y: float
-    pages: list[list[tuple[_Item, float]]]
-
-
-def _plan(
-    items: Sequence[_Item], first_top: float, bottom: float
-) -> list[list[tuple[_Item, float]]]:
-    """Place the items on pages: [[(item, top y), …] per page]."""
-    pages: list[list[tuple[_Item, float]]] = [[]]
-    y = first_top
-    for i, item in enumerate(items):
-        need = item.height + (
-            items[i + 1].height if item.keep_with_next and i + 1 < len(items) else 0
-        )
-        if y - need < bottom and pages[-1]:
-            pages.append([])
-            y = LATER_TOP
-            if item.row:
-                header = _table_header()
-                pages[-1].append((header, y))
-                y -= header.height
-        pages[-1].append((item, y))
-        y -= item.height
-    return pages
-
-
-def _layout(letter: ReturnLetter, *, municipality: str, contact_lines: int) -> _Layout:
-    a = letter.addressee
-    address_lines = text_wrap(a.address, MINCHO, 10.5, ADDRESS_W)
-    name_lines = text_wrap(f"{a.name}　様", MINCHO, 13, ADDRESS_W - 4 * mm)
-    if len(address_lines) > 3 or len(name_lines) > 2:
-        raise ValueError(f"返還のお願い {letter.letter_no}: 宛名が封筒の窓に収まりません")
-    bottom = ADDRESS_TOP - 15 * len(address_lines) - 8 - 18 * len(name_lines)
-    title_y = min(PAGE_H - 58 * mm, bottom - 6 * mm)
-    flow_bottom = FOOT + (contact_lines - 1) * CONTACT[2] + 8 * mm
-    pages = _plan(_items(letter, municipality), title_y - 9 * mm, flow_bottom)
-    return _Layout(letter, address_lines, name_lines, title_y, pages)
-
-
-def _draw_first_header(c: Canvas, layout: _Layout, municipality: str) -> None:
-    letter = layout.letter
-    window_header_draw(
-        c,
-        postal_code=letter.addressee.postal_code,
-        address_lines=layout.address_lines,
-        name_lines=layout.name_lines,
-        number=f"文書番号　{letter.letter_no}",
-        issued_on=format_wareki(letter.issued_on),
-        issuer=f"{municipality}長",
-        title=TITLE,
-        title_y=layout.title_y,
+def _letter(letter: ReturnLetter, municipality: str) -> Letter:
+    blocks: list[Block] = [Paragraph(text) for text in _body(municipality)]
+    blocks.append(Centred("記"))
+    rows = tuple(
+        (d.serial, d.title, d.holder_name, format_wareki(d.invalid_from), d.invalid_reason)
+        for d in letter.documents
     )
-
-
-def _draw_later_header(c: Canvas, letter: ReturnLetter) -> None:
-    c.setFont(GOTHIC, 12)
-    c.drawString(LEFT, PAGE_H - 22 * mm, f"{TITLE}（続き）")
-    c.setFont(GOTHIC, 9)
-    c.drawRightString(RIGHT, PAGE_H - 20 * mm, f"文書番号　{letter.letter_no}")
-    c.setFont(MINCHO, 10.5)
-    c.drawRightString(RIGHT, PAGE_H - 27 * mm, f"{letter.addressee.name}　様")
-    c.setLineWidth(LINE)
-    c.line(LEFT, PAGE_H - 31 * mm, RIGHT, PAGE_H - 31 * mm)
+    blocks.append(Table(COLUMNS, rows))
+    blocks.append(Heading("■ 返還の方法など"))
+    blocks += [
+        Paragraph(text, indent=6 * mm, mark=f"{number}.") for number, text in enumerate(_HOW, 1)
+    ]
+    return Letter(
+        number=f"文書番号　{letter.letter_no}",
+        issued_on=letter.issued_on,
+        addressee=letter.addressee,
+        title=TITLE,
+        blocks=tuple(blocks),
+    )
 
 
 def return_letters_pdf(
     letters: Sequence[ReturnLetter], *, municipality: str, contact: str
 ) -> bytes:
-    """One PDF for a batch of 返還のお願い, each letter from a new page, in the given order.
-
-    Raises ValueError (nothing is drawn) for a letter without documents, an addressee too long
-    for the envelope's window, a character outside the font, or anything shaped like a
-    個人番号."""
+    """One PDF for a batch of 返還のお願い, each letter from a new page, in the given order
+    (`core.letters`). Raises ValueError (nothing is drawn) for a letter without documents, an
+    addressee too long for the envelope's window, a character outside the font, or anything
+    shaped like a 個人番号."""
     if not letters:
         raise ValueError("返還のお願いがありません")
-    fonts_register()
-    font, size, leading = CONTACT
-    contact_lines = text_wrap(f"問い合わせ先・返還先　{contact}", font, size, WIDTH - 14 * mm)
-    layouts = []
     for letter in letters:
         if not letter.documents:
             raise ValueError(f"返還のお願い {letter.letter_no}: 返還を求める証がありません")
-        a = letter.addressee
-        texts = [municipality, contact, letter.letter_no, a.postal_code, a.address, a.name]
-        for d in letter.documents:
-            texts += [d.serial, d.title, d.holder_name, d.invalid_reason]
-        _check(letter, texts)
-        layouts.append(_layout(letter, municipality=municipality, contact_lines=len(contact_lines)))
-    buffer = io.BytesIO()
-    c = japanese_canvas(buffer)
-    c.setTitle(TITLE)
-    c.setAuthor(municipality)
-    c.setCreator("Kokuho")
-    for layout in layouts:
-        total = len(layout.pages)
-        for number, placed in enumerate(layout.pages, start=1):
-            if number == 1:
-                _draw_first_header(c, layout, municipality)
-            else:
-                _draw_later_header(c, layout.letter)
-            for item, top in placed:
-                item.draw(c, top)
-            if number < total:
-                last, top = placed[-1]
-                c.setFont(MINCHO, 8)
-                c.drawRightString(RIGHT, top - last.height - 3 * mm, "（次ページに続きます）")
-            c.setFont(font, size)
-            y = FOOT + (len(contact_lines) - 1) * leading
-            for line in contact_lines:
-                c.drawString(LEFT, y, line)
-                y -= leading
-            if total > 1:
-                c.drawRightString(RIGHT, FOOT, f"{number}/{total}")
-            c.showPage()
-    previous = rl_config.useA85  # plain Flate streams, as the notices (no ASCII85 layer)
-    rl_config.useA85 = 0
-    try:
-        c.save()
-    finally:
-        rl_config.useA85 = previous
-    return buffer.getvalue()
+    return letters_pdf(
+        [_letter(letter, municipality) for letter in letters],
+        title=TITLE,
+        municipality=municipality,
+        contact=contact,
+        contact_label="問い合わせ先・返還先",
+    )

@@ -35,6 +35,7 @@ from kokuho.core.bulkwrite import row_writer
 from kokuho.eligibility.derivation import Period, derive_periods
 from kokuho.eligibility.events import ChangeEvent, ChangeType
 from kokuho.eligibility.facts import CoverageFact, KeptFact, RegistryFact, person_intervals
+from kokuho.eligibility.listeners import periods_changed_many
 from kokuho.eligibility.models import (
     BranchNumber,
     CurrentEligibility,
@@ -688,5 +689,10 @@ class _Batch:
             EligibilityNotice,
             ["person", "code", "message", "fact_date", "reported_on", "created_at"],
             [(person.pk, *rest) for person, *rest in self.notices],
+        )
+        # As `services` does for one change: those resting on eligibility hear of it (the
+        # claims of months now lost or gained, the decided months to compute again).
+        periods_changed_many(
+            [(person, values[5]) for person, values, _periods in self.versions if values[5]]
         )
         audit_events_record(self.audit, actor=self.actor)

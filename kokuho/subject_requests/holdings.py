@@ -47,6 +47,7 @@ from kokuho.benefits.models import (
     KogakuResult,
     KogakuSimplification,
 )
+from kokuho.cases.models import CaseClaim, CaseStep, InvestigationCase
 from kokuho.certificates.models import CertificateApplication, IssuedDocument, MynaRegistration
 from kokuho.core.purposes import Purpose
 from kokuho.eligibility.models import (
@@ -321,6 +322,23 @@ HOLDINGS: tuple[Holding, ...] = (
         "取込の保留行（連携ファイルのうち未反映の行）",
         QuarantinedRow,
         lambda p, hh: QuarantinedRow.objects.filter(raw__atena_no=p.atena_no).order_by("pk"),
+    ),
+    Holding(
+        "調査・求償の案件（資格喪失後受診の返還請求など）",
+        InvestigationCase,
+        lambda p, hh: InvestigationCase.objects.filter(person=p).order_by("opened_at", "pk"),
+    ),
+    Holding(
+        "案件の経過",
+        CaseStep,
+        lambda p, hh: CaseStep.objects.filter(case__person=p).order_by("case_id", "at", "pk"),
+    ),
+    Holding(
+        "案件の対象レセプト（保険者負担額）",
+        CaseClaim,
+        lambda p, hh: CaseClaim.objects.filter(case__person=p).order_by(
+            "case_id", "service_month", "claim_no"
+        ),
     ),
     Holding(
         "開示・訂正・利用停止請求",

@@ -283,6 +283,15 @@ SECTIONS: tuple[_Spec, ...] = (
         queue=Queue.CLAIMS_UNMATCHED,
     ),
     _Spec(
+        "cases",
+        "調査・求償の案件（未終結）",
+        Perm.BENEFITS_DECIDE,
+        Perm.BENEFITS_VIEW,
+        "cases_list",
+        _queue_total(Queue.CASES),
+        queue=Queue.CASES,
+    ),
+    _Spec(
         "carry_candidates",
         "高額該当引継の候補",
         Perm.BENEFITS_DECIDE,

@@ -53,6 +53,7 @@ urlpatterns = [
     path("", include("kokuho.web.urls_reduction")),
     path("", include("kokuho.web.urls_certificates")),
     path("", include("kokuho.web.urls_claims")),
+    path("", include("kokuho.web.urls_cases")),
     path("", include("kokuho.web.urls_national_status")),
     path("", include("kokuho.web.urls_national")),
     path("", include("kokuho.web.urls_queue")),

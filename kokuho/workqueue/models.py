@@ -20,6 +20,7 @@ class Queue(models.TextChoices):
     APPLICATIONS = "applications", "審査中の給付の申請"
     NATIONAL_ITEMS = "national_items", "連携の作業項目"
     DOCUMENT_RETURNS = "document_returns", "返還未済の証"
+    CASES = "cases", "調査・求償の案件"
 
 
 class WorkAssignment(models.Model):

@@ -70,6 +70,12 @@ def _returns() -> QuerySet:
     return returns_outstanding()
 
 
+def _cases() -> QuerySet:
+    from kokuho.cases.selectors import cases_open
+
+    return cases_open()
+
+
 def _day(path: str) -> Callable[[], Expression]:
     return lambda: TruncDate(path, output_field=DateField())
 
@@ -110,6 +116,14 @@ QUEUES: dict[str, QueueSpec] = {
             _day("created_at"),
             Perm.ELIGIBILITY_CHANGE,
             "national_work_items",
+        ),
+        QueueSpec(
+            Queue.CASES,
+            _cases,
+            _day("opened_at"),
+            Perm.BENEFITS_DECIDE,
+            "cases_list",
+            select="case",
         ),
         QueueSpec(
             Queue.DOCUMENT_RETURNS,

@@ -21,7 +21,7 @@ again the same way; `kogaku_recompute` is the one-call path for a month.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -375,45 +375,69 @@ def kogaku_recompute(*, month: dt.date, actor: Any | None) -> KogakuRun:
 
 
 def kogaku_eligibility_changed(person: Person, changed_from: dt.date) -> None:
-    """A person's 資格 changed from `changed_from` on (an eligibility listener). Their claims
-    of those months are matched again against the new periods: an open 資格喪失後受診 claim
-    of a period now gained goes through 再照合 (`claims_rematch`: resolved, audited, its
-    month noted); a matched claim of a period now lost is 資格喪失後受診 again, back on the
-    unmatched list. The decided months of the person's household from then on, and of the
-    claims that changed, are noted for re-computation. Two indexed reads when the person has
-    nothing claimed or decided in those months."""
+    """A person's 資格 changed from `changed_from` on (an eligibility listener): see
+    `kogaku_eligibility_changed_many`. Two indexed reads when the person has nothing claimed
+    or decided in those months."""
+    kogaku_eligibility_changed_many([(person, changed_from)])
+
+
+def kogaku_eligibility_changed_many(changes: Sequence[tuple[Person, dt.date]]) -> None:
+    """Persons' 資格 changed, each from its day on (the eligibility listener of a batch).
+    Their claims of those months are matched again against the new periods: an open
+    資格喪失後受診 claim of a period now gained goes through 再照合 (`claims_rematch`: resolved,
+    audited, its month noted); a matched claim of a period now lost is 資格喪失後受診 again,
+    back on the unmatched list. The decided months of the persons' households from then on,
+    and of the claims that changed, are noted for re-computation. A fixed number of indexed
+    reads, whatever the number of persons."""
     from kokuho.benefits.claims_match import claims_rematch, insured_in_month
     from kokuho.eligibility.selectors import current_periods_by_person
 
-    first = changed_from.replace(day=1)
-    claims = list(
-        Claim.objects.filter(person=person, service_month__gte=first)
+    since = {person.pk: changed_from for person, changed_from in changes}
+    first = {pk: day.replace(day=1) for pk, day in since.items()}
+    if not first:
+        return
+    claims = [
+        row
+        for row in Claim.objects.filter(
+            person_id__among=sorted(first), service_month__gte=min(first.values())
+        )
         .exclude(match=ClaimMatch.UNKNOWN_NUMBER)
-        .values_list("pk", "service_month", "match", "household_number__household_id")
-    )
-    pairs: set[tuple[int, dt.date]] = set()
+        .values_list("pk", "person_id", "service_month", "match", "household_number__household_id")
+        if row[2] >= first[row[1]]
+    ]
+    pairs: dict[dt.date, set[tuple[int, dt.date]]] = defaultdict(set)  # by day changed from
     if claims:
-        periods = current_periods_by_person(person_ids=[person.pk])[person.pk]
+        periods = current_periods_by_person(person_ids=sorted({row[1] for row in claims}))
         gained, lost = [], []
-        for pk, month, match, household_id in claims:
-            insured = insured_in_month(periods, month)
+        for pk, person_id, month, match, household_id in claims:
+            insured = insured_in_month(periods[person_id], month)
             if insured and match == ClaimMatch.NOT_INSURED:
                 gained.append(pk)
             elif not insured and match == ClaimMatch.MATCHED:
                 lost.append(pk)
-                pairs.add((household_id, month))
+                pairs[since[person_id]].add((household_id, month))
         if gained:
             claims_rematch(claim_ids=gained, actor=None)
         if lost:
             Claim.objects.filter(pk__in=lost).update(match=ClaimMatch.NOT_INSURED)
-    if person.household_id is not None:
-        pairs |= set(
-            KogakuDecision.objects.filter(household_id=person.household_id, month__gte=first)
+    households: dict[int, dt.date] = {}
+    for person, day in changes:
+        if person.household_id is not None:
+            households[person.household_id] = min(day, households.get(person.household_id, day))
+    if households:
+        for household_id, month in (
+            KogakuDecision.objects.filter(
+                household_id__among=sorted(households),
+                month__gte=min(households.values()).replace(day=1),
+            )
             .values_list("household_id", "month")
             .distinct()
+        ):
+            if month >= households[household_id].replace(day=1):
+                pairs[households[household_id]].add((household_id, month))
+    for day, noted in sorted(pairs.items()):
+        kogaku_months_dirty(
+            sorted(noted),
+            cause=RecomputeCause.ELIGIBILITY_CHANGE,
+            detail=f"資格の異動（{day.isoformat()} から）",
         )
-    kogaku_months_dirty(
-        sorted(pairs),
-        cause=RecomputeCause.ELIGIBILITY_CHANGE,
-        detail=f"資格の異動（{changed_from.isoformat()} から）",
-    )

@@ -17,7 +17,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.tasks import task
 from django.utils import timezone
 
@@ -49,6 +50,8 @@ from kokuho.benefits.models import (
     KogakuRun,
     KogakuRunStatus,
 )
+from kokuho.core.bulkwrite import row_writer
+from kokuho.core.forking import reads_map
 from kokuho.core.liveness import dead_runs_close, worker_id
 from kokuho.core.mynumber import mask_my_numbers_in
 from kokuho.core.purposes import Purpose
@@ -260,26 +263,41 @@ def _categories(
     by_day: dict[dt.date, list[tuple[int, str, int]]] = {}
     for hh, group, pid in pairs:
         by_day.setdefault(_insured_day(periods[pid], month), []).append((hh, group, pid))
+    tasks = [
+        (day, members[start : start + CATEGORY_CHUNK])
+        for day, members in sorted(by_day.items())
+        for start in range(0, len(members), CATEGORY_CHUNK)
+    ]
     categories: dict[tuple[int, str], str] = {}
     unknown: set[int] = set()
     done = 0
     progress("所得区分の判定", 0, len(pairs))
-    for day, members in sorted(by_day.items()):
-        for start in range(0, len(members), CATEGORY_CHUNK):
-            chunk = members[start : start + CATEGORY_CHUNK]
-            people = Person.objects.in_bulk([pid for _, _, pid in chunk])
-            bases = burden_bases_load(persons=list(people.values()), day=day)
-            for hh, group, pid in chunk:
-                state = person_state_from(basis=bases[pid], on=day)
-                label = state.category.value if state.category else None
-                band = rules.band_for_label(group, str(label)) if label is not None else None
-                if band is None:
-                    unknown.add(hh)
-                else:
-                    categories[(hh, group)] = band.key
-            done += len(chunk)
-            progress("所得区分の判定", done, len(pairs))
+    # Reads only: in forked workers on PostgreSQL, a chunk each (core.forking.reads_map).
+    for labels in reads_map(_chunk_labels, tasks, workers=settings.KOKUHO_READ_WORKERS):
+        for hh, group, label in labels:
+            band = rules.band_for_label(group, label) if label is not None else None
+            if band is None:
+                unknown.add(hh)
+            else:
+                categories[(hh, group)] = band.key
+        done += len(labels)
+        progress("所得区分の判定", done, len(pairs))
     return {k: v for k, v in categories.items() if k[0] not in unknown}, sorted(unknown)
+
+
+def _chunk_labels(
+    task: tuple[dt.date, list[tuple[int, str, int]]],
+) -> list[tuple[int, str, str | None]]:
+    """(household, age group, 所得区分 label or None) for one chunk of members decided on one
+    day, in a fixed number of queries."""
+    day, members = task
+    people = Person.objects.in_bulk([pid for _, _, pid in members])
+    bases = burden_bases_load(persons=list(people.values()), day=day)
+    labels = []
+    for hh, group, pid in members:
+        state = person_state_from(basis=bases[pid], on=day)
+        labels.append((hh, group, str(state.category.value) if state.category else None))
+    return labels
 
 
 def kogaku_latest_confirmed_month(*, before: dt.date) -> dt.date:
@@ -409,6 +427,12 @@ def _compute(run: KogakuRun, rules: MonthRules, progress: Progress) -> None:
         )
 
 
+RESULT_FIELDS = (
+    "run", "month", "household", "benefit", "household_step_benefit", "many_times",
+    "household_limit", "main_step", "explanation",
+)  # fmt: skip
+
+
 def _store(
     run: KogakuRun,
     results: list,
@@ -420,39 +444,29 @@ def _store(
     for hh, pid, counted, benefit in persons:
         by_household.setdefault(hh, []).append((pid, counted, benefit))
     total = len(results)
+    # Plain rows below the ORM (`core.bulkwrite`: a binary COPY on PostgreSQL): a model
+    # instance and an adapted expression per value were most of this stage at city scale.
+    writer = row_writer(connection)
     for start in range(0, total, _CHUNK):
         chunk = results[start : start + _CHUNK]
         with transaction.atomic():
-            saved = KogakuResult.objects.bulk_create(
+            ids = writer.create_rows(
+                KogakuResult,
+                RESULT_FIELDS,
                 [
-                    KogakuResult(
-                        run=run,
-                        month=run.month,
-                        household_id=hh,
-                        benefit=benefit,
-                        household_step_benefit=household_steps,
-                        many_times=many,
-                        household_limit=limit,
-                        main_step=step or "",
-                        explanation=explanations.get(hh),
-                    )
+                    (run.pk, run.month, hh, benefit, household_steps, many, limit, step or "",
+                     explanations.get(hh))
                     for hh, benefit, household_steps, many, limit, step in chunk
-                ]
-            )
-            if not all(r.pk for r in saved):  # backends without RETURNING on bulk insert
-                saved = list(
-                    KogakuResult.objects.filter(
-                        run=run, household_id__in=[r[0] for r in chunk]
-                    ).order_by("household_id")
-                )
-            KogakuPersonResult.objects.bulk_create(
+                ],
+            )  # fmt: skip
+            writer.insert(
+                KogakuPersonResult,
+                ["result", "person", "counted_copay", "benefit"],
                 [
-                    KogakuPersonResult(
-                        result=result, person_id=pid, counted_copay=counted, benefit=benefit
-                    )
-                    for result in saved
-                    for pid, counted, benefit in by_household.get(result.household_id, [])
-                ]
+                    (result_id, pid, counted, benefit)
+                    for result_id, row in zip(ids, chunk, strict=True)
+                    for pid, counted, benefit in by_household.get(row[0], [])
+                ],
             )
         progress("結果の保存", min(start + _CHUNK, total), total)
 

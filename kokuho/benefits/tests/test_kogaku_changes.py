@@ -317,3 +317,44 @@ def test_a_late_report_of_employee_insurance_takes_the_month_back(people):
     change = kogaku_standing_decision(household=b.household, month=JULY)
     assert (change.amount, change.refund, change.cause) == (0, 12000, "eligibility_change")
     assert change.outcome == DecisionOutcome.REFUSED
+
+
+def test_a_move_out_found_late_in_a_registry_file_takes_the_month_back(people):
+    """The same through the file batches (`eligibility.bulk`, the 住基異動 import's path):
+    b moved out on 2026-06-30, the registry file of September says so. The batch tells the
+    listeners as the per-event path does, so the July claim is 資格喪失後受診 and the
+    decided month is noted for re-computation (it was neither, before)."""
+    from zoneinfo import ZoneInfo
+
+    from django.db import transaction
+
+    from kokuho.eligibility.bulk import BatchItem, registry_changes_apply
+    from kokuho.eligibility.events import ChangeEvent, ChangeType
+
+    b, c = people
+    staff = make_staff()
+    _run()
+    _apply_and_decide(b, staff)
+    at = dt.datetime(2026, 9, 15, 10, tzinfo=ZoneInfo("Asia/Tokyo"))
+    items = [
+        BatchItem(
+            ChangeEvent(
+                ChangeType.MOVE_OUT, dt.date(2026, 6, 30), dt.date(2026, 9, 15), p.atena_no
+            ),
+            at,
+        )
+        for p in (b, c)
+    ]
+    with transaction.atomic():
+        assert registry_changes_apply(items, actor=None) == [None, None]
+    assert set(Claim.objects.values_list("person_id", "match")) == {
+        (b.pk, "not_insured"),
+        (c.pk, "not_insured"),
+    }
+    note = KogakuRecomputeRequest.objects.get()  # c's month was never decided: not noted
+    assert (note.household_id, note.month, note.cause) == (
+        b.household_id,
+        JULY,
+        RecomputeCause.ELIGIBILITY_CHANGE,
+    )
+    assert note.detail == "資格の異動（2026-06-30 から）"

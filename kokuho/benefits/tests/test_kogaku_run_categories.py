@@ -4,6 +4,7 @@ month, and deciding costs the same number of queries for a town of 4 households 
 (one person at a time cost ~40 ms each: hours for a city)."""
 
 import datetime as dt
+import os
 
 import duckdb
 import pytest
@@ -71,3 +72,37 @@ def test_deciding_costs_the_same_queries_for_a_bigger_town():
     big = _decide(12, 9)
     assert len(big[2]) > 2 * len(small[2])  # more households decided …
     assert big[3] == small[3]  # … in the same number of queries
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_categories_decided_in_worker_processes_are_those_of_one_process(
+    settings, monkeypatch, tmp_path
+):
+    """On PostgreSQL, outside a caller's transaction, the chunks are decided in forked
+    workers (each records its process id) with the same result as in this process."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the month decides in one process on SQLite")
+    monkeypatch.setattr(month_run, "CATEGORY_CHUNK", 2)
+    pids = tmp_path / "pids"
+    real = month_run._chunk_labels
+
+    def recorded(task):
+        with pids.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return real(task)
+
+    monkeypatch.setattr(month_run, "_chunk_labels", recorded)
+    settings.KOKUHO_READ_WORKERS = 1
+    alone = _decide(10, 7)
+    assert set(pids.read_text().split()) == {str(os.getpid())}
+    pids.unlink()
+    settings.KOKUHO_READ_WORKERS = 2
+    rules = month_rules(JULY)
+    with duckdb.connect() as con:
+        claims_load(con, month_run._claims_read(JULY), JULY)
+        candidates_find(con, rules)
+        forked = month_run._categories(con, JULY, rules, lambda *a: None)
+    deciders = pids.read_text().split()
+    assert len(deciders) >= 3 and str(os.getpid()) not in deciders
+    assert forked == (alone[0], alone[1])
+    assert len(alone[0]) >= 8

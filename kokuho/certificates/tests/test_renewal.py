@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -357,3 +358,55 @@ def test_a_document_a_worker_refuses_is_left_out_and_the_rest_is_printed(city, s
     assert "フォントにない文字" in unprintable[broken.serial]
     pages = sum(len(PdfReader(io.BytesIO(content)).pages) for _, content in files)
     assert pages == 2  # the other two documents
+
+
+def _issued_by_person() -> dict[int, tuple]:
+    return {
+        d.person_id: (d.doc_type, d.valid_from, d.valid_until, d.printed, d.status, d.replaces_id)
+        for d in IssuedDocument.objects.filter(renewal__renewal_date=AUG1)
+    }
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_chunks_decided_in_worker_processes_issue_what_one_process_issues(
+    settings, monkeypatch, tmp_path
+):
+    """On PostgreSQL, outside a caller's transaction, the chunks are decided in forked
+    workers (each records its process id here) while this process issues; the documents are
+    those one process issues — the same persons, types, validity, printed items and
+    counts (only the serials' order may differ, as types are taken per chunk)."""
+    from django.db import connection
+
+    from kokuho.certificates import renewal
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the renewal decides in one process on SQLite")
+    town = [make_insured(birth_date=dt.date(1953 + i * 3, 1 + i % 12, 5)) for i in range(7)]
+    town.append(make_insured(household_no=town[0].household.household_no, relation="子"))
+    myna_status_record(person=town[1], status=MynaStatus.REGISTERED, as_of=AUG1, actor=None)
+    monkeypatch.setattr(renewal, "CHUNK", 2)
+    monkeypatch.setattr(renewal, "_print", lambda run, progress, unprintable: 0)
+    pids = tmp_path / "pids"
+    real = renewal.chunk_decide
+
+    def recorded(chunk, day):
+        with pids.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return real(chunk, day)
+
+    monkeypatch.setattr(renewal, "chunk_decide", recorded)
+    settings.KOKUHO_READ_WORKERS = 1
+    alone_run = _renew()
+    alone = _issued_by_person()
+    assert set(pids.read_text().split()) == {str(os.getpid())}
+    IssuedDocument.objects.all().delete()
+    pids.unlink()
+    settings.KOKUHO_READ_WORKERS = 2
+    forked_run = _renew()
+    assert forked_run.status == RenewalStatus.DONE, forked_run.error
+    deciders = pids.read_text().split()
+    assert len(deciders) == 4 and str(os.getpid()) not in deciders
+    assert _issued_by_person() == alone
+    assert len(alone) == len(town)
+    assert forked_run.counts["issued"] == alone_run.counts["issued"]
+    assert forked_run.counts["skipped"] == alone_run.counts["skipped"]

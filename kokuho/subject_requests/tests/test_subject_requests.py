@@ -322,6 +322,7 @@ def test_every_table_about_a_person_is_disclosed_or_exempted_with_a_reason():
         "subject_requests",
         "national",
         "intermediary",
+        "cases",
     )
     referring = {
         model

@@ -94,6 +94,7 @@ class Command(BaseCommand):
         clerk = get_user_model().objects.get(username="kyufu")
         self._gassan(today, seed, clerk)
         self._payments(today, seed, clerk)
+        self._cases(today, seed, clerk)
         self._national(today, seed)
         self._privacy_checks(today)
 
@@ -239,6 +240,32 @@ class Command(BaseCommand):
             self.stdout.write(f"  給付の決定通知書 {len(decided):,}通: {path}")
         if held := demo_payments_held():
             self.stdout.write(f"  保留中の支払（口座名義を全銀の文字で書けない等）: {held:,} 件")
+
+    def _cases(self, today: date, seed: int, clerk: Any) -> None:
+        """調査・求償の案件: a few late 社保加入 after the month's claims were paid
+        (`demo.cases`), their 資格喪失後受診 cases and the clerk's first steps on them."""
+        from kokuho.cases.models import InvestigationCase
+        from kokuho.cases.selectors import case_row
+        from kokuho.demo.cases import demo_cases_make
+
+        month = kogaku_latest_confirmed_month(before=today)
+        ids = demo_cases_make(month=month, today=today, seed=seed, clerk=clerk)
+        rows = [
+            case_row(case)
+            for case in InvestigationCase.objects.filter(pk__in=ids).select_related("person")
+        ]
+        self.stdout.write("")
+        self.stdout.write(
+            f"調査・求償の案件（資格喪失後受診）: {len(rows)} 件・請求 "
+            f"{sum(r['claimed_yen'] for r in rows):,} 円・収納 "
+            f"{sum(r['recovered_yen'] for r in rows):,} 円（kokuho cases list で一覧）"
+        )
+        for r in rows:
+            self.stdout.write(
+                f"  #{r['id']} 宛名番号 {r['subject']} {r['status_label']}"
+                f"{'（' + r['method_label'] + '）' if r['method_label'] else ''}"
+                f" 請求 {r['claimed_yen']:,} 円・未収 {r['outstanding_yen']:,} 円"
+            )
 
     def _kogaku_changes(self, month: date, today: date, seed: int) -> None:
         """After the first decisions: a few late claims of the month (generated once,
