@@ -51,7 +51,7 @@ def _actor(actor: Any | None) -> Any | None:
     return actor if getattr(actor, "pk", None) else None
 
 
-def _audit(case: InvestigationCase, event: EventType, actor: Any | None, **extra: Any) -> None:
+def case_audit(case: InvestigationCase, event: EventType, actor: Any | None, **extra: Any) -> None:
     audit_event_record(
         event_type=event,
         actor=actor,
@@ -73,7 +73,9 @@ def case_shown(case: InvestigationCase) -> dict[str, str]:
     }
 
 
-def _claim(case: InvestigationCase, seen: EditSeen | None) -> None:
+def case_version_claim(case: InvestigationCase, seen: EditSeen | None) -> None:
+    """Compare-and-set the case's version (`core.concurrency.edit_claim`; `seen` None: the
+    version loaded) — a clerk's page of it is out of date from here."""
     edit_claim(
         instance=case,
         seen=seen,
@@ -100,7 +102,7 @@ def case_open(
         )
         if created:
             case_step_add(case, kind=StepKind.OPENED, actor=actor, note=source[:400])
-            _audit(case, EventType.CASE_OPENED, actor, source=source[:200])
+            case_audit(case, EventType.CASE_OPENED, actor, source=source[:200])
     return case
 
 
@@ -133,7 +135,7 @@ def case_claimed_recount(case_id: int, *, arose_on: dt.date | None = None) -> In
         case = (
             InvestigationCase.objects.select_for_update().select_related("person").get(pk=case_id)
         )
-        _claim(case, None)  # a clerk's page of the case is out of date from here
+        case_version_claim(case, None)  # a clerk's page of the case is out of date from here
         total = (
             CaseClaim.objects.filter(case_id=case_id, withdrawn=False).aggregate(
                 total=Sum("insurer_share_yen")
@@ -161,7 +163,7 @@ def case_claimed_recount(case_id: int, *, arose_on: dt.date | None = None) -> In
 def _locked(case_id: int, seen: EditSeen | None) -> InvestigationCase:
     """The case, locked and claimed at the version the clerk saw (StaleEdit if it moved)."""
     case = InvestigationCase.objects.select_for_update().select_related("person").get(pk=case_id)
-    _claim(case, seen)
+    case_version_claim(case, seen)
     if case.status == CaseStatus.CLOSED:
         raise CaseError("終結した案件です", code="case_closed")
     return case
@@ -228,7 +230,7 @@ def refund_claim_issue(
             amount_yen=slip.amount_yen,
             note=f"通知番号 {slip.notice_no}・納期限 {due_on.isoformat()}",
         )
-        _audit(
+        case_audit(
             case, EventType.CASE_STEP, actor, step="notice_issued", amount=slip.amount_yen,
             notice=slip.notice_no,
         )  # fmt: skip
@@ -267,7 +269,7 @@ def instalments_agree(
             amount_yen=outstanding,
             note=f"{count}回（初回 {schedule[0][1]:,}円、以降 {share:,}円）",
         )
-        _audit(case, EventType.CASE_STEP, actor, step="instalments_agreed", count=count)
+        case_audit(case, EventType.CASE_STEP, actor, step="instalments_agreed", count=count)
     return schedule
 
 
@@ -311,7 +313,7 @@ def receipt_record(
             amount_yen=amount_yen,
             note=note,
         )
-        _audit(case, EventType.CASE_STEP, actor, step="received", amount=amount_yen)
+        case_audit(case, EventType.CASE_STEP, actor, step="received", amount=amount_yen)
         if case.outstanding_yen == 0:
             outcome = (
                 CaseOutcome.ADJUSTED
@@ -353,7 +355,7 @@ def adjustment_consent_record(
             amount_yen=case.outstanding_yen,
             note=f"新保険者 {new_insurer_no}",
         )
-        _audit(case, EventType.CASE_STEP, actor, step="consent_received")
+        case_audit(case, EventType.CASE_STEP, actor, step="consent_received")
     return case
 
 
@@ -387,4 +389,4 @@ def _close(case: InvestigationCase, outcome: CaseOutcome, *, actor: Any | None, 
     case.closed_at = timezone.now()
     _save(case, "status", "outcome", "closed_at")
     case_step_add(case, kind=StepKind.CLOSED, actor=actor, note=f"{outcome.label}: {note}")
-    _audit(case, EventType.CASE_CLOSED, actor, outcome=outcome.value)
+    case_audit(case, EventType.CASE_CLOSED, actor, outcome=outcome.value)

@@ -1,8 +1,8 @@
 """Every PDF the product writes embeds every font it names (`pdffonts`: `emb yes` on each
 line) — one test over all of them, not one per document: the demo's (証・通知, 高額療養費 and
-給付 notices, 支払明細書 and 支払通知書, 減免, 返還金の納入通知 …), the daily 返還のお願い, the 自己点検 report and
-a 開示資料. reportlab names its initial font (Helvetica) in each page it starts unless the
-canvas starts in IPAex (`core.pdf.japanese_canvas`)."""
+給付 notices, 支払明細書 and 支払通知書, 減免, 返還金の納入通知 …), the daily 返還のお願い, the
+自己点検 report and a 開示資料. reportlab names its initial font (Helvetica) in each page it
+starts unless the canvas starts in IPAex (`core.pdf.japanese_canvas`)."""
 
 import datetime as dt
 import shutil
