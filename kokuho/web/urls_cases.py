@@ -7,6 +7,7 @@ from kokuho.web import views_cases
 
 urlpatterns = [
     path("cases/", views_cases.cases_list, name="cases_list"),
+    path("cases/report/", views_cases.cases_report_view, name="cases_report"),
     path("cases/<int:case_id>/", views_cases.case_detail, name="case_detail"),
     path("cases/<int:case_id>/refund/", views_cases.case_refund, name="case_refund"),
     path(

@@ -10,6 +10,7 @@ again with what changed, and the clerk's entries stay in the form.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from kokuho.accounts.decorators import requires
@@ -29,6 +31,7 @@ from kokuho.accounts.permissions import Perm
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.cases.models import CaseKind, CaseOutcome, CaseStatus, InvestigationCase
+from kokuho.cases.report import AGEING_BANDS, cases_report, report_csv
 from kokuho.cases.selectors import case_claims, case_row, cases_open
 from kokuho.cases.services import (
     CaseError,
@@ -42,6 +45,7 @@ from kokuho.cases.services import (
 from kokuho.core.concurrency import EditSeen, StaleEdit
 from kokuho.core.purposes import Purpose
 from kokuho.people.services import persons_shown_record
+from kokuho.web.charts import Series, grouped_bars_svg
 from kokuho.web.forms import DayField
 from kokuho.web.forms_concurrency import VersionedForm, edit_initial
 from kokuho.web.queue import queue_list, queue_page_rows
@@ -330,3 +334,85 @@ def case_notice(request: HttpRequest, case_id: int, number: int) -> HttpResponse
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{notice["notice_no"]}.pdf"'
     return response
+
+
+def _report_months(request: HttpRequest) -> tuple[dt.date, dt.date, str]:
+    """The report's months from ?from=YYYY-MM&to=YYYY-MM (the last 12 by default), and an
+    error message for what could not be read."""
+    today = timezone.localdate().replace(day=1)
+    default_first = (today - dt.timedelta(days=335)).replace(day=1)
+    months, error = [], ""
+    for name, default in (("from", default_first), ("to", today)):
+        text = request.GET.get(name, "")
+        try:
+            months.append(dt.date.fromisoformat(f"{text}-01") if text else default)
+        except ValueError:
+            error = f"月は YYYY-MM で指定してください（{text}）"
+            months.append(default)
+    first, last = months
+    if first > last:
+        error, first, last = "開始の月が終了の月より後です", default_first, today
+    if (last.year - first.year) * 12 + last.month - first.month >= 36:
+        error, first = (
+            "表示できるのは36か月までです",
+            (last - dt.timedelta(days=31 * 35)).replace(day=1),
+        )
+    return first, last, error
+
+
+@require_safe
+@requires(Perm.BENEFITS_VIEW)
+def cases_report_view(request: HttpRequest) -> HttpResponse:
+    """案件の月次報告: per kind and month, with charts; counts and amounts only (no person)."""
+    first, last, error = _report_months(request)
+    report = cases_report(first=first, last=last)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="cases-report-{first:%Y%m}-{last:%Y%m}.csv"'
+        )
+        return response
+    kinds = []
+    for kind in CaseKind:
+        rows = [r for k, _label, _month, r in report.rows() if k == kind.value]
+        months = [m for k, _label, m, _r in report.rows() if k == kind.value]
+        labels = [f"{m:%y/%m}" for m in months]
+        kinds.append(
+            {
+                "label": kind.label,
+                "rows": list(zip(months, rows, strict=True)),
+                "counts": grouped_bars_svg(
+                    title=f"{kind.label}: 開始・終結の件数",
+                    categories=labels,
+                    series=[
+                        Series("開始", [r.opened for r in rows], "bar-a"),
+                        Series("終結", [r.closed for r in rows], "bar-b"),
+                    ],
+                    unit="件",
+                ),
+                "amounts": grouped_bars_svg(
+                    title=f"{kind.label}: 請求額・収納額",
+                    categories=labels,
+                    series=[
+                        Series("請求額", [r.claimed_yen for r in rows], "bar-a"),
+                        Series("収納額", [r.recovered_yen for r in rows], "bar-b"),
+                    ],
+                    unit="円",
+                ),
+                "ageing": list(
+                    zip(
+                        [label for _low, _high, label in AGEING_BANDS],
+                        report.ageing[kind.value],
+                        strict=True,
+                    )
+                ),
+            }
+        )
+    context = {
+        "report": report,
+        "kinds": kinds,
+        "error": error,
+        "first": f"{first:%Y-%m}",
+        "last": f"{last:%Y-%m}",
+    }
+    return render(request, "web/cases_report.html", context, status=400 if error else 200)

@@ -6,12 +6,16 @@ status, opened, due, amounts claimed, recovered and outstanding.
 `kokuho cases detect [--date YYYY-MM-DD]` — the detections (資格喪失後受診: claims paid for
 months not insured as now known); idempotent: run again, it finds nothing new.
 
+`kokuho cases report --from YYYY-MM --to YYYY-MM [--date YYYY-MM-DD] [--csv FILE]` — per kind
+and month: opened, closed, claimed, recovered; the ageing of the open cases on the day.
+
 `kokuho cases remind [--date YYYY-MM-DD]` — the 督促状 of the 返還請求 not paid by a date
 (one PDF under KOKUHO_DOCUMENT_DIR/cases/); once per missed date.
 """
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -20,6 +24,7 @@ from django.utils import timezone
 from kokuho.cases.after_loss import after_loss_detect
 from kokuho.cases.models import CaseKind, CaseStatus
 from kokuho.cases.reminders import reminders_issue
+from kokuho.cases.report import AGEING_BANDS, cases_report, report_csv
 from kokuho.cases.selectors import case_row, cases_filtered
 
 
@@ -43,12 +48,21 @@ class Command(BaseCommand):
             "detect", help="案件の検出（何度実行しても同じ事実から二重に開かない）"
         )
         detect.add_argument("--date", help="基準日 YYYY-MM-DD（省略時は今日）")
+        report = sub.add_parser(
+            "report", help="案件の月次報告（種類別・月別の件数と金額、経過日数）"
+        )
+        report.add_argument("--from", dest="first", required=True, help="最初の月 YYYY-MM")
+        report.add_argument("--to", dest="last", required=True, help="最後の月 YYYY-MM")
+        report.add_argument("--date", help="経過日数の基準日 YYYY-MM-DD（省略時は今日）")
+        report.add_argument("--csv", type=Path, help="CSV（UTF-8 BOM付き）を書き出すファイル")
         remind = sub.add_parser("remind", help="納期限を過ぎた返還請求の督促状を作成する")
         remind.add_argument("--date", help="督促状の発行日 YYYY-MM-DD（省略時は今日）")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         if action == "list":
             self._list(options["kind"], options["status"], as_json=options["json"])
+        elif action == "report":
+            self._report(options)
         elif action == "remind":
             self._remind(_day(options["date"]))
         else:
@@ -69,6 +83,34 @@ class Command(BaseCommand):
                 f" 請求 {r['claimed_yen']:,}円 収納 {r['recovered_yen']:,}円"
                 f" 未収 {r['outstanding_yen']:,}円"
             )
+
+    def _report(self, options: dict[str, Any]) -> None:
+        months = []
+        for name in ("first", "last"):
+            try:
+                months.append(dt.date.fromisoformat(f"{options[name]}-01"))
+            except ValueError as error:
+                flag = "--from" if name == "first" else "--to"
+                message = f"{flag}: 月は YYYY-MM で指定してください（{options[name]}）"
+                raise CommandError(message) from error
+        if months[0] > months[1]:
+            raise CommandError("--from の月が --to の月より後です")
+        report = cases_report(first=months[0], last=months[1], on=_day(options["date"]))
+        for _kind, label, month, r in report.rows():
+            if r.opened or r.closed or r.recovered_yen:
+                self.stdout.write(
+                    f"{label} {month:%Y-%m}: 開始 {r.opened}件・終結 {r.closed}件・"
+                    f"請求 {r.claimed_yen:,}円・収納 {r.recovered_yen:,}円"
+                )
+        bands = [label for _low, _high, label in AGEING_BANDS]
+        for kind in CaseKind:
+            counts = "・".join(
+                f"{b} {n}件" for b, n in zip(bands, report.ageing[kind], strict=True)
+            )
+            self.stdout.write(f"未終結 {kind.label}（{report.on.isoformat()} 現在）: {counts}")
+        if options["csv"]:
+            options["csv"].write_text(report_csv(report), encoding="utf-8", newline="")
+            self.stdout.write(f"CSV を書き出しました: {options['csv']}")
 
     def _remind(self, on: dt.date) -> None:
         count, path = reminders_issue(on=on, actor=None)
