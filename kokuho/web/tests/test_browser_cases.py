@@ -64,8 +64,11 @@ def test_a_refund_claim_is_made_printed_split_and_received_through_the_screens(
 
     page.locator("#refund-form #id_issued_on").fill("R8.10.1")
     page.locator("#refund-form #id_due_on").fill("令和8年10月31日")
+    questions: list[str] = []  # the notice asks first: the clerk agrees
+    page.once("dialog", lambda d: (questions.append(d.message), d.accept()))
     page.locator("#refund-form button").click()
     page.wait_for_selector("#notices")
+    assert questions and "よろしいですか" in questions[0]
     assert "HS20261001-" in page.inner_text("#notices")
     href = page.get_attribute("#notices a", "href")
     response = page.request.get(f"{live_server.url}{href}")
