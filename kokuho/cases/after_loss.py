@@ -155,6 +155,7 @@ def _record(
         ).order_by("pk")
     }
     links = []
+    arose: dict[int, dt.date] = {}
     for person_id, rows in sorted(found.items()):
         case = waiting.get(person_id)
         if case is None:
@@ -181,6 +182,10 @@ def _record(
                     insurer_share_yen=cost - copay,
                 )
             )
+        # The claim to the money arose when the earliest of them was recorded (the month
+        # the 国保連合会 paid on our account: the file holds no payment day).
+        first = min(timezone.localtime(row[5]).date() for row in rows)
+        arose[case.pk] = min(first, arose.get(case.pk, first))
         months = sorted({f"{row[2]:%Y-%m}" for row in rows})
         public = sum(1 for row in rows if row[6])
         case_step_add(
@@ -193,22 +198,8 @@ def _record(
         )
         done.added += len(rows)
     CaseClaim.objects.bulk_create(links)
-    for case_id in sorted({link.case_id for link in links}):
-        case_claimed_recount(case_id, arose_on=_arose_on(found, case_id, links))
-
-
-def _arose_on(
-    found: dict[int, list[tuple[Any, ...]]], case_id: int, links: list[CaseClaim]
-) -> dt.date:
-    """The day the claim to the money arose: the earliest of its claims' recording (the
-    month the 国保連合会 paid on our account — the file holds no payment day)."""
-    claim_ids = {link.claim_id for link in links if link.case_id == case_id}
-    return min(
-        timezone.localtime(row[5]).date()
-        for rows in found.values()
-        for row in rows
-        if row[0] in claim_ids
-    )
+    for case_id, day in sorted(arose.items()):
+        case_claimed_recount(case_id, arose_on=day)
 
 
 def _withdraw(person_ids: Sequence[int] | None, actor: Any | None, done: Detected) -> None:

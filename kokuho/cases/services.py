@@ -31,6 +31,7 @@ from kokuho.cases.models import (
 )
 from kokuho.certificates.printing import batch_file_write
 from kokuho.core.concurrency import EditSeen, edit_claim, edit_mark
+from kokuho.core.dates import months_later
 from kokuho.core.purposes import Purpose
 from kokuho.people.models import Person
 from kokuho.rules.params import parameters
@@ -178,10 +179,7 @@ def limitation_expiry(case: InvestigationCase) -> dt.date | None:
     if case.arose_on is None:
         return None
     years = parameters().at(case.arose_on).cases.unjust_enrichment_limitation
-    try:
-        return case.arose_on.replace(year=case.arose_on.year + years)
-    except ValueError:  # 2/29: the month's last day (民法143条)
-        return case.arose_on.replace(year=case.arose_on.year + years, day=28)
+    return months_later(case.arose_on, 12 * years)
 
 
 def refund_claim_issue(
@@ -253,7 +251,7 @@ def instalments_agree(
             raise CaseError("分割の回数が多すぎます（1回1円未満）", code="bad_instalments")
         share, rest = divmod(outstanding, count)
         schedule = [
-            (_month_later(first_due, i), share + (rest if i == 0 else 0)) for i in range(count)
+            (months_later(first_due, i), share + (rest if i == 0 else 0)) for i in range(count)
         ]
         case.detail = {
             **case.detail,
@@ -271,16 +269,6 @@ def instalments_agree(
         )
         case_audit(case, EventType.CASE_STEP, actor, step="instalments_agreed", count=count)
     return schedule
-
-
-def _month_later(day: dt.date, months: int) -> dt.date:
-    year, month = divmod(day.month - 1 + months, 12)
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(day.year + year, month + 1, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def receipt_record(

@@ -31,7 +31,7 @@ from kokuho.accounts.permissions import Perm
 from kokuho.audit.models import EventType, SubjectType
 from kokuho.audit.services import audit_event_record
 from kokuho.cases.models import CaseKind, CaseOutcome, CaseStatus, InvestigationCase
-from kokuho.cases.report import AGEING_BANDS, cases_report, report_csv
+from kokuho.cases.report import AGEING_BANDS, MonthRow, cases_report, report_csv
 from kokuho.cases.selectors import case_claims, case_row, cases_open
 from kokuho.cases.services import (
     CaseError,
@@ -372,15 +372,18 @@ def cases_report_view(request: HttpRequest) -> HttpResponse:
             f'attachment; filename="cases-report-{first:%Y%m}-{last:%Y%m}.csv"'
         )
         return response
+    by_kind: dict[str, list[tuple[dt.date, MonthRow]]] = {}
+    for kind_value, _label, month, figures in report.rows():
+        by_kind.setdefault(kind_value, []).append((month, figures))
     kinds = []
     for kind in CaseKind:
-        rows = [r for k, _label, _month, r in report.rows() if k == kind.value]
-        months = [m for k, _label, m, _r in report.rows() if k == kind.value]
+        months = [month for month, _r in by_kind[kind.value]]
+        rows = [figures for _m, figures in by_kind[kind.value]]
         labels = [f"{m:%y/%m}" for m in months]
         kinds.append(
             {
                 "label": kind.label,
-                "rows": list(zip(months, rows, strict=True)),
+                "rows": by_kind[kind.value],
                 "counts": grouped_bars_svg(
                     title=f"{kind.label}: 開始・終結の件数",
                     categories=labels,

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kokuho.core.dates import months_later
 from kokuho.rules.params import parameters
 
 DAY = dt.timedelta(days=1)
@@ -110,23 +111,12 @@ def _bool(facts: dict[str, Any], name: str, default: bool = False) -> bool:
     return value
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
 def limitation_refusal(*, start: dt.date, received_on: dt.date, params: Params) -> str:
     """'' when the application is in time; else the 時効 reason. `start` is the first day
     of the period (the day after the event): the right is gone from `start` + 2 years."""
     years = params.get("benefits.claim_limitation")
     # 民法143条: the same day `years` later; without one (2/29), the month's last day.
-    expiry = _add_months(start, 12 * years)
+    expiry = months_later(start, 12 * years)
     if received_on >= expiry:
         return (
             f"時効により権利が消滅しています（起算日 {start}、{years}年を経過した "
@@ -168,7 +158,7 @@ def funeral(ctx: Context) -> RuleOutcome:
     left = _date(ctx.facts, "left_employee_insurance_on", required=False)
     if left is not None:
         window = params.get("benefits.former_insurer")["burial_within_months"]
-        if death <= _add_months(left, window) - DAY:
+        if death <= months_later(left, window) - DAY:
             return _refused(
                 f"被用者保険の資格喪失（{left}）後{window}か月以内の死亡のため、"
                 "前の保険者から埋葬料が支給されます（国保法56条）",
@@ -200,7 +190,7 @@ def childbirth(ctx: Context) -> RuleOutcome:
         rule = params.get("benefits.former_insurer")
         years = _int(ctx.facts, "former_insurer_years", default=0)
         months = rule["childbirth_within_months"]
-        if years >= rule["min_insured_years"] and ctx.event_date < _add_months(left, months):
+        if years >= rule["min_insured_years"] and ctx.event_date < months_later(left, months):
             return _refused(
                 f"被用者保険の資格喪失（{left}）後{months}か月以内の出産で、"
                 "前の保険者に請求されたため支給しません（国保法56条）",
